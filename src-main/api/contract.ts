@@ -1,0 +1,139 @@
+/**
+ * The station API: the one contract between the UI (renderer, CLI, scripts)
+ * and the brain. Pure TypeScript + zod, no Node imports, so the renderer and
+ * the preload can import it too.
+ *
+ * Transports (Electron IPC, WebSocket) carry three kinds of messages:
+ *   request  {id, method, params}
+ *   response {id, ok: true, result} | {id, ok: false, error: {code, message}}
+ *   event    {event, data}
+ */
+import { z } from 'zod';
+
+export const AgentState = z.enum(['discovered', 'unpaired', 'paired', 'online', 'offline']);
+export type AgentState = z.infer<typeof AgentState>;
+
+export interface AgentView {
+  id: string;
+  name: string;
+  host: string;
+  port: number;
+  state: AgentState;
+  lastSeen: string | null;
+  cameraModel: string | null;
+  cameraReady: boolean;
+  diskUsedPercent: number | null;
+  unsynced: number | null;
+  lastError: string | null;
+  embedded: boolean;
+}
+
+export interface CaptureView {
+  id: string;
+  agentId: string;
+  agentName: string;
+  capturedAt: string;
+  schedule: string | null;
+  profile: string | null;
+  testId: string | null;
+  iso: number;
+  shutterSpeed: string;
+  lux: number | null;
+  width: number;
+  height: number;
+  sizeBytes: number;
+  sha256: string;
+  /** Relative media path, e.g. "thumbs/<id>.jpg"; the transport turns it into a URL. */
+  thumbPath: string;
+  imagePath: string;
+}
+
+export interface CapturePage {
+  items: CaptureView[];
+  nextCursor: string | null;
+}
+
+export interface StationHealth {
+  status: 'ok';
+  version: string;
+  agents: number;
+  agentsOnline: number;
+  captures: number;
+  startedAt: string;
+}
+
+export const AddAgentParams = z.strictObject({
+  host: z.string().min(1).max(253),
+  port: z.number().int().min(1).max(65535),
+  name: z.string().max(64).optional(),
+});
+export const CaptureNowParams = z.strictObject({
+  agentId: z.string().min(1).max(128),
+});
+export const ListCapturesParams = z.strictObject({
+  agentId: z.string().min(1).max(128).optional(),
+  cursor: z.string().max(256).optional(),
+  limit: z.number().int().min(1).max(500).default(50),
+});
+export const AgentIdParams = z.strictObject({ agentId: z.string().min(1).max(128) });
+export const EmptyParams = z.strictObject({}).default({});
+
+/** Every method: its params schema and (as a phantom) its result type. */
+export const methods = {
+  health: { params: EmptyParams, result: null as unknown as StationHealth },
+  listAgents: { params: EmptyParams, result: null as unknown as AgentView[] },
+  addAgent: { params: AddAgentParams, result: null as unknown as AgentView },
+  removeAgent: { params: AgentIdParams, result: null as unknown as { removed: boolean } },
+  captureNow: { params: CaptureNowParams, result: null as unknown as CaptureView },
+  syncAgent: { params: AgentIdParams, result: null as unknown as { imported: number } },
+  listCaptures: { params: ListCapturesParams, result: null as unknown as CapturePage },
+} as const;
+
+export type MethodName = keyof typeof methods;
+export type ParamsOf<M extends MethodName> = z.input<(typeof methods)[M]['params']>;
+export type ResultOf<M extends MethodName> = (typeof methods)[M]['result'];
+
+export type StationEvent =
+  | { event: 'agents.changed'; data: AgentView[] }
+  | { event: 'capture.added'; data: CaptureView }
+  | { event: 'alert'; data: { level: 'info' | 'warning' | 'error'; code: string; message: string; time: string } };
+
+export type StationEventName = StationEvent['event'];
+
+/** The typed API object the renderer uses, whatever the transport. */
+export type StationApi = {
+  [M in MethodName]: (params?: ParamsOf<M>) => Promise<ResultOf<M>>;
+} & {
+  onEvent(listener: (event: StationEvent) => void): () => void;
+  /** Turns a media path from the brain ("thumbs/x.jpg") into a URL the page can load. */
+  mediaUrl(path: string): string;
+};
+
+export const RequestMessage = z.strictObject({
+  id: z.number().int().nonnegative(),
+  method: z.string().max(64),
+  params: z.unknown().optional(),
+});
+export type RequestMessage = z.infer<typeof RequestMessage>;
+
+export interface ApiError {
+  code: string;
+  message: string;
+}
+export type ResponseMessage =
+  | { id: number; ok: true; result: unknown }
+  | { id: number; ok: false; error: ApiError };
+
+export function isMethodName(name: string): name is MethodName {
+  return Object.prototype.hasOwnProperty.call(methods, name);
+}
+
+/** The error a transport raises in the renderer when the brain answered ok:false. */
+export class StationApiError extends Error {
+  readonly code: string;
+  constructor(error: ApiError) {
+    super(error.message);
+    this.name = 'StationApiError';
+    this.code = error.code;
+  }
+}

@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['src-main/**/*.spec.ts', 'agent/src/**/*.spec.ts', 'tests/**/*.test.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    // Integration tests start real processes and bind ports: keep files in
+    // separate workers but do not oversubscribe a 2-core machine.
+    maxWorkers: 2,
+    env: { SKYSTATION_MDNS: 'off' },
+  },
+});
