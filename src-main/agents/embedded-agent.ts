@@ -1,0 +1,129 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { StationError } from '../util/errors.js';
+import type { Logger } from '../util/log.js';
+
+export interface EmbeddedAgent {
+  host: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+/** Walks up from `start` to the folder whose package.json is the Skystation app. */
+export function findAppRoot(start: string): string {
+  let dir = resolve(start);
+  for (;;) {
+    const pkg = join(dir, 'package.json');
+    if (existsSync(pkg)) {
+      try {
+        const name = (JSON.parse(readFileSync(pkg, 'utf8')) as { name?: unknown }).name;
+        if (name === 'skystation') return dir;
+      } catch {
+        // keep walking
+      }
+    }
+    const parent = dirname(dir);
+    if (parent === dir) throw new StationError('app_root_missing', 'Cannot find the Skystation installation folder.');
+    dir = parent;
+  }
+}
+
+/** The command that runs the agent: the built one when present, else the TypeScript source through tsx. */
+export function agentCommand(appRoot: string): { command: string; args: string[] } {
+  const built = join(appRoot, 'agent', 'dist', 'cli.js');
+  if (existsSync(built)) return { command: process.execPath, args: [built] };
+  const source = join(appRoot, 'agent', 'src', 'cli.ts');
+  if (existsSync(source)) return { command: process.execPath, args: ['--import', 'tsx', source] };
+  throw new StationError('agent_missing', 'The simulated camera agent is not installed; run "npm run build" first.');
+}
+
+/**
+ * Starts a simulated agent as a child process on 127.0.0.1 with a free port,
+ * so a new user sees a working camera with no hardware. Resolves once the
+ * agent logs that it is listening.
+ */
+export async function startEmbeddedAgent(opts: {
+  dataDir: string;
+  appRoot: string;
+  log: Logger;
+  extraArgs?: string[];
+}): Promise<EmbeddedAgent> {
+  const { command, args } = agentCommand(opts.appRoot);
+  const child: ChildProcess = spawn(
+    command,
+    [
+      ...args,
+      '--camera',
+      'simulated',
+      '--data-dir',
+      opts.dataDir,
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '0',
+      '--name',
+      'simulated-sky',
+      '--no-mdns',
+      ...(opts.extraArgs ?? []),
+    ],
+    {
+      cwd: opts.appRoot,
+      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1', SKYSTATION_MDNS: 'off' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  const stderr: string[] = [];
+  child.stderr?.setEncoding('utf8').on('data', (d: string) => {
+    stderr.push(d);
+    if (stderr.length > 50) stderr.shift();
+  });
+
+  const port = await new Promise<number>((resolvePort, reject) => {
+    const timer = setTimeout(() => {
+      reject(new StationError('agent_start_timeout', `The simulated agent did not start in time. ${stderr.join('').trim()}`));
+      child.kill('SIGKILL');
+    }, 30_000);
+    const rl = createInterface({ input: child.stdout! });
+    rl.on('line', (line) => {
+      let entry: { event?: unknown; port?: unknown } | null = null;
+      try {
+        entry = JSON.parse(line) as { event?: unknown; port?: unknown };
+      } catch {
+        return;
+      }
+      if (entry.event === 'listening' && typeof entry.port === 'number') {
+        clearTimeout(timer);
+        resolvePort(entry.port);
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(
+        new StationError('agent_start_failed', `The simulated agent exited (code ${code ?? 'signal'}): ${stderr.join('').trim()}`),
+      );
+    });
+  });
+  // Keep draining stdout so the child never blocks on a full pipe.
+  child.stdout?.resume();
+  child.on('exit', (code, signal) => {
+    opts.log.warn({ code, signal }, 'embedded simulated agent exited');
+  });
+  opts.log.info({ port }, 'embedded simulated agent started');
+
+  return {
+    host: '127.0.0.1',
+    port,
+    stop: () =>
+      new Promise<void>((done) => {
+        if (child.exitCode !== null || child.signalCode !== null) return done();
+        const kill = setTimeout(() => child.kill('SIGKILL'), 5_000);
+        child.once('exit', () => {
+          clearTimeout(kill);
+          done();
+        });
+        child.kill('SIGTERM');
+      }),
+  };
+}

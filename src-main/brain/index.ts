@@ -1,0 +1,245 @@
+import { mkdirSync } from 'node:fs';
+import { access, constants } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  isMethodName,
+  methods,
+  type AgentView,
+  type ApiError,
+  type CaptureView,
+  type MethodName,
+  type ParamsOf,
+  type ResultOf,
+  type StationEvent,
+  type StationHealth,
+} from '../api/contract.js';
+import { findAppRoot, startEmbeddedAgent, type EmbeddedAgent } from '../agents/embedded-agent.js';
+import { Fleet } from '../agents/fleet.js';
+import { AgentsRepo } from '../db/agents-repo.js';
+import { CapturesRepo, type StoredCapture } from '../db/captures-repo.js';
+import { openDatabase, type Db } from '../db/database.js';
+import { SyncEngine } from '../sync/sync-engine.js';
+import { StationError, errorMessage } from '../util/errors.js';
+import { createLogger, type Logger } from '../util/log.js';
+
+export const STATION_VERSION = '0.1.0';
+
+export interface StationOptions {
+  dataDir: string;
+  /** true: always start the simulated agent; 'auto': only when no other agent is configured. */
+  embeddedAgent?: boolean | 'auto';
+  /** Extra flags for the embedded agent (tests use --sim-time, for instance). */
+  embeddedAgentArgs?: string[];
+  pollIntervalMs?: number;
+  log?: Logger;
+}
+
+export type DispatchResult = { ok: true; result: unknown } | { ok: false; error: ApiError };
+
+export interface Station {
+  dispatch(method: string, params: unknown): Promise<DispatchResult>;
+  call<M extends MethodName>(method: M, params?: ParamsOf<M>): Promise<ResultOf<M>>;
+  onEvent(listener: (e: StationEvent) => void): () => void;
+  readonly mediaDir: string;
+  readonly dataDir: string;
+  readonly log: Logger;
+  close(): Promise<void>;
+}
+
+type Handlers = { [M in MethodName]: (params: ReturnType<(typeof methods)[M]['params']['parse']>) => Promise<ResultOf<M>> };
+
+export async function startStation(opts: StationOptions): Promise<Station> {
+  const dataDir = opts.dataDir;
+  try {
+    mkdirSync(dataDir, { recursive: true });
+    await access(dataDir, constants.W_OK);
+  } catch (cause) {
+    throw new StationError(
+      'data_dir_unwritable',
+      `Skystation cannot write to its data folder ${dataDir}; choose another folder with --data-dir or fix its permissions.`,
+      { cause },
+    );
+  }
+  const log = opts.log ?? createLogger(dataDir);
+  const mediaDir = join(dataDir, 'media');
+  mkdirSync(mediaDir, { recursive: true });
+  const db: Db = openDatabase(join(dataDir, 'gallery.sqlite'));
+  const agentsRepo = new AgentsRepo(db);
+  const captures = new CapturesRepo(db);
+  const listeners = new Set<(e: StationEvent) => void>();
+  const startedAt = new Date().toISOString();
+
+  const emit = (e: StationEvent): void => {
+    for (const l of listeners) {
+      try {
+        l(e);
+      } catch (err) {
+        log.error({ err }, 'event listener failed');
+      }
+    }
+  };
+
+  const agentNames = (): Map<string, string> => new Map(fleet.views().map((a) => [a.id, a.name]));
+  const toCaptureView = (c: StoredCapture, names = agentNames()): CaptureView => ({
+    id: `${c.agentId}/${c.captureId}`,
+    agentId: c.agentId,
+    agentName: names.get(c.agentId) ?? c.agentId,
+    capturedAt: c.capturedAt,
+    schedule: c.schedule,
+    profile: c.profile,
+    testId: c.testId,
+    iso: c.iso,
+    shutterSpeed: c.shutterSpeed,
+    lux: c.lux,
+    width: c.width,
+    height: c.height,
+    sizeBytes: c.sizeBytes,
+    sha256: c.sha256,
+    thumbPath: c.thumbPath,
+    imagePath: c.imagePath,
+  });
+
+  const sync = new SyncEngine({
+    captures,
+    mediaDir,
+    log,
+    onImported: (agentId, captureId) => {
+      const row = captures.get(agentId, captureId);
+      if (row) emit({ event: 'capture.added', data: toCaptureView(row) });
+    },
+  });
+
+  const syncAgent = async (agentId: string): Promise<number> => {
+    const client = fleet.client(agentId);
+    if (!client) throw new StationError('agent_unknown', `No agent with id ${agentId} is configured.`);
+    const r = await sync.sync(agentId, client);
+    return r.imported;
+  };
+
+  const fleet: Fleet = new Fleet({
+    repo: agentsRepo,
+    log,
+    ...(opts.pollIntervalMs !== undefined ? { pollIntervalMs: opts.pollIntervalMs } : {}),
+    listener: {
+      onAgentsChanged: (agents: AgentView[]) => emit({ event: 'agents.changed', data: agents }),
+      onAgentEvent: (agentId, event) => {
+        if (event.type === 'capture.done') {
+          syncAgent(agentId).catch((err: unknown) => log.warn({ err, agentId }, 'sync after capture failed'));
+        } else if (event.type === 'warning' || event.type === 'capture.failed') {
+          emit({
+            event: 'alert',
+            data: { level: 'warning', code: event.code, message: event.message, time: event.time },
+          });
+        }
+      },
+      onAgentOnline: (agentId) => {
+        syncAgent(agentId).catch((err: unknown) => log.warn({ err, agentId }, 'sync on reconnect failed'));
+      },
+    },
+  });
+  fleet.start();
+
+  // The embedded simulated agent: a new user sees a working camera with no hardware.
+  let embedded: EmbeddedAgent | null = null;
+  const wantEmbedded =
+    opts.embeddedAgent === true ||
+    (opts.embeddedAgent === 'auto' && agentsRepo.all().every((a) => a.embedded));
+  if (wantEmbedded) {
+    embedded = await startEmbeddedAgent({
+      dataDir: join(dataDir, 'embedded-agent'),
+      appRoot: findAppRoot(import.meta.dirname),
+      log,
+      ...(opts.embeddedAgentArgs ? { extraArgs: opts.embeddedAgentArgs } : {}),
+    });
+    await fleet.add(embedded.host, embedded.port, { embedded: true });
+  }
+
+  const handlers: Handlers = {
+    health: (): Promise<StationHealth> => {
+      const agents = fleet.views();
+      return Promise.resolve({
+        status: 'ok',
+        version: STATION_VERSION,
+        agents: agents.length,
+        agentsOnline: agents.filter((a) => a.state === 'online').length,
+        captures: captures.count(),
+        startedAt,
+      });
+    },
+    listAgents: () => Promise.resolve(fleet.views()),
+    addAgent: (p) => fleet.add(p.host, p.port, { name: p.name }),
+    removeAgent: (p) => Promise.resolve({ removed: fleet.remove(p.agentId) }),
+    syncAgent: async (p) => ({ imported: await syncAgent(p.agentId) }),
+    captureNow: async (p) => {
+      const client = fleet.client(p.agentId);
+      if (!client) throw new StationError('agent_unknown', `No agent with id ${p.agentId} is configured.`);
+      const response = await client.capture({ auto: true, schedule: 'manual' });
+      await syncAgent(p.agentId);
+      const row = captures.get(p.agentId, response.capture_id);
+      if (!row) {
+        throw new StationError(
+          'capture_not_synced',
+          'The camera took the picture but it could not be copied to this computer yet; it stays safe on the camera and will be copied on the next sync.',
+        );
+      }
+      return toCaptureView(row);
+    },
+    listCaptures: (p) => {
+      const page = captures.page({ agentId: p.agentId, cursor: p.cursor, limit: p.limit });
+      const names = agentNames();
+      return Promise.resolve({ items: page.items.map((c) => toCaptureView(c, names)), nextCursor: page.nextCursor });
+    },
+  };
+
+  const dispatch = async (method: string, params: unknown): Promise<DispatchResult> => {
+    if (!isMethodName(method)) {
+      return { ok: false, error: { code: 'unknown_method', message: `The station has no method "${method}".` } };
+    }
+    const parsed = methods[method].params.safeParse(params ?? {});
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const field = issue?.path.join('.') || '(params)';
+      return {
+        ok: false,
+        error: { code: 'bad_request', message: `${field}: ${issue?.message ?? 'invalid value'}` },
+      };
+    }
+    try {
+      const handler = handlers[method] as (p: unknown) => Promise<unknown>;
+      return { ok: true, result: await handler(parsed.data) };
+    } catch (err) {
+      if (err instanceof StationError) return { ok: false, error: { code: err.code, message: err.message } };
+      log.error({ err, method }, 'station method failed');
+      return {
+        ok: false,
+        error: { code: 'internal', message: `Something went wrong in the station (${errorMessage(err)}). See the log.` },
+      };
+    }
+  };
+
+  let closed = false;
+  return {
+    dispatch,
+    async call<M extends MethodName>(method: M, params?: ParamsOf<M>): Promise<ResultOf<M>> {
+      const r = await dispatch(method, params);
+      if (!r.ok) throw new StationError(r.error.code, r.error.message);
+      return r.result as ResultOf<M>;
+    },
+    onEvent(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    mediaDir,
+    dataDir,
+    log,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await fleet.close();
+      await embedded?.stop();
+      db.close();
+      listeners.clear();
+      log.flush();
+    },
+  };
+}

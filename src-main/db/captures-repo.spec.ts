@@ -1,0 +1,94 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { CapturesRepo, decodeCursor, encodeCursor, type CaptureRow } from './captures-repo.js';
+import { SCHEMA_VERSION, openDatabase, type Db } from './database.js';
+
+function row(i: number, agentId = 'a1'): CaptureRow {
+  const t = new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString();
+  return {
+    agentId,
+    captureId: `c${i}`,
+    seq: i,
+    capturedAt: t,
+    schedule: i % 2 ? 'sunset' : 'manual',
+    profile: null,
+    profileVersion: null,
+    testId: null,
+    variant: null,
+    iso: 100,
+    shutterSpeed: '1/500',
+    settingsJson: '{}',
+    lux: 1000,
+    temperatureC: null,
+    width: 1920,
+    height: 1080,
+    sizeBytes: 1000,
+    sha256: 'a'.repeat(64),
+    imagePath: `originals/${agentId}/c${i}.jpg`,
+    thumbPath: `thumbs/${agentId}/c${i}.jpg`,
+    importedAt: t,
+  };
+}
+
+describe('CapturesRepo', () => {
+  let dir: string;
+  let db: Db;
+  let repo: CapturesRepo;
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'skys-gallery-'));
+    db = openDatabase(join(dir, 'g.sqlite'));
+    repo = new CapturesRepo(db);
+  });
+  afterEach(() => {
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('migrates a new database to the current schema version, in WAL mode', () => {
+    expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+  });
+
+  it('reopening an existing database keeps its rows', () => {
+    repo.insert(row(1));
+    db.close();
+    db = openDatabase(join(dir, 'g.sqlite'));
+    repo = new CapturesRepo(db);
+    expect(repo.count()).toBe(1);
+  });
+
+  it('imports a capture only once', () => {
+    expect(repo.insert(row(1))).toBe(true);
+    expect(repo.insert(row(1))).toBe(false);
+    expect(repo.insertMany([row(1), row(2), row(3)])).toBe(2);
+    expect(repo.count()).toBe(3);
+  });
+
+  it('pages newest first with a cursor that neither skips nor repeats', () => {
+    repo.insertMany(Array.from({ length: 25 }, (_, i) => row(i)));
+    repo.insertMany(Array.from({ length: 5 }, (_, i) => row(i, 'a2')));
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    for (;;) {
+      const page = repo.page({ agentId: 'a1', cursor, limit: 10 });
+      seen.push(...page.items.map((c) => c.captureId));
+      if (!page.nextCursor) break;
+      cursor = page.nextCursor;
+    }
+    expect(seen).toHaveLength(25);
+    expect(new Set(seen).size).toBe(25);
+    expect(seen[0]).toBe('c24');
+    expect(seen.at(-1)).toBe('c0');
+  });
+
+  it('round-trips cursors and rejects garbage', () => {
+    expect(decodeCursor(encodeCursor({ capturedAt: '2026-01-01T00:00:00.000Z', rowid: 42 }))).toEqual({
+      capturedAt: '2026-01-01T00:00:00.000Z',
+      rowid: 42,
+    });
+    expect(decodeCursor('not-a-cursor')).toBeNull();
+  });
+});

@@ -1,0 +1,95 @@
+/**
+ * The brain without Electron: `node out/main/headless.js [--data-dir DIR]
+ * [--host 127.0.0.1] [--port 8082] [--no-embedded-agent]`. Serves the UI and
+ * its API, and prints the URL.
+ */
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { findAppRoot } from './agents/embedded-agent.js';
+import { startStation, type Station } from './brain/index.js';
+import { startHttpServer, type StationServer } from './server/http-server.js';
+import { errorMessage } from './util/errors.js';
+
+const Options = z.strictObject({
+  'data-dir': z.string().min(1).default(join(homedir(), '.skystation')),
+  host: z.string().min(1).default('127.0.0.1'),
+  port: z.coerce.number().int().min(0).max(65535).default(8082),
+  'embedded-agent': z.enum(['auto', 'always', 'never']).default('auto'),
+  'sim-time': z.string().optional(),
+  help: z.boolean().optional(),
+});
+
+const usage = `Usage: skystation-headless [--data-dir DIR] [--host 127.0.0.1] [--port 8082] [--embedded-agent auto|always|never]`;
+
+function fail(message: string, code: number): never {
+  process.stderr.write(`${message}\n`);
+  process.exit(code);
+}
+
+function rendererDir(): string {
+  const beside = resolve(import.meta.dirname, '../renderer');
+  if (existsSync(join(beside, 'index.html'))) return beside;
+  return join(findAppRoot(import.meta.dirname), 'out', 'renderer');
+}
+
+async function main(): Promise<void> {
+  let raw: Record<string, unknown>;
+  try {
+    raw = parseArgs({
+      options: {
+        'data-dir': { type: 'string' },
+        host: { type: 'string' },
+        port: { type: 'string', default: process.env['SKYSTATION_PORT'] },
+        'embedded-agent': { type: 'string' },
+        'sim-time': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }).values;
+  } catch (err) {
+    fail(`${errorMessage(err)}. ${usage}`, 2);
+  }
+  for (const k of Object.keys(raw)) if (raw[k] === undefined) delete raw[k];
+  const parsed = Options.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    fail(`--${issue?.path.join('.') ?? '?'}: ${issue?.message ?? 'invalid'}. ${usage}`, 2);
+  }
+  const o = parsed.data;
+  if (o.help) {
+    process.stdout.write(`${usage}\n`);
+    return;
+  }
+  if (o.host !== '127.0.0.1' && o.host !== 'localhost' && o.host !== '::1') {
+    fail('Serving the station beyond this computer needs the operator login, which is not available yet; use --host 127.0.0.1.', 2);
+  }
+
+  let station: Station | null = null;
+  let server: StationServer | null = null;
+  const shutdown = async (code: number): Promise<void> => {
+    await server?.close();
+    await station?.close();
+    process.exit(code);
+  };
+  process.once('SIGINT', () => void shutdown(0));
+  process.once('SIGTERM', () => void shutdown(0));
+
+  try {
+    station = await startStation({
+      dataDir: resolve(o['data-dir']),
+      embeddedAgent: o['embedded-agent'] === 'always' ? true : o['embedded-agent'] === 'never' ? false : 'auto',
+      ...(o['sim-time'] ? { embeddedAgentArgs: ['--sim-time', o['sim-time']] } : {}),
+    });
+    server = await startHttpServer(station, { host: o.host, port: o.port, rendererDir: rendererDir() });
+  } catch (err) {
+    await station?.close().catch(() => undefined);
+    fail(errorMessage(err), 1);
+  }
+  process.stdout.write(`Skystation is running at ${server.url}\n`);
+}
+
+void main();

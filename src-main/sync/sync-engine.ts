@@ -1,0 +1,193 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { AgentClient } from '../agents/agent-client.js';
+import { SHA256_HEADER, type CaptureRecord } from '../agents/protocol.js';
+import type { CaptureRow, CapturesRepo } from '../db/captures-repo.js';
+import { makeThumbnail } from '../media/thumbnails.js';
+import { fsyncDir } from '../util/atomic.js';
+import { StationError } from '../util/errors.js';
+import type { Logger } from '../util/log.js';
+
+export interface SyncResult {
+  imported: number;
+  acknowledged: number;
+  failed: number;
+}
+
+const SAFE_NAME = /^[A-Za-z0-9._-]{1,200}$/;
+
+/**
+ * Pulls unsynced captures from one agent: download (resumable with Range),
+ * verify sha256, move into place, thumbnail, index, then acknowledge. The agent
+ * deletes nothing before that acknowledgement, so an interruption at any point
+ * loses nothing; a repeat imports nothing twice (UNIQUE agent_id, capture_id).
+ */
+export class SyncEngine {
+  private readonly running = new Map<string, Promise<SyncResult>>();
+  private readonly again = new Set<string>();
+
+  constructor(
+    private readonly deps: {
+      captures: CapturesRepo;
+      mediaDir: string;
+      log: Logger;
+      onImported: (agentId: string, captureId: string) => void;
+    },
+  ) {}
+
+  /** Sync an agent; concurrent calls share the run in flight, and one more run follows if asked meanwhile. */
+  sync(agentId: string, client: AgentClient): Promise<SyncResult> {
+    const inFlight = this.running.get(agentId);
+    if (inFlight) {
+      this.again.add(agentId);
+      return inFlight;
+    }
+    const run = (async (): Promise<SyncResult> => {
+      const total: SyncResult = { imported: 0, acknowledged: 0, failed: 0 };
+      do {
+        this.again.delete(agentId);
+        const r = await this.syncOnce(agentId, client);
+        total.imported += r.imported;
+        total.acknowledged += r.acknowledged;
+        total.failed += r.failed;
+      } while (this.again.has(agentId));
+      return total;
+    })().finally(() => this.running.delete(agentId));
+    this.running.set(agentId, run);
+    return run;
+  }
+
+  private async syncOnce(agentId: string, client: AgentClient): Promise<SyncResult> {
+    const result: SyncResult = { imported: 0, acknowledged: 0, failed: 0 };
+    let after = 0;
+    for (;;) {
+      const page = await client.listCaptures(after, 100, true);
+      const toAck: { capture_id: string; sha256: string }[] = [];
+      for (const record of page.items) {
+        try {
+          const isNew = await this.importOne(agentId, client, record);
+          if (isNew) result.imported++;
+          toAck.push({ capture_id: record.capture_id, sha256: record.sha256 });
+        } catch (err) {
+          result.failed++;
+          this.deps.log.warn({ err, agentId, captureId: record.capture_id }, 'capture import failed; will retry');
+        }
+      }
+      if (toAck.length > 0) {
+        const ack = await client.ack(toAck);
+        result.acknowledged += ack.acknowledged;
+      }
+      if (page.next_after === null) break;
+      after = page.next_after;
+    }
+    return result;
+  }
+
+  private async importOne(agentId: string, client: AgentClient, record: CaptureRecord): Promise<boolean> {
+    const { captures, mediaDir } = this.deps;
+    const existing = captures.get(agentId, record.capture_id);
+    if (existing) {
+      if (existing.sha256 !== record.sha256) {
+        throw new StationError(
+          'sync_conflict',
+          `Capture ${record.capture_id} from agent ${agentId} changed after it was imported; keeping the first copy.`,
+        );
+      }
+      return false;
+    }
+    if (!SAFE_NAME.test(record.file_name) || !SAFE_NAME.test(record.capture_id)) {
+      throw new StationError('sync_bad_name', `The agent sent an unsafe file name (${record.file_name}).`);
+    }
+    const day = record.captured_at.slice(0, 10);
+    const imageRel = join('originals', agentId, day, record.file_name);
+    const thumbRel = join('thumbs', agentId, `${record.capture_id}.jpg`);
+    const imageAbs = join(mediaDir, imageRel);
+    await mkdir(dirname(imageAbs), { recursive: true });
+    await this.download(client, record, imageAbs);
+    await mkdir(dirname(join(mediaDir, thumbRel)), { recursive: true });
+    await makeThumbnail(imageAbs, join(mediaDir, thumbRel));
+
+    const s = record.settings_used;
+    const row: CaptureRow = {
+      agentId,
+      captureId: record.capture_id,
+      seq: record.seq,
+      capturedAt: record.captured_at,
+      schedule: record.schedule,
+      profile: record.profile,
+      profileVersion: record.profile_version,
+      testId: record.test_id,
+      variant: record.variant,
+      iso: s.iso,
+      shutterSpeed: s.shutter_speed,
+      settingsJson: JSON.stringify(s),
+      lux: record.lux,
+      temperatureC: record.temperature_c,
+      width: record.width,
+      height: record.height,
+      sizeBytes: record.size_bytes,
+      sha256: record.sha256,
+      imagePath: imageRel.split('\\').join('/'),
+      thumbPath: thumbRel.split('\\').join('/'),
+      importedAt: new Date().toISOString(),
+    };
+    const added = captures.insert(row);
+    if (added) this.deps.onImported(agentId, record.capture_id);
+    return added;
+  }
+
+  /** Download into "<final>.part", resuming what is there, verify, fsync, rename. */
+  private async download(client: AgentClient, record: CaptureRecord, finalPath: string): Promise<void> {
+    const part = `${finalPath}.part`;
+    const hash = createHash('sha256');
+    let have = 0;
+    try {
+      have = (await stat(part)).size;
+    } catch {
+      have = 0;
+    }
+    if (have > record.size_bytes) {
+      await rm(part, { force: true });
+      have = 0;
+    }
+    if (have > 0) {
+      for await (const chunk of createReadStream(part)) hash.update(chunk as Buffer);
+    }
+    if (have < record.size_bytes) {
+      const res = await client.download(record.capture_id, have);
+      const header = res.headers.get(SHA256_HEADER);
+      if (header !== null && header !== record.sha256) {
+        throw new StationError('sync_sha_mismatch', `The agent's checksum for ${record.capture_id} does not match its journal.`);
+      }
+      if (have > 0 && res.status !== 206) {
+        // The agent ignored the Range request: start over.
+        await rm(part, { force: true });
+        hash.destroy();
+        return this.download(client, record, finalPath);
+      }
+      const handle = await open(part, have > 0 ? 'a' : 'w');
+      try {
+        if (!res.body) throw new StationError('sync_empty', `The agent sent no data for ${record.capture_id}.`);
+        for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
+          hash.update(chunk);
+          await handle.write(chunk);
+        }
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+    }
+    const digest = hash.digest('hex');
+    if (digest !== record.sha256) {
+      await rm(part, { force: true });
+      throw new StationError(
+        'sync_sha_mismatch',
+        `The copy of ${record.capture_id} did not verify (sha256 differs); it will be downloaded again.`,
+      );
+    }
+    await rename(part, finalPath);
+    await fsyncDir(dirname(finalPath));
+  }
+}
