@@ -11,6 +11,7 @@ export default defineConfig({
         entry: {
           index: resolve('src-main/electron/main.ts'),
           headless: resolve('src-main/headless.ts'),
+          cli: resolve('src-main/cli.ts'),
         },
       },
     },

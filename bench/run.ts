@@ -6,6 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { benchGallery } from './gallery.js';
+import { benchThumbnails } from './thumbnails.js';
 import { notMeasured, table, type BenchResult } from './lib.js';
 
 type Group = () => Promise<BenchResult[]> | BenchResult[];
@@ -29,7 +30,7 @@ const groups: Record<string, Group> = {
   discovery: pending('not measured yet: mDNS discovery is not built (issue 5)', ['discovery_p50_ms', 'ms', '≤ 50'], ['discovery_p95_ms', 'ms', '≤ 1500']),
   sync: pending('not measured yet (issue 5)', ['sync_vs_curl_ratio', 'ratio', '≥ 0.9']),
   gallery: () => benchGallery(),
-  thumbnails: pending('not measured yet (issue 5)', ['thumbnails_vs_imagemagick_ratio', 'ratio', '≥ 1.5']),
+  thumbnails: () => benchThumbnails(),
   export: pending(
     'not measured yet: exports are not built (issue 6)',
     ['export_vs_ffmpeg_ratio', 'ratio', '≤ 1.10'],

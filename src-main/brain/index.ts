@@ -21,6 +21,7 @@ import { openDatabase, type Db } from '../db/database.js';
 import { SyncEngine } from '../sync/sync-engine.js';
 import { StationError, errorMessage } from '../util/errors.js';
 import { createLogger, type Logger } from '../util/log.js';
+import { StationMetrics } from './metrics.js';
 
 export const STATION_VERSION = '0.1.0';
 
@@ -43,6 +44,7 @@ export interface Station {
   readonly mediaDir: string;
   readonly dataDir: string;
   readonly log: Logger;
+  readonly metrics: StationMetrics;
   close(): Promise<void>;
 }
 
@@ -68,6 +70,7 @@ export async function startStation(opts: StationOptions): Promise<Station> {
   const captures = new CapturesRepo(db);
   const listeners = new Set<(e: StationEvent) => void>();
   const startedAt = new Date().toISOString();
+  const metrics = new StationMetrics();
 
   const emit = (e: StationEvent): void => {
     for (const l of listeners) {
@@ -103,7 +106,9 @@ export async function startStation(opts: StationOptions): Promise<Station> {
     captures,
     mediaDir,
     log,
+    onBytes: (n) => metrics.syncBytes.inc(n),
     onImported: (agentId, captureId) => {
+      metrics.imported.inc();
       const row = captures.get(agentId, captureId);
       if (row) emit({ event: 'capture.added', data: toCaptureView(row) });
     },
@@ -113,6 +118,7 @@ export async function startStation(opts: StationOptions): Promise<Station> {
     const client = fleet.client(agentId);
     if (!client) throw new StationError('agent_unknown', `No agent with id ${agentId} is configured.`);
     const r = await sync.sync(agentId, client);
+    if (r.failed > 0) metrics.syncErrors.inc(r.failed);
     return r.imported;
   };
 
@@ -121,7 +127,15 @@ export async function startStation(opts: StationOptions): Promise<Station> {
     log,
     ...(opts.pollIntervalMs !== undefined ? { pollIntervalMs: opts.pollIntervalMs } : {}),
     listener: {
-      onAgentsChanged: (agents: AgentView[]) => emit({ event: 'agents.changed', data: agents }),
+      onAgentsChanged: (agents: AgentView[]) => {
+        metrics.agents.reset();
+        metrics.syncBacklog.reset();
+        for (const a of agents) {
+          metrics.agents.inc({ state: a.state });
+          if (a.unsynced !== null) metrics.syncBacklog.set({ agent: a.name }, a.unsynced);
+        }
+        emit({ event: 'agents.changed', data: agents });
+      },
       onAgentEvent: (agentId, event) => {
         if (event.type === 'capture.done') {
           syncAgent(agentId).catch((err: unknown) => log.warn({ err, agentId }, 'sync after capture failed'));
@@ -173,6 +187,7 @@ export async function startStation(opts: StationOptions): Promise<Station> {
     captureNow: async (p) => {
       const client = fleet.client(p.agentId);
       if (!client) throw new StationError('agent_unknown', `No agent with id ${p.agentId} is configured.`);
+      const timer = metrics.captureDuration.startTimer();
       const response = await client.capture({ auto: true, schedule: 'manual' });
       await syncAgent(p.agentId);
       const row = captures.get(p.agentId, response.capture_id);
@@ -182,6 +197,7 @@ export async function startStation(opts: StationOptions): Promise<Station> {
           'The camera took the picture but it could not be copied to this computer yet; it stays safe on the camera and will be copied on the next sync.',
         );
       }
+      timer();
       return toCaptureView(row);
     },
     listCaptures: (p) => {
@@ -208,6 +224,7 @@ export async function startStation(opts: StationOptions): Promise<Station> {
       const handler = handlers[method] as (p: unknown) => Promise<unknown>;
       return { ok: true, result: await handler(parsed.data) };
     } catch (err) {
+      metrics.apiErrors.inc({ code: err instanceof StationError ? err.code : 'internal' });
       if (err instanceof StationError) return { ok: false, error: { code: err.code, message: err.message } };
       log.error({ err, method }, 'station method failed');
       return {
@@ -232,6 +249,7 @@ export async function startStation(opts: StationOptions): Promise<Station> {
     mediaDir,
     dataDir,
     log,
+    metrics,
     async close() {
       if (closed) return;
       closed = true;

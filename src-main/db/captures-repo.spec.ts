@@ -92,3 +92,39 @@ describe('CapturesRepo', () => {
     expect(decodeCursor('not-a-cursor')).toBeNull();
   });
 });
+
+describe('CapturesRepo filters', () => {
+  let dir: string;
+  let db: Db;
+  let repo: CapturesRepo;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'skys-gallery-f-'));
+    db = openDatabase(join(dir, 'g.sqlite'));
+    repo = new CapturesRepo(db);
+    repo.insertMany(Array.from({ length: 40 }, (_, i) => ({ ...row(i), profile: i < 10 ? 'f' : 'b', testId: i % 4 === 0 ? 'spring' : null })));
+  });
+  afterEach(() => {
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('filters by schedule, profile, test and time range together', () => {
+    const from = new Date(Date.UTC(2026, 0, 1, 0, 0, 4)).toISOString();
+    const to = new Date(Date.UTC(2026, 0, 1, 0, 0, 20)).toISOString();
+    const page = repo.page({ schedule: 'manual', testId: 'spring', from, to, limit: 100 });
+    expect(page.items.map((c) => c.captureId).sort()).toEqual(['c12', 'c16', 'c20', 'c4', 'c8']);
+    expect(repo.page({ profile: 'f', limit: 100 }).items).toHaveLength(10);
+  });
+
+  it('filters by tag and stores quality figures', () => {
+    repo.insert({ ...row(100), meanBrightness: 91.5, focusScore: 12 });
+    const stored = repo.get('a1', 'c100')!;
+    expect(stored.meanBrightness).toBe(91.5);
+    repo.tag(stored.rowid, 'aurora');
+    repo.tag(stored.rowid, 'aurora');
+    expect(repo.tagsOf(stored.rowid)).toEqual(['aurora']);
+    expect(repo.page({ tag: 'aurora', limit: 10 }).items.map((c) => c.captureId)).toEqual(['c100']);
+    repo.untag(stored.rowid, 'aurora');
+    expect(repo.page({ tag: 'aurora', limit: 10 }).items).toHaveLength(0);
+  });
+});

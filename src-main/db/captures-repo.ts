@@ -22,6 +22,10 @@ export interface CaptureRow {
   imagePath: string;
   thumbPath: string;
   importedAt: string;
+  meanBrightness?: number | null;
+  clippedHighlights?: number | null;
+  clippedShadows?: number | null;
+  focusScore?: number | null;
 }
 
 export interface StoredCapture extends CaptureRow {
@@ -30,6 +34,13 @@ export interface StoredCapture extends CaptureRow {
 
 export interface CaptureQuery {
   agentId?: string | undefined;
+  /** Inclusive ISO instants. */
+  from?: string | undefined;
+  to?: string | undefined;
+  schedule?: string | undefined;
+  profile?: string | undefined;
+  testId?: string | undefined;
+  tag?: string | undefined;
   /** Opaque cursor from a previous page. */
   cursor?: string | undefined;
   limit: number;
@@ -38,7 +49,8 @@ export interface CaptureQuery {
 const columns = `rowid, agent_id AS agentId, capture_id AS captureId, seq, captured_at AS capturedAt, schedule, profile,
   profile_version AS profileVersion, test_id AS testId, variant, iso, shutter_speed AS shutterSpeed,
   settings_json AS settingsJson, lux, temperature_c AS temperatureC, width, height, size_bytes AS sizeBytes, sha256,
-  image_path AS imagePath, thumb_path AS thumbPath, imported_at AS importedAt`;
+  image_path AS imagePath, thumb_path AS thumbPath, imported_at AS importedAt, mean_brightness AS meanBrightness,
+  clipped_highlights AS clippedHighlights, clipped_shadows AS clippedShadows, focus_score AS focusScore`;
 
 /** Cursor = "<captured_at>|<rowid>" of the last row of the previous page (newest first). */
 export function encodeCursor(row: { capturedAt: string; rowid: number }): string {
@@ -63,10 +75,10 @@ export class CapturesRepo {
     this.insertStmt = db.prepare(
       `INSERT INTO captures (agent_id, capture_id, seq, captured_at, schedule, profile, profile_version, test_id, variant,
          iso, shutter_speed, settings_json, lux, temperature_c, width, height, size_bytes, sha256, image_path, thumb_path,
-         imported_at)
+         imported_at, mean_brightness, clipped_highlights, clipped_shadows, focus_score)
        VALUES (@agentId, @captureId, @seq, @capturedAt, @schedule, @profile, @profileVersion, @testId, @variant,
          @iso, @shutterSpeed, @settingsJson, @lux, @temperatureC, @width, @height, @sizeBytes, @sha256, @imagePath,
-         @thumbPath, @importedAt)
+         @thumbPath, @importedAt, @meanBrightness, @clippedHighlights, @clippedShadows, @focusScore)
        ON CONFLICT (agent_id, capture_id) DO NOTHING`,
     );
     this.getStmt = db.prepare<[string, string], StoredCapture>(
@@ -77,16 +89,32 @@ export class CapturesRepo {
 
   /** Insert one capture; returns false when it was already indexed (idempotent). */
   insert(row: CaptureRow): boolean {
-    return this.insertStmt.run(row).changes > 0;
+    return this.insertStmt.run(withQuality(row)).changes > 0;
   }
 
   /** Insert many rows in one transaction (ingest). Returns how many were new. */
   insertMany(rows: readonly CaptureRow[]): number {
     let added = 0;
     this.db.transaction(() => {
-      for (const row of rows) added += this.insertStmt.run(row).changes;
+      for (const row of rows) added += this.insertStmt.run(withQuality(row)).changes;
     })();
     return added;
+  }
+
+  /** Tag a capture (idempotent). */
+  tag(rowid: number, tag: string): void {
+    this.db.prepare('INSERT OR IGNORE INTO capture_tags (capture_rowid, tag) VALUES (?, ?)').run(rowid, tag);
+  }
+
+  untag(rowid: number, tag: string): void {
+    this.db.prepare('DELETE FROM capture_tags WHERE capture_rowid = ? AND tag = ?').run(rowid, tag);
+  }
+
+  tagsOf(rowid: number): string[] {
+    return this.db
+      .prepare<[number], { tag: string }>('SELECT tag FROM capture_tags WHERE capture_rowid = ? ORDER BY tag')
+      .all(rowid)
+      .map((r) => r.tag);
   }
 
   get(agentId: string, captureId: string): StoredCapture | undefined {
@@ -104,6 +132,26 @@ export class CapturesRepo {
       where.push('agent_id = @agentId');
       params['agentId'] = query.agentId;
     }
+    const eq = (column: string, key: string, value: string | undefined): void => {
+      if (value === undefined) return;
+      where.push(`${column} = @${key}`);
+      params[key] = value;
+    };
+    eq('schedule', 'schedule', query.schedule);
+    eq('profile', 'profile', query.profile);
+    eq('test_id', 'testId', query.testId);
+    if (query.from !== undefined) {
+      where.push('captured_at >= @from');
+      params['from'] = query.from;
+    }
+    if (query.to !== undefined) {
+      where.push('captured_at <= @to');
+      params['to'] = query.to;
+    }
+    if (query.tag !== undefined) {
+      where.push('rowid IN (SELECT capture_rowid FROM capture_tags WHERE tag = @tag)');
+      params['tag'] = query.tag;
+    }
     if (query.cursor !== undefined) {
       const c = decodeCursor(query.cursor);
       if (c !== null) {
@@ -120,4 +168,14 @@ export class CapturesRepo {
     const last = items.at(-1);
     return { items, nextCursor: more && last ? encodeCursor(last) : null };
   }
+}
+
+function withQuality(row: CaptureRow): Required<CaptureRow> {
+  return {
+    ...row,
+    meanBrightness: row.meanBrightness ?? null,
+    clippedHighlights: row.clippedHighlights ?? null,
+    clippedShadows: row.clippedShadows ?? null,
+    focusScore: row.focusScore ?? null,
+  };
 }

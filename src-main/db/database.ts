@@ -44,6 +44,21 @@ const migrations: readonly string[] = [
   CREATE INDEX captures_time ON captures (captured_at DESC, rowid DESC);
   CREATE INDEX captures_agent_time ON captures (agent_id, captured_at DESC, rowid DESC);
   `,
+  // 2: quality figures measured at ingest, tags, and indexes for the gallery's filters
+  `
+  ALTER TABLE captures ADD COLUMN mean_brightness REAL;
+  ALTER TABLE captures ADD COLUMN clipped_highlights REAL;
+  ALTER TABLE captures ADD COLUMN clipped_shadows REAL;
+  ALTER TABLE captures ADD COLUMN focus_score REAL;
+  CREATE TABLE capture_tags (
+    capture_rowid INTEGER NOT NULL REFERENCES captures (rowid) ON DELETE CASCADE,
+    tag TEXT NOT NULL,
+    PRIMARY KEY (tag, capture_rowid)
+  ) WITHOUT ROWID;
+  CREATE INDEX captures_schedule_time ON captures (schedule, captured_at DESC, rowid DESC);
+  CREATE INDEX captures_profile_time ON captures (profile, captured_at DESC, rowid DESC);
+  CREATE INDEX captures_test_time ON captures (test_id, captured_at DESC, rowid DESC) WHERE test_id IS NOT NULL;
+  `,
 ];
 
 export const SCHEMA_VERSION = migrations.length;

@@ -141,6 +141,12 @@ async function handle(station: Station, rendererDir: string, req: IncomingMessag
     sendJson(res, r.ok ? 200 : 503, r);
     return;
   }
+  if (path === '/metrics') {
+    const body = await station.metrics.registry.metrics();
+    res.writeHead(200, { 'content-type': station.metrics.registry.contentType });
+    res.end(body);
+    return;
+  }
   if (path.startsWith('/media/')) {
     const file = safeJoin(station.mediaDir, path.slice('/media/'.length));
     if (file === null) {

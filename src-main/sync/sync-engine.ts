@@ -33,6 +33,7 @@ export class SyncEngine {
       captures: CapturesRepo;
       mediaDir: string;
       log: Logger;
+      onBytes?: (n: number) => void;
       onImported: (agentId: string, captureId: string) => void;
     },
   ) {}
@@ -107,7 +108,7 @@ export class SyncEngine {
     await mkdir(dirname(imageAbs), { recursive: true });
     await this.download(client, record, imageAbs);
     await mkdir(dirname(join(mediaDir, thumbRel)), { recursive: true });
-    await makeThumbnail(imageAbs, join(mediaDir, thumbRel));
+    const quality = await makeThumbnail(imageAbs, join(mediaDir, thumbRel));
 
     const s = record.settings_used;
     const row: CaptureRow = {
@@ -132,6 +133,7 @@ export class SyncEngine {
       imagePath: imageRel.split('\\').join('/'),
       thumbPath: thumbRel.split('\\').join('/'),
       importedAt: new Date().toISOString(),
+      ...quality,
     };
     const added = captures.insert(row);
     if (added) this.deps.onImported(agentId, record.capture_id);
@@ -173,6 +175,7 @@ export class SyncEngine {
         for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
           hash.update(chunk);
           await handle.write(chunk);
+          this.deps.onBytes?.(chunk.byteLength);
         }
         await handle.sync();
       } finally {

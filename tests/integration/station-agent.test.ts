@@ -125,6 +125,9 @@ describe('a real brain with real agent processes', () => {
       (v) => v,
       20_000,
     );
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    expect(metrics).toMatch(/^skystation_station_captures_imported_total [1-9]/m);
+    expect(metrics).toMatch(/^skystation_station_agents\{state="online"\} [1-9]/m);
     const media = await fetch(`${server.url}/media/../gallery.sqlite`);
     expect(media.status).not.toBe(200);
     ws.close();

@@ -1,0 +1,88 @@
+import WebSocket from 'ws';
+import {
+  StationApiError,
+  type MethodName,
+  type ParamsOf,
+  type ResponseMessage,
+  type ResultOf,
+  type StationEvent,
+} from '../api/contract.js';
+import { StationError } from '../util/errors.js';
+
+/** A StationApi client over the station's WebSocket, for the CLI and scripts. */
+export class StationClient {
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  private readonly listeners = new Set<(e: StationEvent) => void>();
+
+  private constructor(private readonly ws: WebSocket) {
+    ws.on('message', (data) => {
+      let msg: unknown;
+      try {
+        msg = JSON.parse(data.toString());
+      } catch {
+        return;
+      }
+      if (typeof msg !== 'object' || msg === null) return;
+      if ('event' in msg) {
+        for (const l of this.listeners) l(msg as StationEvent);
+        return;
+      }
+      const reply = msg as ResponseMessage;
+      const p = this.pending.get(reply.id);
+      if (!p) return;
+      this.pending.delete(reply.id);
+      if (reply.ok) p.resolve(reply.result);
+      else p.reject(new StationApiError(reply.error));
+    });
+    ws.on('close', () => {
+      for (const p of this.pending.values()) p.reject(new StationError('station_disconnected', 'The station closed the connection.'));
+      this.pending.clear();
+    });
+  }
+
+  static connect(url: string, timeoutMs = 5_000): Promise<StationClient> {
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(url, { handshakeTimeout: timeoutMs });
+      ws.once('open', () => resolve(new StationClient(ws)));
+      ws.once('error', (err) =>
+        reject(
+          new StationError(
+            'station_unreachable',
+            `No station answers at ${url}; start it with "npm start" (or pass --url). (${err.message})`,
+          ),
+        ),
+      );
+    });
+  }
+
+  call<M extends MethodName>(method: M, params?: ParamsOf<M>, timeoutMs = 120_000): Promise<ResultOf<M>> {
+    const id = this.nextId++;
+    return new Promise<ResultOf<M>>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new StationError('station_timeout', `The station did not answer ${method} in time.`));
+      }, timeoutMs);
+      this.pending.set(id, {
+        resolve: (v) => {
+          clearTimeout(timer);
+          resolve(v as ResultOf<M>);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      });
+      this.ws.send(JSON.stringify({ id, method, params: params ?? {} }));
+    });
+  }
+
+  onEvent(listener: (e: StationEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  close(): void {
+    this.ws.close();
+  }
+}

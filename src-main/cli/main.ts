@@ -1,0 +1,165 @@
+/**
+ * `skystation`: the command line beside the UI (seed 000). It talks to the
+ * running station over its WebSocket API.
+ *
+ *   skystation status | agents | add HOST PORT | capture AGENT | sync AGENT | captures [AGENT]
+ *   options: --url ws://127.0.0.1:8082/api/ws  --json
+ *
+ * Exit codes: 0 ok, 1 the station refused or failed, 2 bad usage, 3 station unreachable.
+ */
+import { parseArgs } from 'node:util';
+import { StationApiError, type AgentView, type CaptureView } from '../api/contract.js';
+import { StationError, errorMessage } from '../util/errors.js';
+import { StationClient } from './client.js';
+
+const USAGE = `Usage: skystation <command> [args] [--json] [--url ws://127.0.0.1:8082/api/ws]
+Commands:
+  status                 station health and agents
+  agents                 list agents
+  add HOST PORT          add an agent by address
+  capture AGENT          take a picture now (AGENT: id, id prefix or name)
+  sync AGENT             copy new captures from an agent
+  captures [AGENT]       newest captures`;
+
+export function formatTable(rows: readonly (readonly string[])[]): string {
+  if (rows.length === 0) return '';
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+}
+
+function agentsTable(agents: readonly AgentView[]): string {
+  return formatTable([
+    ['ID', 'NAME', 'ADDRESS', 'STATE', 'CAMERA', 'DISK', 'UNSYNCED'],
+    ...agents.map((a) => [
+      a.id.slice(0, 8),
+      a.name,
+      `${a.host}:${a.port}`,
+      a.state,
+      a.cameraModel ?? '-',
+      a.diskUsedPercent === null ? '-' : `${a.diskUsedPercent.toFixed(0)}%`,
+      a.unsynced === null ? '-' : String(a.unsynced),
+    ]),
+  ]);
+}
+
+function capturesTable(items: readonly CaptureView[]): string {
+  return formatTable([
+    ['TIME', 'AGENT', 'ISO', 'SHUTTER', 'LUX', 'SCHEDULE', 'FILE'],
+    ...items.map((c) => [
+      c.capturedAt,
+      c.agentName,
+      String(c.iso),
+      c.shutterSpeed,
+      c.lux === null ? '-' : c.lux.toFixed(c.lux < 10 ? 3 : 0),
+      c.schedule ?? '-',
+      c.imagePath,
+    ]),
+  ]);
+}
+
+async function resolveAgent(client: StationClient, ref: string): Promise<AgentView> {
+  const agents = await client.call('listAgents');
+  const hits = agents.filter((a) => a.id === ref || a.id.startsWith(ref) || a.name === ref);
+  if (hits.length === 1) return hits[0]!;
+  throw new StationError(
+    hits.length === 0 ? 'agent_unknown' : 'agent_ambiguous',
+    hits.length === 0
+      ? `No agent matches "${ref}". Known: ${agents.map((a) => a.name).join(', ') || 'none'}.`
+      : `"${ref}" matches several agents; use more of the id.`,
+  );
+}
+
+export async function runCli(argv: string[], out: (s: string) => void = (s) => process.stdout.write(`${s}\n`)): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      options: {
+        url: { type: 'string', default: process.env['SKYSTATION_URL'] ?? 'ws://127.0.0.1:8082/api/ws' },
+        json: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (err) {
+    process.stderr.write(`${errorMessage(err)}\n${USAGE}\n`);
+    return 2;
+  }
+  const [command, ...rest] = parsed.positionals;
+  const json = parsed.values.json;
+  if (parsed.values.help || command === undefined) {
+    out(USAGE);
+    return command === undefined && !parsed.values.help ? 2 : 0;
+  }
+  const emit = (value: unknown, human: () => string): void => out(json ? JSON.stringify(value, null, 2) : human());
+  const needArgs = (n: number): boolean => {
+    if (rest.length >= n) return true;
+    process.stderr.write(`"${command}" needs ${n} argument(s).\n${USAGE}\n`);
+    return false;
+  };
+  const known = ['status', 'agents', 'add', 'capture', 'sync', 'captures'];
+  if (!known.includes(command)) {
+    process.stderr.write(`Unknown command "${command}".\n${USAGE}\n`);
+    return 2;
+  }
+  if ((command === 'add' && !needArgs(2)) || ((command === 'capture' || command === 'sync') && !needArgs(1))) return 2;
+
+  let client: StationClient;
+  try {
+    client = await StationClient.connect(parsed.values.url);
+  } catch (err) {
+    process.stderr.write(`${errorMessage(err)}\n`);
+    return 3;
+  }
+  try {
+    switch (command) {
+      case 'status': {
+        const [health, agents] = await Promise.all([client.call('health'), client.call('listAgents')]);
+        emit({ health, agents }, () => `Station ${health.version}: ${health.agentsOnline}/${health.agents} agents online, ${health.captures} captures\n\n${agentsTable(agents)}`);
+        break;
+      }
+      case 'agents': {
+        const agents = await client.call('listAgents');
+        emit(agents, () => agentsTable(agents));
+        break;
+      }
+      case 'add': {
+        const port = Number(rest[1]);
+        if (!Number.isInteger(port) || port < 1 || port > 65535) {
+          process.stderr.write(`PORT must be a number from 1 to 65535, not "${rest[1]}".\n`);
+          return 2;
+        }
+        const agent = await client.call('addAgent', { host: rest[0]!, port });
+        emit(agent, () => `Added ${agent.name} (${agent.id}) at ${agent.host}:${agent.port}: ${agent.state}`);
+        break;
+      }
+      case 'capture': {
+        const agent = await resolveAgent(client, rest[0]!);
+        const c = await client.call('captureNow', { agentId: agent.id });
+        emit(c, () => `Captured ${c.imagePath} (ISO ${c.iso}, ${c.shutterSpeed} s) on ${agent.name}`);
+        break;
+      }
+      case 'sync': {
+        const agent = await resolveAgent(client, rest[0]!);
+        const r = await client.call('syncAgent', { agentId: agent.id });
+        emit(r, () => `Imported ${r.imported} new capture(s) from ${agent.name}`);
+        break;
+      }
+      case 'captures': {
+        const agentId = rest[0] ? (await resolveAgent(client, rest[0])).id : undefined;
+        const page = await client.call('listCaptures', { limit: 20, ...(agentId ? { agentId } : {}) });
+        emit(page, () => capturesTable(page.items) || 'No captures yet.');
+        break;
+      }
+    }
+    return 0;
+  } catch (err) {
+    const code = err instanceof StationApiError || err instanceof StationError ? err.code : 'error';
+    if (json) out(JSON.stringify({ ok: false, error: { code, message: errorMessage(err) } }));
+    else process.stderr.write(`${errorMessage(err)}\n`);
+    return 1;
+  } finally {
+    client.close();
+  }
+}
