@@ -1,0 +1,280 @@
+import { createReadStream } from 'node:fs';
+import { stat, statfs } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { pipeline } from 'node:stream/promises';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { CameraDriver } from '../camera/driver.js';
+import type { CaptureService } from '../capture-service.js';
+import type { Journal } from '../db/journal.js';
+import type { DeploymentStore } from '../profile/deployment-store.js';
+import {
+  AckRequest,
+  AGENT_API_VERSION,
+  AutoCaptureRequest,
+  CaptureListQuery,
+  DeployedCaptureRequest,
+  DeploymentBundle,
+  ExplicitCaptureRequest,
+  SHA256_HEADER,
+  type AgentEvent,
+  type CaptureListResponse,
+  type CaptureRequest,
+  type HealthResponse,
+  type MeterResponse,
+  type StatusResponse,
+} from '../protocol/index.js';
+import type { Location } from '../sky/model.js';
+import { CAPTURE_ID_PATTERN, type CapturesStore } from '../storage/captures-store.js';
+import { AgentError, NotFoundError, ValidationError } from '../util/errors.js';
+import type { Logger } from '../util/log.js';
+import { notFound, readBody, Router, sendError, sendJson, validate } from './router.js';
+
+export const BODY_LIMIT_BYTES = 64 * 1024;
+
+export interface ServerDeps {
+  id: string;
+  name: string;
+  version: string;
+  dataDir: string;
+  location: Location;
+  camera: CameraDriver;
+  captures: CaptureService;
+  journal: Journal;
+  store: CapturesStore;
+  deployments: DeploymentStore;
+  log: Logger;
+  now: () => Date;
+  startedAt: number;
+}
+
+/** Chooses the request shape by its keys, so a malformed body gets the error of the shape it meant. */
+export function parseCaptureRequest(body: unknown): CaptureRequest {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new ValidationError('The capture request must be a JSON object.');
+  }
+  if ('use_deployed_profile' in body) return validate(DeployedCaptureRequest, body, 'capture request');
+  if ('auto' in body) return validate(AutoCaptureRequest, body, 'capture request');
+  return validate(ExplicitCaptureRequest, body, 'capture request');
+}
+
+function parseRange(header: string | undefined, size: number): { start: number; end: number } | null | 'unsatisfiable' {
+  if (!header) return null;
+  const m = /^bytes=(\d+)-(\d*)$/.exec(header.trim());
+  if (!m) return 'unsatisfiable';
+  const start = Number(m[1]);
+  const end = m[2] ? Math.min(Number(m[2]), size - 1) : size - 1;
+  if (!Number.isSafeInteger(start) || start >= size || end < start) return 'unsatisfiable';
+  return { start, end };
+}
+
+export class AgentHttpServer {
+  readonly server: Server;
+  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 4096 });
+  private readonly router = new Router();
+
+  constructor(private readonly deps: ServerDeps) {
+    this.routes();
+    this.server = createServer((req, res) => {
+      void this.handle(req, res);
+    });
+    this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(req, socket, head));
+    this.server.requestTimeout = 10 * 60_000;
+  }
+
+  /** Sends an event to every connected /events client. */
+  broadcast(event: AgentEvent): void {
+    const text = JSON.stringify(event);
+    for (const client of this.wss.clients) {
+      if (client.readyState === client.OPEN) client.send(text);
+    }
+  }
+
+  async close(): Promise<void> {
+    for (const client of this.wss.clients) client.terminate();
+    this.wss.close();
+    await new Promise<void>((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+
+  private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const path = new URL(req.url ?? '/', 'http://agent').pathname;
+    if (path !== '/events') {
+      socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+      return;
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
+      const hello: AgentEvent = { type: 'hello', id: this.deps.id, time: this.deps.now().toISOString() };
+      ws.send(JSON.stringify(hello));
+      ws.on('error', (err) => this.deps.log.warn({ err }, 'events socket error'));
+    });
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = Date.now();
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://agent');
+    } catch {
+      sendError(res, new ValidationError('The request URL is malformed.'));
+      return;
+    }
+    try {
+      const match = this.router.match(req.method ?? 'GET', url.pathname);
+      if (match === null) throw notFound(url.pathname);
+      if (match === 'method_not_allowed') {
+        throw new AgentError('method_not_allowed', `${req.method ?? ''} is not allowed on ${url.pathname}.`, { status: 405 });
+      }
+      await match.handler({
+        req,
+        res,
+        url,
+        params: match.params,
+        json: async () => {
+          const body = await readBody(req, BODY_LIMIT_BYTES);
+          if (body.length === 0) return {};
+          try {
+            return JSON.parse(body.toString('utf8')) as unknown;
+          } catch {
+            throw new ValidationError('The request body is not valid JSON.', undefined, 'invalid_json');
+          }
+        },
+      });
+    } catch (err) {
+      if (err instanceof AgentError) {
+        if (err.status >= 500) this.deps.log.error({ err, path: url.pathname }, 'request failed');
+        if (!res.headersSent) sendError(res, err);
+        else res.destroy();
+        // Drain an unread body so the connection can be reused (or close it if too big).
+        if (err.status === 413) req.destroy();
+      } else {
+        this.deps.log.error({ err, path: url.pathname }, 'unexpected error');
+        if (!res.headersSent) sendError(res, new AgentError('internal', 'The agent hit an unexpected error; see its log.'));
+        else res.destroy();
+      }
+    } finally {
+      this.deps.log.debug({ method: req.method, path: url.pathname, status: res.statusCode, ms: Date.now() - started }, 'http');
+    }
+  }
+
+  private routes(): void {
+    const d = this.deps;
+    this.router
+      .on('GET', '/health', ({ res }) => {
+        const body: HealthResponse = {
+          status: 'ok',
+          id: d.id,
+          name: d.name,
+          version: d.version,
+          api_version: AGENT_API_VERSION,
+          uptime_seconds: (Date.now() - d.startedAt) / 1000,
+          time: d.now().toISOString(),
+        };
+        sendJson(res, 200, body);
+      })
+      .on('GET', '/status', async ({ res }) => {
+        const fs = await statfs(d.dataDir);
+        const total = fs.blocks * fs.bsize;
+        const free = fs.bavail * fs.bsize;
+        const usedPercent = total > 0 ? Math.round(((total - free) / total) * 1000) / 10 : 0;
+        const state = d.camera.state();
+        const bundle = d.deployments.get();
+        const body: StatusResponse = {
+          id: d.id,
+          name: d.name,
+          camera: { driver: d.camera.driver, model: d.camera.capabilities().model, state, ready: state === 'ready' },
+          camera_ready: state === 'ready',
+          deployed_profile: bundle ? { profile_id: bundle.profile_id, version: bundle.version } : null,
+          disk: { total_bytes: total, free_bytes: free, used_percent: usedPercent },
+          disk_usage: usedPercent,
+          captures: d.journal.counts(),
+          location: { latitude: d.location.latitude, longitude: d.location.longitude },
+          time: d.now().toISOString(),
+        };
+        sendJson(res, 200, body);
+      })
+      .on('GET', '/meter', async ({ res }) => {
+        const m = await d.captures.meter();
+        const body: MeterResponse = {
+          lux: m.lux,
+          suggested_iso: m.iso,
+          suggested_shutter: m.shutter,
+          ev100: Math.round(m.ev100 * 100) / 100,
+          ...(m.sunAltitudeDeg === undefined ? {} : { sun_altitude_deg: m.sunAltitudeDeg }),
+          measured_at: d.now().toISOString(),
+        };
+        sendJson(res, 200, body);
+      })
+      .on('POST', '/capture', async (ctx) => {
+        const request = parseCaptureRequest(await ctx.json());
+        sendJson(ctx.res, 200, await d.captures.capture(request));
+      })
+      .on('POST', '/profile/deploy', async (ctx) => {
+        const bundle = validate(DeploymentBundle, await ctx.json(), 'deployment');
+        await d.deployments.deploy(bundle);
+        d.log.info({ event: 'profile.deployed', profile_id: bundle.profile_id, version: bundle.version, windows: bundle.plan?.windows.length ?? 0 }, 'profile deployed');
+        sendJson(ctx.res, 200, {
+          status: 'deployed',
+          profile_id: bundle.profile_id,
+          version: bundle.version,
+          plan_windows: bundle.plan?.windows.length ?? 0,
+        });
+      })
+      .on('GET', '/captures', ({ res, url }) => {
+        const query = validate(CaptureListQuery, Object.fromEntries(url.searchParams), 'query');
+        const { items, more } = d.journal.list(query.after, query.limit, query.unsynced === 'true');
+        const body: CaptureListResponse = { items, next_after: more && items.length > 0 ? items[items.length - 1]!.seq : null };
+        sendJson(res, 200, body);
+      })
+      .on('POST', '/captures/ack', async (ctx) => {
+        const ack = validate(AckRequest, await ctx.json(), 'acknowledgement');
+        const at = d.now().toISOString();
+        const unknown: string[] = [];
+        let acknowledged = 0;
+        for (const c of ack.captures) {
+          if (d.journal.ack(c.capture_id, c.sha256, at)) acknowledged++;
+          else unknown.push(c.capture_id);
+        }
+        d.log.info({ event: 'captures.acked', acknowledged, unknown: unknown.length }, 'captures acknowledged');
+        sendJson(ctx.res, 200, { acknowledged, unknown });
+      })
+      .on('GET', '/captures/:capture_id/file', async ({ req, res, params }) => {
+        const id = params['capture_id'] ?? '';
+        if (!CAPTURE_ID_PATTERN.test(id)) throw new ValidationError('capture_id: must use letters, digits, _ . and -', 'capture_id');
+        const record = d.journal.get(id);
+        if (!record) throw new NotFoundError(`No capture ${id} on this agent.`, 'capture_not_found');
+        const path = d.store.resolveInside(record.file_name);
+        let size: number;
+        try {
+          size = (await stat(path)).size;
+        } catch {
+          d.journal.markMissing(id);
+          throw new NotFoundError(`The file of capture ${id} is missing on the agent.`, 'capture_file_missing');
+        }
+        const range = parseRange(req.headers.range, size);
+        if (range === 'unsatisfiable') {
+          res.writeHead(416, { 'content-range': `bytes */${size}`, 'content-type': 'application/json' });
+          res.end(JSON.stringify({ status: 'error', error: { code: 'range_not_satisfiable', message: `Ranges must look like "bytes=N-" with N below ${size}.` } }));
+          return;
+        }
+        const headers: Record<string, string | number> = {
+          'content-type': 'image/jpeg',
+          'accept-ranges': 'bytes',
+          [SHA256_HEADER]: record.sha256,
+          'cache-control': 'no-store',
+        };
+        const start = range?.start ?? 0;
+        const end = range?.end ?? size - 1;
+        headers['content-length'] = end - start + 1;
+        if (range) headers['content-range'] = `bytes ${start}-${end}/${size}`;
+        res.writeHead(range ? 206 : 200, headers);
+        if (req.method === 'HEAD') {
+          res.end();
+          return;
+        }
+        await pipeline(createReadStream(path, { start, end }), res);
+      });
+  }
+}

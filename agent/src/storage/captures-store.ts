@@ -1,0 +1,101 @@
+import { createHash } from 'node:crypto';
+import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { TEMP_PREFIX, writeFileAtomic } from '../util/fs-atomic.js';
+import { NotFoundError } from '../util/errors.js';
+
+/** Makes any label safe as one path segment: letters, digits, _ . - only; never "." or "..". */
+export function safeSegment(label: string | null | undefined, fallback: string): string {
+  const cleaned = (label ?? '').replace(/[^A-Za-z0-9_.-]+/g, '_').replace(/^\.+/, '_').slice(0, 64);
+  return cleaned === '' ? fallback : cleaned;
+}
+
+/** 2025-10-01T18:04:05.123Z → 20251001T180405123Z */
+export function compactUtc(date: Date): string {
+  return date.toISOString().replace(/[-:]/g, '').replace('.', '');
+}
+
+export const CAPTURE_ID_PATTERN = /^[A-Za-z0-9_.-]{1,160}$/;
+
+export interface StoredFile {
+  /** Path relative to the captures folder, with forward slashes. */
+  fileName: string;
+  absolutePath: string;
+  sha256: string;
+  sizeBytes: number;
+}
+
+/**
+ * Lays out and writes capture files:
+ * captures/YYYY-MM-DD/<schedule|manual>/<profile|default>/<UTC>_<camera>_<seq>.jpg
+ */
+export class CapturesStore {
+  readonly root: string;
+
+  constructor(dataDir: string) {
+    this.root = resolve(dataDir, 'captures');
+  }
+
+  async init(): Promise<void> {
+    await mkdir(this.root, { recursive: true });
+  }
+
+  captureId(at: Date, cameraName: string, seq: number): string {
+    return `${compactUtc(at)}_${safeSegment(cameraName, 'camera')}_${seq}`;
+  }
+
+  relativePathFor(at: Date, schedule: string | null, profile: string | null, captureId: string): string {
+    const day = at.toISOString().slice(0, 10);
+    return [day, safeSegment(schedule, 'manual'), safeSegment(profile, 'default'), `${captureId}.jpg`].join('/');
+  }
+
+  /** Writes atomically (temp, fsync, rename, fsync dir) and hashes the exact bytes written. */
+  async write(fileName: string, bytes: Buffer): Promise<StoredFile> {
+    const absolutePath = this.resolveInside(fileName);
+    await mkdir(join(absolutePath, '..'), { recursive: true });
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    await writeFileAtomic(absolutePath, bytes);
+    return { fileName, absolutePath, sha256, sizeBytes: bytes.length };
+  }
+
+  /** Resolves a journal file name to a path, refusing anything that would leave the captures folder. */
+  resolveInside(fileName: string): string {
+    const absolute = resolve(this.root, fileName);
+    const rel = relative(this.root, absolute);
+    if (rel === '' || rel.startsWith('..') || isAbsolute(rel) || !absolute.startsWith(this.root + sep)) {
+      throw new NotFoundError('That capture file is not in the captures folder.', 'capture_not_found');
+    }
+    return absolute;
+  }
+
+  async exists(fileName: string): Promise<boolean> {
+    try {
+      return (await stat(this.resolveInside(fileName))).isFile();
+    } catch {
+      return false;
+    }
+  }
+
+  /** Removes temp files a crash left behind; returns their paths. */
+  async removeTempFiles(): Promise<string[]> {
+    const removed: string[] = [];
+    const walk = async (dir: string): Promise<void> => {
+      let entries;
+      try {
+        entries = await readdir(dir, { withFileTypes: true });
+      } catch {
+        return;
+      }
+      for (const entry of entries) {
+        const path = join(dir, entry.name);
+        if (entry.isDirectory()) await walk(path);
+        else if (entry.name.startsWith(TEMP_PREFIX)) {
+          await rm(path, { force: true });
+          removed.push(path);
+        }
+      }
+    };
+    await walk(this.root);
+    return removed;
+  }
+}
