@@ -17,8 +17,10 @@ export default defineConfig({
     },
   },
   preload: {
-    plugins: [externalizeDepsPlugin()],
     build: {
+      // A sandboxed preload can require only `electron` and a few built-ins:
+      // bundle everything else into the single CJS file.
+      externalizeDeps: false,
       outDir: 'out/preload',
       lib: { entry: resolve('src-preload/index.ts'), formats: ['cjs'] },
       rolldownOptions: { output: { entryFileNames: '[name].cjs' } },

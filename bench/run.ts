@@ -6,6 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { benchGallery } from './gallery.js';
+import { benchStart } from './start.js';
 import { benchThumbnails } from './thumbnails.js';
 import { notMeasured, table, type BenchResult } from './lib.js';
 
@@ -38,7 +39,7 @@ const groups: Record<string, Group> = {
     ['export_peak_rss_mb', 'MB', '≤ 400'],
   ),
   memory: pending('not measured yet (issue 3)', ['agent_rss_idle_mb', 'MB', '≤ 60'], ['agent_rss_loaded_mb', 'MB', '≤ 120']),
-  start: pending('not measured yet', ['station_start_ms', 'ms', '≤ 1500']),
+  start: () => benchStart(),
   fleet: pending('not measured yet (issue 5)', ['fleet_event_loop_lag_p99_ms', 'ms', '≤ 20']),
 };
 

@@ -19,6 +19,7 @@ import { AgentsRepo } from '../db/agents-repo.js';
 import { CapturesRepo, type StoredCapture } from '../db/captures-repo.js';
 import { openDatabase, type Db } from '../db/database.js';
 import { SyncEngine } from '../sync/sync-engine.js';
+import { ensureDirSync } from '../util/atomic.js';
 import { StationError, errorMessage } from '../util/errors.js';
 import { createLogger, type Logger } from '../util/log.js';
 import { StationMetrics } from './metrics.js';
@@ -53,7 +54,7 @@ type Handlers = { [M in MethodName]: (params: ReturnType<(typeof methods)[M]['pa
 export async function startStation(opts: StationOptions): Promise<Station> {
   const dataDir = opts.dataDir;
   try {
-    mkdirSync(dataDir, { recursive: true });
+    ensureDirSync(dataDir);
     await access(dataDir, constants.W_OK);
   } catch (cause) {
     throw new StationError(

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { AgentClient } from '../agents/agent-client.js';
 import { SHA256_HEADER, type CaptureRecord } from '../agents/protocol.js';
 import type { CaptureRow, CapturesRepo } from '../db/captures-repo.js';
@@ -98,11 +98,13 @@ export class SyncEngine {
       }
       return false;
     }
-    if (!SAFE_NAME.test(record.file_name) || !SAFE_NAME.test(record.capture_id)) {
+    // The agent's file_name is its relative path (day/schedule/profile/name); keep only the name.
+    const fileName = basename(record.file_name);
+    if (!SAFE_NAME.test(fileName) || !SAFE_NAME.test(record.capture_id) || !/^\d{4}-\d{2}-\d{2}/.test(record.captured_at)) {
       throw new StationError('sync_bad_name', `The agent sent an unsafe file name (${record.file_name}).`);
     }
     const day = record.captured_at.slice(0, 10);
-    const imageRel = join('originals', agentId, day, record.file_name);
+    const imageRel = join('originals', agentId, day, fileName);
     const thumbRel = join('thumbs', agentId, `${record.capture_id}.jpg`);
     const imageAbs = join(mediaDir, imageRel);
     await mkdir(dirname(imageAbs), { recursive: true });

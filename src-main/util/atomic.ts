@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { open, rename, rm } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { basename, dirname, join, resolve, sep } from 'node:path';
 
 /** fsync a directory so that a rename inside it survives a power cut. */
 export async function fsyncDir(dir: string): Promise<void> {
@@ -33,4 +34,21 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
     throw err;
   }
   await fsyncDir(dir);
+}
+
+/**
+ * mkdir -p, one level at a time. (Node 20's recursive mkdirSync can spin
+ * forever on some unwritable trees such as /proc; this fails at once.)
+ */
+export function ensureDirSync(dir: string): void {
+  const parts = resolve(dir).split(sep).filter(Boolean);
+  let current = sep;
+  for (const part of parts) {
+    current = join(current, part);
+    try {
+      mkdirSync(current);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+  }
 }

@@ -1,0 +1,10 @@
+export * from './types.js';
+export { Backoff, Emitter, SensorBase } from './base.js';
+export type { BackoffOptions, SensorBaseOptions } from './base.js';
+export * from './line-protocol.js';
+export * from './arduino.js';
+export * from './digitemp.js';
+export * from './simulated.js';
+export * from './spec.js';
+export * from './manager.js';
+export * from './events.js';

@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { shutterToSeconds } from '../agents/protocol.js';
+import { settingsEv, smoothExposure } from './exposure-ramp.js';
+
+/** A sunset-to-night metering curve with a sudden jump (a cloud) and noise. */
+function sunsetTargets(frames: number): number[] {
+  return Array.from({ length: frames }, (_, i) => {
+    const x = i / frames;
+    const base = 14 - 22 * Math.min(1, Math.max(0, (x - 0.2) / 0.6)); // 14 EV → -8 EV
+    return base + (i === Math.floor(frames / 2) ? 4 : 0) + Math.sin(i * 1.7) * 0.4;
+  });
+}
+
+describe('smoothExposure', () => {
+  for (const step of [1 / 3, 0.1, 1]) {
+    it(`never steps more than ${step.toFixed(2)} EV between frames, within ISO and shutter limits and the interval`, () => {
+      const frames = smoothExposure(sunsetTargets(900), { intervalSeconds: 15, maxStepEv: step, isoMin: 100, isoMax: 1600, shutterMaxSeconds: 20 });
+      for (let i = 0; i < frames.length; i++) {
+        const f = frames[i]!;
+        expect(f.iso).toBeGreaterThanOrEqual(100);
+        expect(f.iso).toBeLessThanOrEqual(1600);
+        expect(Number.isInteger(f.iso)).toBe(true);
+        expect(f.shutter_seconds).toBeLessThanOrEqual(14);
+        expect(f.shutter_seconds).toBeGreaterThanOrEqual(1 / 8000);
+        expect(shutterToSeconds(f.shutter_speed)).toBeCloseTo(f.shutter_seconds, 9);
+        expect(settingsEv(1.8, f.shutter_seconds, f.iso)).toBeCloseTo(f.ev, 9);
+        if (i > 0) expect(Math.abs(f.ev - frames[i - 1]!.ev)).toBeLessThanOrEqual(step + 1e-9);
+      }
+    });
+  }
+
+  it('follows slow changes closely and reaches the night limit (longest shutter, then ISO)', () => {
+    const frames = smoothExposure(sunsetTargets(900), { intervalSeconds: 15 });
+    expect(Math.abs(frames[100]!.ev - frames[100]!.target_ev)).toBeLessThan(0.35);
+    expect(frames[0]!.iso).toBe(100); // daylight: base ISO, short shutter
+    const last = frames.at(-1)!;
+    expect(last.shutter_seconds).toBe(14);
+    expect(last.iso).toBe(3200);
+    expect(last.limited).toBe('range');
+    expect(frames.some((f) => f.limited === 'step')).toBe(true);
+  });
+
+  it('rejects an interval with no time for an exposure', () => {
+    expect(() => smoothExposure([10], { intervalSeconds: 1, gapSeconds: 1 })).toThrow(/interval/);
+  });
+});

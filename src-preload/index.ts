@@ -1,0 +1,60 @@
+/**
+ * Sandboxed preload: exposes ONE object, `window.skystation`, implementing
+ * StationApi over IPC. Raw ipcRenderer is never exposed.
+ *
+ * contextBridge copies a thrown Error's message but not its class or `code`,
+ * so the message carries the code as "[code] message"; the renderer turns it
+ * back into a StationApiError (src-renderer/src/api/station.ts).
+ *
+ * Bundled into one CommonJS file (out/preload/index.cjs): a sandboxed preload
+ * can require only `electron` and a few built-ins.
+ */
+import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
+import {
+  StationApiError,
+  type ApiError,
+  type MethodName,
+  type ParamsOf,
+  type ResultOf,
+  type StationApi,
+  type StationEvent,
+} from '../src-main/api/contract';
+import { EVENT_CHANNEL, INVOKE_CHANNEL, MEDIA_HOST, MEDIA_SCHEME } from '../src-main/electron/channels';
+
+type InvokeReply = { ok: true; result: unknown } | { ok: false; error: ApiError };
+
+function isReply(value: unknown): value is InvokeReply {
+  return typeof value === 'object' && value !== null && 'ok' in value && typeof value.ok === 'boolean';
+}
+
+async function call<M extends MethodName>(method: M, params: ParamsOf<M> | undefined): Promise<ResultOf<M>> {
+  const reply: unknown = await ipcRenderer.invoke(INVOKE_CHANNEL, { method, params: params ?? {} });
+  if (!isReply(reply)) {
+    throw new StationApiError({ code: 'internal', message: '[internal] The station sent an answer this window does not understand.' });
+  }
+  if (!reply.ok) {
+    throw new StationApiError({ code: reply.error.code, message: `[${reply.error.code}] ${reply.error.message}` });
+  }
+  // The brain validated params and answers with the contract's result type.
+  return reply.result as ResultOf<M>;
+}
+
+const skystation = {
+  health: (p) => call('health', p),
+  listAgents: (p) => call('listAgents', p),
+  addAgent: (p) => call('addAgent', p),
+  removeAgent: (p) => call('removeAgent', p),
+  captureNow: (p) => call('captureNow', p),
+  syncAgent: (p) => call('syncAgent', p),
+  listCaptures: (p) => call('listCaptures', p),
+  onEvent(listener) {
+    const handler = (_e: IpcRendererEvent, event: StationEvent): void => listener(event);
+    ipcRenderer.on(EVENT_CHANNEL, handler);
+    return () => {
+      ipcRenderer.removeListener(EVENT_CHANNEL, handler);
+    };
+  },
+  mediaUrl: (path) => `${MEDIA_SCHEME}://${MEDIA_HOST}/${path.split('/').map(encodeURIComponent).join('/')}`,
+} satisfies StationApi;
+
+contextBridge.exposeInMainWorld('skystation', skystation);

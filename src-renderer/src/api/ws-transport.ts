@@ -1,0 +1,246 @@
+/**
+ * The station API over a WebSocket, for when the UI is served to a browser by
+ * the headless station. Messages follow src-main/api/contract.ts:
+ *   -> {id, method, params}
+ *   <- {id, ok: true, result} | {id, ok: false, error: {code, message}}
+ *   <- {event, data}
+ */
+import { z } from 'zod';
+import {
+  StationApiError,
+  type MethodName,
+  type ParamsOf,
+  type ResultOf,
+  type StationApi,
+  type StationEvent,
+} from '../../../src-main/api/contract';
+
+/** What arrives from the server; results are trusted to match the contract's phantom types. */
+const Incoming = z.union([
+  z.object({ id: z.number(), ok: z.literal(true), result: z.unknown() }),
+  z.object({ id: z.number(), ok: z.literal(false), error: z.object({ code: z.string(), message: z.string() }) }),
+  z.object({ event: z.string(), data: z.unknown() }),
+]);
+
+export type ConnectionState = 'connecting' | 'open' | 'closed';
+
+export interface WsTransportOptions {
+  /** Defaults to ws(s)://location.host/api/ws. */
+  url?: string;
+  /** How long a call may wait for the connection to open before it fails. */
+  connectTimeoutMs?: number;
+  /** How long a sent call may wait for its answer (a capture can take a while). */
+  callTimeoutMs?: number;
+  /** Reconnect backoff: first delay, doubled up to maxBackoffMs. */
+  minBackoffMs?: number;
+  maxBackoffMs?: number;
+  /** Injected in unit tests. */
+  WebSocketImpl?: typeof WebSocket;
+}
+
+export interface WsTransport extends StationApi {
+  readonly state: ConnectionState;
+  /** Called with 'open' on every (re)connect, so callers can refetch what they missed. */
+  onConnectionChange(listener: (state: ConnectionState) => void): () => void;
+  close(): void;
+}
+
+interface Pending {
+  resolve: (value: unknown) => void;
+  reject: (err: StationApiError) => void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+interface Waiter {
+  resolve: () => void;
+  reject: (err: StationApiError) => void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+export function defaultWsUrl(loc: Pick<Location, 'protocol' | 'host'> = window.location): string {
+  return `${loc.protocol === 'https:' ? 'wss' : 'ws'}://${loc.host}/api/ws`;
+}
+
+export function createWsTransport(opts: WsTransportOptions = {}): WsTransport {
+  const url = opts.url ?? defaultWsUrl();
+  const connectTimeoutMs = opts.connectTimeoutMs ?? 10_000;
+  const callTimeoutMs = opts.callTimeoutMs ?? 120_000;
+  const minBackoffMs = opts.minBackoffMs ?? 500;
+  const maxBackoffMs = opts.maxBackoffMs ?? 10_000;
+  const WS = opts.WebSocketImpl ?? WebSocket;
+
+  const pending = new Map<number, Pending>();
+  const waiters = new Set<Waiter>();
+  const eventListeners = new Set<(e: StationEvent) => void>();
+  const stateListeners = new Set<(s: ConnectionState) => void>();
+  let socket: WebSocket | null = null;
+  let state: ConnectionState = 'closed';
+  let nextId = 1;
+  let backoff = minBackoffMs;
+  let reconnectTimer: ReturnType<typeof setTimeout> | null = null;
+  let closedByUser = false;
+
+  const setState = (s: ConnectionState): void => {
+    state = s;
+    for (const l of stateListeners) l(s);
+  };
+
+  const failPending = (code: string, message: string): void => {
+    for (const [id, p] of pending) {
+      clearTimeout(p.timer);
+      pending.delete(id);
+      p.reject(new StationApiError({ code, message }));
+    }
+  };
+
+  const onMessage = (raw: unknown): void => {
+    if (typeof raw !== 'string') return;
+    let json: unknown;
+    try {
+      json = JSON.parse(raw);
+    } catch {
+      return;
+    }
+    const msg = Incoming.safeParse(json);
+    if (!msg.success) return;
+    const m = msg.data;
+    if ('event' in m) {
+      // The server only pushes StationEvents; the envelope was checked above.
+      const event = m as StationEvent;
+      for (const l of eventListeners) l(event);
+      return;
+    }
+    const p = pending.get(m.id);
+    if (!p) return;
+    pending.delete(m.id);
+    clearTimeout(p.timer);
+    if (m.ok) p.resolve(m.result);
+    else p.reject(new StationApiError(m.error));
+  };
+
+  const scheduleReconnect = (): void => {
+    if (closedByUser || reconnectTimer !== null) return;
+    const delay = backoff;
+    backoff = Math.min(backoff * 2, maxBackoffMs);
+    reconnectTimer = setTimeout(() => {
+      reconnectTimer = null;
+      connect();
+    }, delay);
+  };
+
+  function connect(): void {
+    if (closedByUser) return;
+    setState('connecting');
+    let ws: WebSocket;
+    try {
+      ws = new WS(url);
+    } catch {
+      setState('closed');
+      scheduleReconnect();
+      return;
+    }
+    socket = ws;
+    ws.addEventListener('open', () => {
+      if (socket !== ws) return;
+      backoff = minBackoffMs;
+      setState('open');
+      for (const w of waiters) {
+        clearTimeout(w.timer);
+        w.resolve();
+      }
+      waiters.clear();
+    });
+    ws.addEventListener('message', (e: MessageEvent) => onMessage(e.data));
+    ws.addEventListener('close', () => {
+      if (socket !== ws) return;
+      socket = null;
+      failPending('disconnected', 'The connection to the station was lost; check that Skystation is still running and try again.');
+      setState('closed');
+      scheduleReconnect();
+    });
+    // 'error' is always followed by 'close'; nothing to do here.
+  }
+
+  const whenOpen = (): Promise<void> => {
+    if (state === 'open') return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const waiter: Waiter = {
+        resolve,
+        reject,
+        timer: setTimeout(() => {
+          waiters.delete(waiter);
+          reject(
+            new StationApiError({
+              code: 'not_connected',
+              message: 'Cannot reach the station; check that Skystation is running, then try again.',
+            }),
+          );
+        }, connectTimeoutMs),
+      };
+      waiters.add(waiter);
+    });
+  };
+
+  async function call<M extends MethodName>(method: M, params: ParamsOf<M> | undefined): Promise<ResultOf<M>> {
+    await whenOpen();
+    const ws = socket;
+    if (ws === null) {
+      throw new StationApiError({ code: 'not_connected', message: 'Cannot reach the station; try again in a moment.' });
+    }
+    const id = nextId++;
+    return new Promise<ResultOf<M>>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        pending.delete(id);
+        reject(new StationApiError({ code: 'timeout', message: `The station did not answer "${method}" in time; try again.` }));
+      }, callTimeoutMs);
+      // The brain validates params and returns results of the contract's types.
+      pending.set(id, { resolve: resolve as (v: unknown) => void, reject, timer });
+      ws.send(JSON.stringify({ id, method, params: params ?? {} }));
+    });
+  }
+
+  connect();
+
+  const api = {
+    health: (p) => call('health', p),
+    listAgents: (p) => call('listAgents', p),
+    addAgent: (p) => call('addAgent', p),
+    removeAgent: (p) => call('removeAgent', p),
+    captureNow: (p) => call('captureNow', p),
+    syncAgent: (p) => call('syncAgent', p),
+    listCaptures: (p) => call('listCaptures', p),
+    onEvent(listener) {
+      eventListeners.add(listener);
+      return () => {
+        eventListeners.delete(listener);
+      };
+    },
+    mediaUrl: (path) => `/media/${path.split('/').map(encodeURIComponent).join('/')}`,
+  } satisfies StationApi;
+
+  return {
+    ...api,
+    get state() {
+      return state;
+    },
+    onConnectionChange(listener) {
+      stateListeners.add(listener);
+      return () => {
+        stateListeners.delete(listener);
+      };
+    },
+    close() {
+      closedByUser = true;
+      if (reconnectTimer !== null) clearTimeout(reconnectTimer);
+      for (const w of waiters) {
+        clearTimeout(w.timer);
+        w.reject(new StationApiError({ code: 'closed', message: 'The connection to the station was closed.' }));
+      }
+      waiters.clear();
+      failPending('closed', 'The connection to the station was closed.');
+      socket?.close();
+      socket = null;
+      setState('closed');
+    },
+  };
+}

@@ -1,0 +1,29 @@
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
+import { StationContext } from './api/hooks';
+import { connectStation } from './api/station';
+import { App } from './App';
+import './styles.css';
+
+const station = connectStation();
+const queryClient = new QueryClient({
+  defaultOptions: {
+    // Events keep the data fresh; refetch only on reconnect (see useStationEvents).
+    queries: { staleTime: Infinity, refetchOnWindowFocus: false, retry: 2 },
+    mutations: { retry: false },
+  },
+});
+
+const rootElement = document.getElementById('root');
+if (rootElement === null) throw new Error('index.html has no #root element.');
+
+createRoot(rootElement).render(
+  <StrictMode>
+    <StationContext.Provider value={station}>
+      <QueryClientProvider client={queryClient}>
+        <App />
+      </QueryClientProvider>
+    </StationContext.Provider>
+  </StrictMode>,
+);

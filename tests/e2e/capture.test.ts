@@ -1,0 +1,156 @@
+/**
+ * End to end in a real browser: the headless station (with its embedded
+ * simulated agent) serves the UI; Chromium opens it, waits for the camera to
+ * be online, presses "Capture now", and sees the new thumbnail appear and load
+ * without a page reload.
+ *
+ * Needs Debian's Chromium (`apt-get install chromium`) and a build
+ * (`npm run build`). Browsers are never downloaded.
+ */
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT, freePort, run, waitForLine, type RunningProcess } from '../helpers/processes.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const HEADLESS_JS = join(ROOT, 'out/main/headless.js');
+const RENDERER_HTML = join(ROOT, 'out/renderer/index.html');
+const SCREENSHOT = join(ROOT, 'test-results/e2e-capture.png');
+
+function checkPrerequisites(): void {
+  const missing: string[] = [];
+  if (!existsSync(CHROMIUM)) {
+    missing.push(`Chromium is not installed at ${CHROMIUM}: install it with "sudo apt-get install chromium".`);
+  }
+  if (!existsSync(HEADLESS_JS) || !existsSync(RENDERER_HTML)) {
+    missing.push(`The app is not built (${HEADLESS_JS} or ${RENDERER_HTML} is missing): run "npm run build" first.`);
+  }
+  if (missing.length > 0) throw new Error(missing.join('\n'));
+}
+
+/** The DOM bits the in-page predicate uses (tests are typed without the DOM lib). */
+interface ImgLike {
+  dataset: Record<string, string | undefined>;
+  complete: boolean;
+  naturalWidth: number;
+  alt: string;
+  scrollIntoView(): void;
+}
+
+/**
+ * Runs in the page (serialized by Playwright, so a function rather than a
+ * string: the UI's CSP forbids eval): the first gallery image not in `known`,
+ * once it has loaded, or the capture error the UI shows.
+ */
+function findNewLoadedImage(
+  known: string[],
+): { id: string; alt: string; naturalWidth: number } | { captureError: string } | null {
+  const doc = (globalThis as unknown as { document: { querySelectorAll(s: string): ArrayLike<ImgLike> } }).document;
+  // Stop waiting as soon as the UI reports the capture failed.
+  const failed = Array.from(doc.querySelectorAll('[data-testid="capture-error"]'))[0];
+  if (failed !== undefined) return { captureError: (failed as unknown as { textContent: string | null }).textContent ?? '' };
+  const img = Array.from(doc.querySelectorAll('[data-testid="gallery-item"]')).find(
+    (e) => !known.includes(e.dataset['captureId'] ?? ''),
+  );
+  if (img === undefined) return null;
+  img.scrollIntoView();
+  return img.complete && img.naturalWidth > 0
+    ? { id: img.dataset['captureId'] ?? '', alt: img.alt, naturalWidth: img.naturalWidth }
+    : null;
+}
+
+describe('capture from the UI in a browser', () => {
+  let dataDir: string | null = null;
+  let station: RunningProcess | null = null;
+  let browser: Browser | null = null;
+  let page: Page;
+  let baseUrl: string;
+  const pageErrors: string[] = [];
+
+  beforeAll(async () => {
+    checkPrerequisites();
+    dataDir = mkdtempSync(join(tmpdir(), 'skys-e2e-'));
+    const port = await freePort();
+    station = run(process.execPath, [HEADLESS_JS, '--data-dir', dataDir, '--port', String(port)], {
+      SKYSTATION_MDNS: 'off',
+    });
+    const line = await waitForLine(station, /Skystation is running at/, 30_000).catch((err: unknown) => {
+      const stderr = station?.stderr.join('\n') ?? '';
+      throw new Error(`The headless station did not start within 30 s.\nstderr:\n${stderr}\n${String(err)}`);
+    });
+    baseUrl = /Skystation is running at (\S+)/.exec(line)?.[1] ?? `http://127.0.0.1:${port}`;
+
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
+    });
+    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+    page.on('console', (msg) => {
+      if (msg.type() === 'error') pageErrors.push(msg.text());
+    });
+  }, 90_000);
+
+  afterAll(async () => {
+    await browser?.close().catch(() => undefined);
+    await station?.stop();
+    if (dataDir !== null) rmSync(dataDir, { recursive: true, force: true });
+  }, 30_000);
+
+  /** Failure messages carry what the browser and the station said. */
+  const diagnostics = (): string =>
+    `\npage errors:\n${pageErrors.join('\n') || '(none)'}\nstation stderr:\n${station?.stderr.slice(-40).join('\n') ?? ''}`;
+
+  it('shows the new image after "Capture now" without reloading', async () => {
+    await page.goto(baseUrl);
+    await expect(page.getByRole('heading', { level: 1, name: 'Skystation' }).isVisible()).resolves.toBe(true);
+
+    const row = page.locator('[data-testid="agent-row"][data-state="online"]').first();
+    await row.waitFor({ state: 'visible', timeout: 30_000 }).catch((err: unknown) => {
+      throw new Error(`No agent row became online within 30 s. ${String(err)}${diagnostics()}`);
+    });
+
+    // Remember what the gallery shows now, and mark the page so a reload would be noticed.
+    const before = new Set(
+      await page
+        .locator('[data-testid="gallery-item"]')
+        .evaluateAll((els) => els.map((e) => (e as unknown as ImgLike).dataset['captureId'] ?? '')),
+    );
+    await page.evaluate('window.__skystationE2eMarker = 42');
+
+    const button = row.getByTestId('capture-now');
+    await expect(button.isEnabled()).resolves.toBe(true);
+    await button.click();
+
+    const newImage = await page
+      .waitForFunction(findNewLoadedImage, [...before], { timeout: 60_000, polling: 100 })
+      .then((h) => h.jsonValue())
+      .catch(async (err: unknown) => {
+        const errorText = await page.getByTestId('capture-error').allTextContents();
+        throw new Error(`No new gallery image loaded within 60 s. ${String(err)}\ncapture error: ${errorText.join(' ') || '(none)'}${diagnostics()}`);
+      });
+
+    if (newImage === null) throw new Error('waitForFunction resolved without an image');
+    if ('captureError' in newImage) throw new Error(`The UI reported: ${newImage.captureError}${diagnostics()}`);
+    expect(newImage.naturalWidth).toBeGreaterThan(0);
+    expect(newImage.alt.length).toBeGreaterThan(0);
+    // Same document: the marker survived, so the image came from an event/mutation, not a reload.
+    await expect(page.evaluate('window.__skystationE2eMarker')).resolves.toBe(42);
+    await expect(page.getByTestId('capture-error').count()).resolves.toBe(0);
+    // The button is usable again once the capture finished.
+    await expect.poll(() => button.textContent(), { timeout: 30_000 }).toBe('Capture now');
+
+    mkdirSync(join(ROOT, 'test-results'), { recursive: true });
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+  }, 120_000);
+});
