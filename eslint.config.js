@@ -35,7 +35,17 @@ export default tseslint.config(
     files: ['**/*.ts', '**/*.tsx'],
     ignores: ['src-main/electron/**', 'src-preload/**'],
     rules: {
-      'no-restricted-imports': ['error', { paths: [{ name: 'electron', message: 'Only the Electron shell (src-main/electron, src-preload) may import electron.' }] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: 'electron',
+              message: 'Only the Electron shell (src-main/electron, src-preload) may import electron.',
+            },
+          ],
+        },
+      ],
     },
   },
 );

@@ -72,8 +72,20 @@ export function benchGallery(total = Number(process.env['BENCH_GALLERY_ROWS'] ??
     }
     db.close();
     return [
-      result('gallery_ingest_per_s', total / ingestSeconds, 'captures/s', { text: '≥ 20000', ok: (v) => v >= 20_000 }, `${total} rows, 20 cameras, batches of 10,000`),
-      result('gallery_page_p99_ms', percentile(timings, 99), 'ms', { text: '≤ 5', ok: (v) => v <= 5 }, `${timings.length} pages of 200 (filters: camera, camera+day, schedule+profile, camera+schedule+from), at ${total} rows`),
+      result(
+        'gallery_ingest_per_s',
+        total / ingestSeconds,
+        'captures/s',
+        { text: '≥ 20000', ok: (v) => v >= 20_000 },
+        `${total} rows, 20 cameras, batches of 10,000`,
+      ),
+      result(
+        'gallery_page_p99_ms',
+        percentile(timings, 99),
+        'ms',
+        { text: '≤ 5', ok: (v) => v <= 5 },
+        `${timings.length} pages of 200 (filters: camera, camera+day, schedule+profile, camera+schedule+from), at ${total} rows`,
+      ),
     ];
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -41,7 +41,14 @@ export function notMeasured(id: string, unit: string, target: string, why: strin
 export function table(results: readonly BenchResult[]): string {
   const rows = [['id', 'value', 'unit', 'target', 'met', 'notes']];
   for (const r of results) {
-    rows.push([r.id, r.value === null ? '—' : String(r.value), r.unit, r.target, r.met === null ? 'n/a' : r.met ? 'yes' : 'NO', r.notes]);
+    rows.push([
+      r.id,
+      r.value === null ? '—' : String(r.value),
+      r.unit,
+      r.target,
+      r.met === null ? 'n/a' : r.met ? 'yes' : 'NO',
+      r.notes,
+    ]);
   }
   const widths = rows[0]!.map((_, i) => Math.min(60, Math.max(...rows.map((r) => r[i]!.length))));
   return rows.map((r) => r.map((c, i) => (i === 5 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n');

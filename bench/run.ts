@@ -5,6 +5,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { benchExport } from './export.js';
 import { benchGallery } from './gallery.js';
 import { benchStart } from './start.js';
 import { benchThumbnails } from './thumbnails.js';
@@ -12,7 +13,10 @@ import { notMeasured, table, type BenchResult } from './lib.js';
 
 type Group = () => Promise<BenchResult[]> | BenchResult[];
 
-const pending = (why: string, ...rows: [string, string, string][]): Group => () => rows.map(([id, unit, target]) => notMeasured(id, unit, target, why));
+const pending =
+  (why: string, ...rows: [string, string, string][]): Group =>
+  () =>
+    rows.map(([id, unit, target]) => notMeasured(id, unit, target, why));
 
 const groups: Record<string, Group> = {
   capture: pending(
@@ -28,17 +32,20 @@ const groups: Record<string, Group> = {
     ['preview_5_fps', 'fps', '≥ 15'],
     ['preview_5_latency_p95_ms', 'ms', '≤ 150'],
   ),
-  discovery: pending('not measured yet: mDNS discovery is not built (issue 5)', ['discovery_p50_ms', 'ms', '≤ 50'], ['discovery_p95_ms', 'ms', '≤ 1500']),
+  discovery: pending(
+    'not measured yet: mDNS discovery is not built (issue 5)',
+    ['discovery_p50_ms', 'ms', '≤ 50'],
+    ['discovery_p95_ms', 'ms', '≤ 1500'],
+  ),
   sync: pending('not measured yet (issue 5)', ['sync_vs_curl_ratio', 'ratio', '≥ 0.9']),
   gallery: () => benchGallery(),
   thumbnails: () => benchThumbnails(),
-  export: pending(
-    'not measured yet: exports are not built (issue 6)',
-    ['export_vs_ffmpeg_ratio', 'ratio', '≤ 1.10'],
-    ['export_deflicker_vs_ffmpeg_ratio', 'ratio', '≤ 1.5'],
-    ['export_peak_rss_mb', 'MB', '≤ 400'],
+  export: () => benchExport(),
+  memory: pending(
+    'not measured yet (issue 3)',
+    ['agent_rss_idle_mb', 'MB', '≤ 60'],
+    ['agent_rss_loaded_mb', 'MB', '≤ 120'],
   ),
-  memory: pending('not measured yet (issue 3)', ['agent_rss_idle_mb', 'MB', '≤ 60'], ['agent_rss_loaded_mb', 'MB', '≤ 120']),
   start: () => benchStart(),
   fleet: pending('not measured yet (issue 5)', ['fleet_event_loop_lag_p99_ms', 'ms', '≤ 20']),
 };

@@ -10,16 +10,21 @@ const ROOT = join(import.meta.dirname, '..');
 /** Headless station start → UI served (first 200 on GET /), median of several cold starts. */
 export async function benchStart(runs = 7): Promise<BenchResult[]> {
   const entry = join(ROOT, 'out/main/headless.js');
-  if (!existsSync(entry)) return [notMeasured('station_start_ms', 'ms', '≤ 1500', 'not built: run "npm run build" first')];
+  if (!existsSync(entry))
+    return [notMeasured('station_start_ms', 'ms', '≤ 1500', 'not built: run "npm run build" first')];
   const times: number[] = [];
   for (let i = 0; i < runs; i++) {
     const dir = mkdtempSync(join(tmpdir(), 'skys-bench-start-'));
     const port = await freePort();
     const started = performance.now();
-    const child = spawn(process.execPath, [entry, '--data-dir', dir, '--port', String(port), '--embedded-agent', 'never'], {
-      stdio: 'ignore',
-      env: { ...process.env, SKYSTATION_MDNS: 'off' },
-    });
+    const child = spawn(
+      process.execPath,
+      [entry, '--data-dir', dir, '--port', String(port), '--embedded-agent', 'never'],
+      {
+        stdio: 'ignore',
+        env: { ...process.env, SKYSTATION_MDNS: 'off' },
+      },
+    );
     try {
       for (;;) {
         if (performance.now() - started > 20_000) throw new Error('station did not start in 20 s');
@@ -40,6 +45,12 @@ export async function benchStart(runs = 7): Promise<BenchResult[]> {
     }
   }
   return [
-    result('station_start_ms', percentile(times, 50), 'ms', { text: '≤ 1500', ok: (v) => v <= 1500 }, `median of ${runs} cold starts (spawn → GET / answered 200), no agents; max ${Math.max(...times).toFixed(0)} ms`),
+    result(
+      'station_start_ms',
+      percentile(times, 50),
+      'ms',
+      { text: '≤ 1500', ok: (v) => v <= 1500 },
+      `median of ${runs} cold starts (spawn → GET / answered 200), no agents; max ${Math.max(...times).toFixed(0)} ms`,
+    ),
   ];
 }

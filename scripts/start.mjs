@@ -11,7 +11,13 @@ const args = process.argv.slice(2);
 const forceHeadless = args.includes('--headless');
 const passThrough = args.filter((a) => a !== '--headless');
 
-const outputs = ['out/main/index.js', 'out/main/headless.js', 'out/preload/index.cjs', 'out/renderer/index.html', 'agent/dist/cli.js'];
+const outputs = [
+  'out/main/index.js',
+  'out/main/headless.js',
+  'out/preload/index.cjs',
+  'out/renderer/index.html',
+  'agent/dist/cli.js',
+];
 const sources = ['src-main', 'src-preload', 'src-renderer', 'agent/src'];
 
 function newestMtime(dir) {
@@ -43,7 +49,12 @@ function electronBinary() {
   // Never import `electron` here: in plain Node that tries to download the binary.
   const pathTxt = join(root, 'node_modules', 'electron', 'path.txt');
   if (!existsSync(pathTxt)) return null;
-  const rel = spawnSync(process.execPath, ['-e', `process.stdout.write(require('fs').readFileSync(${JSON.stringify(pathTxt)},'utf8'))`]).stdout.toString().trim();
+  const rel = spawnSync(process.execPath, [
+    '-e',
+    `process.stdout.write(require('fs').readFileSync(${JSON.stringify(pathTxt)},'utf8'))`,
+  ])
+    .stdout.toString()
+    .trim();
   const bin = join(root, 'node_modules', 'electron', 'dist', rel);
   return existsSync(bin) ? bin : null;
 }

@@ -17,7 +17,11 @@ const failures = [];
 function step(name, cmd, args) {
   const started = Date.now();
   process.stdout.write(`\n▶ ${name}\n`);
-  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', env: { ...process.env, SKYSTATION_MDNS: process.env.SKYSTATION_MDNS ?? 'off' } });
+  const r = spawnSync(cmd, args, {
+    cwd: root,
+    stdio: 'inherit',
+    env: { ...process.env, SKYSTATION_MDNS: process.env.SKYSTATION_MDNS ?? 'off' },
+  });
   const ok = r.status === 0;
   process.stdout.write(`${ok ? '✔' : '✘'} ${name} (${((Date.now() - started) / 1000).toFixed(1)} s)\n`);
   return ok;
@@ -43,7 +47,14 @@ if (!extra.includes('--no-static')) {
 
 const report = join(root, '.vitest-report.json');
 rmSync(report, { force: true });
-const vitestArgs = ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...extra.filter((a) => a !== '--no-static')];
+const vitestArgs = [
+  'vitest',
+  'run',
+  '--reporter=default',
+  '--reporter=json',
+  `--outputFile.json=${report}`,
+  ...extra.filter((a) => a !== '--no-static'),
+];
 step('vitest', 'npx', vitestArgs);
 if (existsSync(report)) {
   const r = JSON.parse(readFileSync(report, 'utf8'));
@@ -51,7 +62,9 @@ if (existsSync(report)) {
   failed += r.numFailedTests;
   skipped += r.numPendingTests + r.numTodoTests;
   // A test file that fails to load has no tests to count; count the file.
-  const brokenFiles = (r.testResults ?? []).filter((f) => f.status === 'failed' && (f.assertionResults ?? []).length === 0);
+  const brokenFiles = (r.testResults ?? []).filter(
+    (f) => f.status === 'failed' && (f.assertionResults ?? []).length === 0,
+  );
   failed += brokenFiles.length;
   for (const f of brokenFiles) failures.push(`${f.name} (did not load: ${(f.message ?? '').split('\n')[0]})`);
   for (const f of r.testResults ?? []) {

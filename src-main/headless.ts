@@ -65,7 +65,10 @@ async function main(): Promise<void> {
     return;
   }
   if (o.host !== '127.0.0.1' && o.host !== 'localhost' && o.host !== '::1') {
-    fail('Serving the station beyond this computer needs the operator login, which is not available yet; use --host 127.0.0.1.', 2);
+    fail(
+      'Serving the station beyond this computer needs the operator login, which is not available yet; use --host 127.0.0.1.',
+      2,
+    );
   }
 
   let station: Station | null = null;

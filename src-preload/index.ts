@@ -30,7 +30,10 @@ function isReply(value: unknown): value is InvokeReply {
 async function call<M extends MethodName>(method: M, params: ParamsOf<M> | undefined): Promise<ResultOf<M>> {
   const reply: unknown = await ipcRenderer.invoke(INVOKE_CHANNEL, { method, params: params ?? {} });
   if (!isReply(reply)) {
-    throw new StationApiError({ code: 'internal', message: '[internal] The station sent an answer this window does not understand.' });
+    throw new StationApiError({
+      code: 'internal',
+      message: '[internal] The station sent an answer this window does not understand.',
+    });
   }
   if (!reply.ok) {
     throw new StationApiError({ code: reply.error.code, message: `[${reply.error.code}] ${reply.error.message}` });

@@ -86,7 +86,13 @@ const bundle: DeploymentBundle = {
   version: '1.0.0',
   settings: {
     base: { metering_mode: 1, ev_compensation: 0.7, awb_mode: 1 },
-    adaptive_wb: { lux_table: [[100, 3800], [1000, 4500], [10000, 5500]] },
+    adaptive_wb: {
+      lux_table: [
+        [100, 3800],
+        [1000, 4500],
+        [10000, 5500],
+      ],
+    },
     schedule_overrides: { sunset: { ev_compensation: 0.9 } },
   },
 };
@@ -126,7 +132,13 @@ describe('agent HTTP API', () => {
 
   it('captures a real JPEG with explicit settings, hashed and journaled', async () => {
     const a = await agent();
-    const r = await capture(a, { iso: 200, shutter_speed: '1/4000', exposure_compensation: 0.3, profile: 'f', schedule: 'sunset' });
+    const r = await capture(a, {
+      iso: 200,
+      shutter_speed: '1/4000',
+      exposure_compensation: 0.3,
+      profile: 'f',
+      schedule: 'sunset',
+    });
     expect(r.settings_used).toMatchObject({ iso: 200, shutter_speed: '1/4000', exposure_compensation: 0.3 });
     expect(r.image_path).toContain(join('captures', '2025-06-21', 'sunset', 'f'));
     expect(r.image_path).toMatch(/20250621T1800\d{5}Z_test-cam_1\.jpg$/);
@@ -139,7 +151,10 @@ describe('agent HTTP API', () => {
 
     const db = new Database(join(a.dataDir, 'journal.sqlite'), { readonly: true });
     try {
-      const row = db.prepare('SELECT capture_id, sha256, schedule, profile, synced FROM captures').get() as Record<string, unknown>;
+      const row = db.prepare('SELECT capture_id, sha256, schedule, profile, synced FROM captures').get() as Record<
+        string,
+        unknown
+      >;
       expect(row).toEqual({ capture_id: r.capture_id, sha256: r.sha256, schedule: 'sunset', profile: 'f', synced: 0 });
       expect(db.pragma('user_version', { simple: true })).toBe(1);
       expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
@@ -266,7 +281,9 @@ describe('agent HTTP API', () => {
     expect(part.status).toBe(206);
     expect(part.headers.get('content-range')).toBe(`bytes 1000-${first.size_bytes - 1}/${first.size_bytes}`);
     expect(Buffer.from(await part.arrayBuffer()).equals(bytes.subarray(1000))).toBe(true);
-    const beyond = await fetch(`${a.url}/captures/${first.capture_id}/file`, { headers: { range: `bytes=${first.size_bytes}-` } });
+    const beyond = await fetch(`${a.url}/captures/${first.capture_id}/file`, {
+      headers: { range: `bytes=${first.size_bytes}-` },
+    });
     expect(beyond.status).toBe(416);
     await beyond.arrayBuffer();
 
@@ -280,8 +297,13 @@ describe('agent HTTP API', () => {
         { capture_id: 'unknown_capture', sha256: first.sha256 },
       ],
     });
-    expect(AckResponse.parse(ack.body)).toEqual({ acknowledged: 1, unknown: [shots[1]!.capture_id, 'unknown_capture'] });
-    const again = AckResponse.parse((await postJson(a, '/captures/ack', { captures: [{ capture_id: first.capture_id, sha256: first.sha256 }] })).body);
+    expect(AckResponse.parse(ack.body)).toEqual({
+      acknowledged: 1,
+      unknown: [shots[1]!.capture_id, 'unknown_capture'],
+    });
+    const again = AckResponse.parse(
+      (await postJson(a, '/captures/ack', { captures: [{ capture_id: first.capture_id, sha256: first.sha256 }] })).body,
+    );
     expect(again).toEqual({ acknowledged: 1, unknown: [] });
 
     const unsynced = CaptureListResponse.parse((await getJson(a, '/captures?unsynced=true')).body);

@@ -59,16 +59,22 @@ export function timeScaleFromEnv(env: NodeJS.ProcessEnv = process.env): number {
   if (raw === undefined || raw === '') return 1;
   const n = Number(raw);
   if (!Number.isFinite(n) || n < 0) {
-    throw new AgentError('usage', `SKYSTATION_SIM_TIME_SCALE must be a number of 0 or more, not "${raw}".`, { status: 400 });
+    throw new AgentError('usage', `SKYSTATION_SIM_TIME_SCALE must be a number of 0 or more, not "${raw}".`, {
+      status: 400,
+    });
   }
   return n;
 }
 
 async function ensureWritableDir(dir: string): Promise<void> {
   const unwritable = (cause: unknown): AgentError =>
-    new AgentError('data_dir_unwritable', `Cannot write to the data folder ${dir}; choose another folder with --data-dir or fix its permissions.`, {
-      cause,
-    });
+    new AgentError(
+      'data_dir_unwritable',
+      `Cannot write to the data folder ${dir}; choose another folder with --data-dir or fix its permissions.`,
+      {
+        cause,
+      },
+    );
   try {
     await mkdir(dir, { recursive: true });
     await access(dir, constants.W_OK);
@@ -85,11 +91,29 @@ function listen(server: AgentHttpServer['server'], host: string, port: number): 
     const onError = (err: NodeJS.ErrnoException): void => {
       server.off('listening', onListening);
       if (err.code === 'EADDRINUSE') {
-        reject(new AgentError('port_in_use', `Port ${port} on ${host} is already in use; stop the program using it or choose another port with --port.`, { cause: err }));
+        reject(
+          new AgentError(
+            'port_in_use',
+            `Port ${port} on ${host} is already in use; stop the program using it or choose another port with --port.`,
+            { cause: err },
+          ),
+        );
       } else if (err.code === 'EACCES') {
-        reject(new AgentError('port_denied', `Not allowed to listen on port ${port}; choose a port above 1023 with --port.`, { cause: err }));
+        reject(
+          new AgentError(
+            'port_denied',
+            `Not allowed to listen on port ${port}; choose a port above 1023 with --port.`,
+            { cause: err },
+          ),
+        );
       } else if (err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND') {
-        reject(new AgentError('host_unavailable', `The address ${host} is not on this machine; choose another with --host (for example 0.0.0.0 or 127.0.0.1).`, { cause: err }));
+        reject(
+          new AgentError(
+            'host_unavailable',
+            `The address ${host} is not on this machine; choose another with --host (for example 0.0.0.0 or 127.0.0.1).`,
+            { cause: err },
+          ),
+        );
       } else {
         reject(err);
       }
@@ -143,11 +167,15 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
 
   try {
     // Reconcile after a crash: temp files go, rows whose file vanished are marked missing.
-    for (const path of await store.removeTempFiles()) log.warn({ event: 'reconcile.temp_removed', path }, 'removed an unfinished capture file');
+    for (const path of await store.removeTempFiles())
+      log.warn({ event: 'reconcile.temp_removed', path }, 'removed an unfinished capture file');
     for (const row of journal.present()) {
       if (!(await store.exists(row.file_name))) {
         journal.markMissing(row.capture_id);
-        log.warn({ event: 'reconcile.missing', capture_id: row.capture_id, file: row.file_name }, 'capture file is missing; marked missing in the journal');
+        log.warn(
+          { event: 'reconcile.missing', capture_id: row.capture_id, file: row.file_name },
+          'capture file is missing; marked missing in the journal',
+        );
       }
     }
 
@@ -190,7 +218,17 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     const advertiser = startAdvertiser({ enabled: options.mdns ?? true, log, port, id: identity.id, name });
     cleanup.push(() => advertiser.stop());
     log.info(
-      { event: 'listening', port, url, host, id: identity.id, name, camera: camera.driver, data_dir: dataDir, version: AGENT_VERSION },
+      {
+        event: 'listening',
+        port,
+        url,
+        host,
+        id: identity.id,
+        name,
+        camera: camera.driver,
+        data_dir: dataDir,
+        version: AGENT_VERSION,
+      },
       'agent listening',
     );
 

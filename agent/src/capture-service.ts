@@ -84,7 +84,10 @@ export class CaptureService {
     if ('use_deployed_profile' in request) {
       const bundle = this.deps.deployments.get();
       if (!bundle) {
-        throw new ConflictError('no_profile_deployed', 'No profile is deployed on this agent; deploy one with POST /profile/deploy first.');
+        throw new ConflictError(
+          'no_profile_deployed',
+          'No profile is deployed on this agent; deploy one with POST /profile/deploy first.',
+        );
       }
       const schedule = request.schedule_type ?? null;
       const base: ProfileBase = {
@@ -149,7 +152,16 @@ export class CaptureService {
     const log = this.deps.log.child({ correlation_id: correlationId, component: 'capture' });
     try {
       const plan = await this.plan(request);
-      log.info({ event: 'capture.start', settings: plan.settings, profile: plan.profile, schedule: plan.schedule, test_id: plan.testId }, 'capture started');
+      log.info(
+        {
+          event: 'capture.start',
+          settings: plan.settings,
+          profile: plan.profile,
+          schedule: plan.schedule,
+          test_id: plan.testId,
+        },
+        'capture started',
+      );
       const at = this.deps.now();
       const result = await this.deps.camera.capture(plan.settings);
       let seq = this.deps.journal.nextSeq();
@@ -183,7 +195,14 @@ export class CaptureService {
         temperature_c: null,
       });
       log.info(
-        { event: 'capture.done', capture_id: captureId, seq, file: stored.fileName, bytes: stored.sizeBytes, duration_ms: result.metadata.duration_ms },
+        {
+          event: 'capture.done',
+          capture_id: captureId,
+          seq,
+          file: stored.fileName,
+          bytes: stored.sizeBytes,
+          duration_ms: result.metadata.duration_ms,
+        },
         'capture stored',
       );
       this.deps.emit({ type: 'capture.done', capture: record });

@@ -111,7 +111,9 @@ describe('skystation-agent CLI', () => {
   it('exits 1 with one sentence when the port is in use', async () => {
     const blocker = createServer();
     servers.push(blocker);
-    const port = await new Promise<number>((resolve) => blocker.listen(0, '127.0.0.1', () => resolve((blocker.address() as { port: number }).port)));
+    const port = await new Promise<number>((resolve) =>
+      blocker.listen(0, '127.0.0.1', () => resolve((blocker.address() as { port: number }).port)),
+    );
     const r = await run(['--data-dir', await tempDir(), '--host', '127.0.0.1', '--port', String(port)]);
     expect(r.code).toBe(1);
     const line = oneSentence(r.stderr);
@@ -120,7 +122,10 @@ describe('skystation-agent CLI', () => {
   });
 
   it('logs one "listening" JSON line with the port and url, then serves /health', async () => {
-    const r = await run(['--data-dir', await tempDir(), '--host', '127.0.0.1', '--port', '0', '--name', 'cli-cam', '--no-mdns'], true);
+    const r = await run(
+      ['--data-dir', await tempDir(), '--host', '127.0.0.1', '--port', '0', '--name', 'cli-cam', '--no-mdns'],
+      true,
+    );
     try {
       expect(r.port).toBeGreaterThan(0);
       const line = r.stdout.split('\n').find((l) => l.includes('"listening"'))!;

@@ -18,7 +18,9 @@ function fail(err: unknown): never {
     process.exit(1);
   }
   const message = err instanceof Error ? err.message : String(err);
-  process.stderr.write(`skystation-agent: could not start (${message}); run with --log-level debug and report the log if this persists.\n`);
+  process.stderr.write(
+    `skystation-agent: could not start (${message}); run with --log-level debug and report the log if this persists.\n`,
+  );
   process.exit(1);
 }
 

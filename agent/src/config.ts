@@ -49,7 +49,9 @@ const CliFlags = z.object({
   longitude: numberFrom('--longitude', -180, 180).optional(),
   'sim-time': z
     .string()
-    .refine((s) => !Number.isNaN(Date.parse(s)), { message: '--sim-time must be an ISO date-time such as 2025-06-21T04:00:00Z' })
+    .refine((s) => !Number.isNaN(Date.parse(s)), {
+      message: '--sim-time must be an ISO date-time such as 2025-06-21T04:00:00Z',
+    })
     .optional(),
   'sim-resolution': z
     .string()

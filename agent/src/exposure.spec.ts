@@ -31,7 +31,10 @@ describe('exposure', () => {
   });
 
   it('interpolates the adaptive white-balance lux table', () => {
-    const table: [number, number][] = [[10000, 5500], [100, 3500]];
+    const table: [number, number][] = [
+      [10000, 5500],
+      [100, 3500],
+    ];
     expect(interpolateLuxTable(table, 5050)).toBe(4500);
     expect(interpolateLuxTable(table, 1)).toBe(3500);
     expect(interpolateLuxTable(table, 1e6)).toBe(5500);

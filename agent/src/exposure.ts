@@ -61,7 +61,11 @@ export function autoExposure(ev100: number, limits: ExposureLimits = DEFAULT_LIM
   }
   t = Math.min(limits.shutterMax, Math.max(limits.shutterMin, t));
   const shutter = secondsToShutter(t);
-  return { iso: Math.round(Math.min(limits.isoMax, Math.max(limits.isoMin, iso))), shutterSeconds: shutterToSeconds(shutter), shutter };
+  return {
+    iso: Math.round(Math.min(limits.isoMax, Math.max(limits.isoMin, iso))),
+    shutterSeconds: shutterToSeconds(shutter),
+    shutter,
+  };
 }
 
 /** Linear interpolation of a [lux, kelvin] table; clamps outside its range. */

@@ -113,7 +113,7 @@ export class AgentClient {
         `The agent at ${this.baseUrl} answered ${path} in an unexpected shape (${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}). Update the agent to the station's version.`,
       );
     }
-    return parsed.data as z.infer<S>;
+    return parsed.data;
   }
 
   private async fetch(path: string, init: RequestInit): Promise<Response> {

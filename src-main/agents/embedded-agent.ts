@@ -82,12 +82,14 @@ export async function startEmbeddedAgent(opts: {
 
   const port = await new Promise<number>((resolvePort, reject) => {
     const timer = setTimeout(() => {
-      reject(new StationError('agent_start_timeout', `The simulated agent did not start in time. ${stderr.join('').trim()}`));
+      reject(
+        new StationError('agent_start_timeout', `The simulated agent did not start in time. ${stderr.join('').trim()}`),
+      );
       child.kill('SIGKILL');
     }, 30_000);
     const rl = createInterface({ input: child.stdout! });
     rl.on('line', (line) => {
-      let entry: { event?: unknown; port?: unknown } | null = null;
+      let entry: { event?: unknown; port?: unknown };
       try {
         entry = JSON.parse(line) as { event?: unknown; port?: unknown };
       } catch {
@@ -101,7 +103,10 @@ export async function startEmbeddedAgent(opts: {
     child.once('exit', (code) => {
       clearTimeout(timer);
       reject(
-        new StationError('agent_start_failed', `The simulated agent exited (code ${code ?? 'signal'}): ${stderr.join('').trim()}`),
+        new StationError(
+          'agent_start_failed',
+          `The simulated agent exited (code ${code ?? 'signal'}): ${stderr.join('').trim()}`,
+        ),
       );
     });
   });

@@ -3,6 +3,7 @@ import type { AgentState, AgentView } from '../api/contract.js';
 import type { AgentRow, AgentsRepo } from '../db/agents-repo.js';
 import { errorMessage } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
+import { wsText } from '../util/ws-text.js';
 import { AgentClient } from './agent-client.js';
 import { AgentEvent, type StatusResponse } from './protocol.js';
 
@@ -69,7 +70,11 @@ export class Fleet {
   }
 
   /** Add (or update the address of) an agent after reaching it; returns its view. */
-  async add(host: string, port: number, opts: { name?: string | undefined; embedded?: boolean } = {}): Promise<AgentView> {
+  async add(
+    host: string,
+    port: number,
+    opts: { name?: string | undefined; embedded?: boolean } = {},
+  ): Promise<AgentView> {
     const client = new AgentClient({ host, port });
     const health = await client.health();
     const existing = this.agents.get(health.id);
@@ -159,7 +164,7 @@ export class Fleet {
       if (isBinary) return;
       let parsed: unknown;
       try {
-        parsed = JSON.parse(data.toString());
+        parsed = JSON.parse(wsText(data));
       } catch {
         return;
       }

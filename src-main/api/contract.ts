@@ -120,9 +120,7 @@ export interface ApiError {
   code: string;
   message: string;
 }
-export type ResponseMessage =
-  | { id: number; ok: true; result: unknown }
-  | { id: number; ok: false; error: ApiError };
+export type ResponseMessage = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: ApiError };
 
 export function isMethodName(name: string): name is MethodName {
   return Object.prototype.hasOwnProperty.call(methods, name);

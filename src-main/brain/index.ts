@@ -49,7 +49,9 @@ export interface Station {
   close(): Promise<void>;
 }
 
-type Handlers = { [M in MethodName]: (params: ReturnType<(typeof methods)[M]['params']['parse']>) => Promise<ResultOf<M>> };
+type Handlers = {
+  [M in MethodName]: (params: ReturnType<(typeof methods)[M]['params']['parse']>) => Promise<ResultOf<M>>;
+};
 
 export async function startStation(opts: StationOptions): Promise<Station> {
   const dataDir = opts.dataDir;
@@ -157,8 +159,7 @@ export async function startStation(opts: StationOptions): Promise<Station> {
   // The embedded simulated agent: a new user sees a working camera with no hardware.
   let embedded: EmbeddedAgent | null = null;
   const wantEmbedded =
-    opts.embeddedAgent === true ||
-    (opts.embeddedAgent === 'auto' && agentsRepo.all().every((a) => a.embedded));
+    opts.embeddedAgent === true || (opts.embeddedAgent === 'auto' && agentsRepo.all().every((a) => a.embedded));
   if (wantEmbedded) {
     embedded = await startEmbeddedAgent({
       dataDir: join(dataDir, 'embedded-agent'),
@@ -230,7 +231,10 @@ export async function startStation(opts: StationOptions): Promise<Station> {
       log.error({ err, method }, 'station method failed');
       return {
         ok: false,
-        error: { code: 'internal', message: `Something went wrong in the station (${errorMessage(err)}). See the log.` },
+        error: {
+          code: 'internal',
+          message: `Something went wrong in the station (${errorMessage(err)}). See the log.`,
+        },
       };
     }
   };

@@ -8,6 +8,7 @@ import {
   type StationEvent,
 } from '../api/contract.js';
 import { StationError } from '../util/errors.js';
+import { wsText } from '../util/ws-text.js';
 
 /** A StationApi client over the station's WebSocket, for the CLI and scripts. */
 export class StationClient {
@@ -19,7 +20,7 @@ export class StationClient {
     ws.on('message', (data) => {
       let msg: unknown;
       try {
-        msg = JSON.parse(data.toString());
+        msg = JSON.parse(wsText(data));
       } catch {
         return;
       }
@@ -36,7 +37,8 @@ export class StationClient {
       else p.reject(new StationApiError(reply.error));
     });
     ws.on('close', () => {
-      for (const p of this.pending.values()) p.reject(new StationError('station_disconnected', 'The station closed the connection.'));
+      for (const p of this.pending.values())
+        p.reject(new StationError('station_disconnected', 'The station closed the connection.'));
       this.pending.clear();
     });
   }

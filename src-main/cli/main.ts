@@ -24,7 +24,14 @@ Commands:
 export function formatTable(rows: readonly (readonly string[])[]): string {
   if (rows.length === 0) return '';
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 function agentsTable(agents: readonly AgentView[]): string {
@@ -69,7 +76,10 @@ async function resolveAgent(client: StationClient, ref: string): Promise<AgentVi
   );
 }
 
-export async function runCli(argv: string[], out: (s: string) => void = (s) => process.stdout.write(`${s}\n`)): Promise<number> {
+export async function runCli(
+  argv: string[],
+  out: (s: string) => void = (s) => process.stdout.write(`${s}\n`),
+): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({
@@ -116,7 +126,11 @@ export async function runCli(argv: string[], out: (s: string) => void = (s) => p
     switch (command) {
       case 'status': {
         const [health, agents] = await Promise.all([client.call('health'), client.call('listAgents')]);
-        emit({ health, agents }, () => `Station ${health.version}: ${health.agentsOnline}/${health.agents} agents online, ${health.captures} captures\n\n${agentsTable(agents)}`);
+        emit(
+          { health, agents },
+          () =>
+            `Station ${health.version}: ${health.agentsOnline}/${health.agents} agents online, ${health.captures} captures\n\n${agentsTable(agents)}`,
+        );
         break;
       }
       case 'agents': {

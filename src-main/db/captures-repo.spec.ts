@@ -101,7 +101,13 @@ describe('CapturesRepo filters', () => {
     dir = mkdtempSync(join(tmpdir(), 'skys-gallery-f-'));
     db = openDatabase(join(dir, 'g.sqlite'));
     repo = new CapturesRepo(db);
-    repo.insertMany(Array.from({ length: 40 }, (_, i) => ({ ...row(i), profile: i < 10 ? 'f' : 'b', testId: i % 4 === 0 ? 'spring' : null })));
+    repo.insertMany(
+      Array.from({ length: 40 }, (_, i) => ({
+        ...row(i),
+        profile: i < 10 ? 'f' : 'b',
+        testId: i % 4 === 0 ? 'spring' : null,
+      })),
+    );
   });
   afterEach(() => {
     db.close();

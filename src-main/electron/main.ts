@@ -46,7 +46,10 @@ function createWindow(): BrowserWindow {
   const devUrl = process.env['ELECTRON_RENDERER_URL'];
   const loading = devUrl !== undefined ? win.loadURL(devUrl) : win.loadFile(rendererIndexFile);
   loading.catch((err: unknown) => {
-    dialog.showErrorBox('Skystation', `The window could not load its page (${String(err)}). Rebuild with "npm run build".`);
+    dialog.showErrorBox(
+      'Skystation',
+      `The window could not load its page (${String(err)}). Rebuild with "npm run build".`,
+    );
   });
   return win;
 }

@@ -17,7 +17,8 @@ export function registerMediaScheme(): void {
 /** Call after app 'ready'. */
 export function handleMediaProtocol(mediaDir: string): void {
   protocol.handle(MEDIA_SCHEME, async (request) => {
-    if (request.method !== 'GET' && request.method !== 'HEAD') return new Response('Method not allowed', { status: 405 });
+    if (request.method !== 'GET' && request.method !== 'HEAD')
+      return new Response('Method not allowed', { status: 405 });
     const file = resolveMediaPath(mediaDir, request.url);
     if (file === null) return new Response('Bad media path', { status: 400 });
     try {

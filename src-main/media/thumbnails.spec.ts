@@ -44,7 +44,10 @@ describe('thumbnails and quality figures', () => {
     const h = 256;
     const checker = new Uint8Array(w * h);
     for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) checker[y * w + x] = ((x >> 2) + (y >> 2)) % 2 ? 230 : 20;
-    const blurred = await sharp(checker, { raw: { width: w, height: h, channels: 1 } }).blur(3).raw().toBuffer();
+    const blurred = await sharp(checker, { raw: { width: w, height: h, channels: 1 } })
+      .blur(3)
+      .raw()
+      .toBuffer();
     const sharpScore = measureQuality(checker, w, h, 1).focusScore;
     const blurScore = measureQuality(blurred, w, h, 1).focusScore;
     expect(sharpScore).toBeGreaterThan(blurScore * 5);

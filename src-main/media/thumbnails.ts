@@ -45,8 +45,7 @@ export function measureQuality(data: Uint8Array, width: number, height: number, 
   let hi = 0;
   let lo = 0;
   for (let i = 0, p = 0; i < n; i++, p += channels) {
-    const y =
-      channels >= 3 ? 0.2126 * data[p]! + 0.7152 * data[p + 1]! + 0.0722 * data[p + 2]! : data[p]!;
+    const y = channels >= 3 ? 0.2126 * data[p]! + 0.7152 * data[p + 1]! + 0.0722 * data[p + 2]! : data[p]!;
     luma[i] = y;
     sum += y;
     if (y >= 250) hi++;

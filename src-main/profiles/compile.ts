@@ -6,14 +6,23 @@
 import { ProfileSnapshot } from '../agents/protocol.js';
 import type { Schedule } from '../schedule/schedules.js';
 import { StationError } from '../util/errors.js';
-import { DEFAULT_SETTINGS, ProfileSettings, type PartialSettings, type ProfileVersion, type ResolvedProfile, type ScheduleOverride, type StrategyName } from './definition.js';
+import {
+  DEFAULT_SETTINGS,
+  ProfileSettings,
+  type PartialSettings,
+  type ProfileVersion,
+  type ResolvedProfile,
+  type ScheduleOverride,
+  type StrategyName,
+} from './definition.js';
 import { applyStrategy, type BaseSettings } from './strategies.js';
 import { luxTable } from './wb-curves.js';
 
 /** Child over parent: scalars replace, schedule_overrides merge per schedule and field, strategies per rule. */
 export function mergeSettings(parent: ProfileSettings, child: PartialSettings): ProfileSettings {
   const overrides: Record<string, ScheduleOverride> = { ...parent.schedule_overrides };
-  for (const [name, o] of Object.entries(child.schedule_overrides ?? {})) overrides[name] = { ...overrides[name], ...o };
+  for (const [name, o] of Object.entries(child.schedule_overrides ?? {}))
+    overrides[name] = { ...overrides[name], ...o };
   return {
     ...parent,
     ...child,
@@ -34,10 +43,17 @@ export function resolveProfile(version: ProfileVersion, lookup: VersionLookup): 
     const ref = cursor.extends;
     const parent = lookup(ref.profile_id, ref.version);
     if (!parent) {
-      throw new StationError('PROFILE_PARENT_MISSING', `Profile "${cursor.profile_id}" extends "${ref.profile_id}${ref.version ? `@${ref.version}` : ''}", which does not exist; save the parent first or remove "extends".`);
+      throw new StationError(
+        'PROFILE_PARENT_MISSING',
+        `Profile "${cursor.profile_id}" extends "${ref.profile_id}${ref.version ? `@${ref.version}` : ''}", which does not exist; save the parent first or remove "extends".`,
+      );
     }
     const key = `${parent.profile_id}@${parent.version}`;
-    if (seen.has(key)) throw new StationError('PROFILE_CYCLE', `Profile "${version.profile_id}" inherits from itself through ${key}; break the loop in "extends".`);
+    if (seen.has(key))
+      throw new StationError(
+        'PROFILE_CYCLE',
+        `Profile "${version.profile_id}" inherits from itself through ${key}; break the loop in "extends".`,
+      );
     seen.add(key);
     chain.push(parent);
     cursor = parent;
@@ -47,7 +63,10 @@ export function resolveProfile(version: ProfileVersion, lookup: VersionLookup): 
   const checked = ProfileSettings.safeParse(settings);
   if (!checked.success) {
     const i = checked.error.issues[0];
-    throw new StationError('PROFILE_INVALID', `Profile "${version.profile_id}" ${version.version} has an invalid ${i?.path.join('.') ?? 'setting'}: ${i?.message ?? ''}`);
+    throw new StationError(
+      'PROFILE_INVALID',
+      `Profile "${version.profile_id}" ${version.version} has an invalid ${i?.path.join('.') ?? 'setting'}: ${i?.message ?? ''}`,
+    );
   }
   return {
     profile_id: version.profile_id,
@@ -68,7 +87,10 @@ export const baseOf = (s: ProfileSettings): BaseSettings => ({
   shutter_max: s.shutter_max,
 });
 
-const STRATEGY_FOR_SCHEDULE: Partial<Record<Schedule['type'], StrategyName>> = { golden_hour: 'golden_hour', blue_hour: 'blue_hour' };
+const STRATEGY_FOR_SCHEDULE: Partial<Record<Schedule['type'], StrategyName>> = {
+  golden_hour: 'golden_hour',
+  blue_hour: 'blue_hour',
+};
 
 export interface CompileOptions {
   /**
@@ -88,7 +110,9 @@ export function compileProfile(profile: ResolvedProfile, options: CompileOptions
     const strategy = STRATEGY_FOR_SCHEDULE[schedule.type];
     if (!strategy || s.strategies[strategy] !== true) continue;
     const adjusted = applyStrategy({ ...base, ...s.schedule_overrides[name] }, strategy);
-    const changed = Object.fromEntries(Object.entries(adjusted).filter(([k, v]) => base[k as keyof BaseSettings] !== v));
+    const changed = Object.fromEntries(
+      Object.entries(adjusted).filter(([k, v]) => base[k as keyof BaseSettings] !== v),
+    );
     overrides[name] = changed;
   }
   for (const [name, o] of Object.entries(s.schedule_overrides)) overrides[name] = { ...overrides[name], ...o };
@@ -104,7 +128,10 @@ export function compileProfile(profile: ResolvedProfile, options: CompileOptions
   const parsed = ProfileSnapshot.safeParse(candidate);
   if (!parsed.success) {
     const i = parsed.error.issues[0];
-    throw new StationError('PROFILE_COMPILE_FAILED', `Profile "${profile.profile_id}" ${profile.version} does not compile: ${i?.path.join('.') ?? ''} ${i?.message ?? ''}`.trim());
+    throw new StationError(
+      'PROFILE_COMPILE_FAILED',
+      `Profile "${profile.profile_id}" ${profile.version} does not compile: ${i?.path.join('.') ?? ''} ${i?.message ?? ''}`.trim(),
+    );
   }
   return parsed.data;
 }

@@ -7,7 +7,9 @@ import { z } from 'zod';
 import { AwbMode, ExposureCompensation, Iso, MeteringMode, ScheduleName, ShutterSpeed } from '../agents/protocol.js';
 
 export const SemVer = z.string().regex(/^\d+\.\d+\.\d+$/, 'version must be semantic, like "1.0.0"');
-export const ProfileId = z.string().regex(/^[a-z0-9_.-]{1,128}$/i, 'profile_id uses letters, digits, _ . and - (at most 128)');
+export const ProfileId = z
+  .string()
+  .regex(/^[a-z0-9_.-]{1,128}$/i, 'profile_id uses letters, digits, _ . and - (at most 128)');
 
 export const WbCurveName = z.enum(['conservative', 'balanced', 'warm']);
 export type WbCurveName = z.infer<typeof WbCurveName>;

@@ -14,7 +14,13 @@ function sunsetTargets(frames: number): number[] {
 describe('smoothExposure', () => {
   for (const step of [1 / 3, 0.1, 1]) {
     it(`never steps more than ${step.toFixed(2)} EV between frames, within ISO and shutter limits and the interval`, () => {
-      const frames = smoothExposure(sunsetTargets(900), { intervalSeconds: 15, maxStepEv: step, isoMin: 100, isoMax: 1600, shutterMaxSeconds: 20 });
+      const frames = smoothExposure(sunsetTargets(900), {
+        intervalSeconds: 15,
+        maxStepEv: step,
+        isoMin: 100,
+        isoMax: 1600,
+        shutterMaxSeconds: 20,
+      });
       for (let i = 0; i < frames.length; i++) {
         const f = frames[i]!;
         expect(f.iso).toBeGreaterThanOrEqual(100);

@@ -65,17 +65,23 @@ export function smoothExposure(targetsEv: readonly number[], options: RampOption
   const tMin = options.shutterMinSeconds ?? 1 / 8000;
   const n = options.aperture ?? 1.8;
   const tMax = Math.min(options.shutterMaxSeconds ?? 30, options.intervalSeconds - (options.gapSeconds ?? 1));
-  if (!(step > 0)) throw new StationError('RAMP_STEP_INVALID', 'The largest exposure step must be above 0 stops (1/3 is usual).');
-  if (!(isoMin >= 1 && isoMax >= isoMin)) throw new StationError('RAMP_ISO_INVALID', `ISO limits ${isoMin}–${isoMax} are not a range.`);
+  if (!(step > 0))
+    throw new StationError('RAMP_STEP_INVALID', 'The largest exposure step must be above 0 stops (1/3 is usual).');
+  if (!(isoMin >= 1 && isoMax >= isoMin))
+    throw new StationError('RAMP_ISO_INVALID', `ISO limits ${isoMin}–${isoMax} are not a range.`);
   if (!(tMax >= tMin)) {
-    throw new StationError('RAMP_INTERVAL_TOO_SHORT', `A ${options.intervalSeconds} s interval leaves no time for an exposure; lengthen the interval or shorten the gap.`);
+    throw new StationError(
+      'RAMP_INTERVAL_TOO_SHORT',
+      `A ${options.intervalSeconds} s interval leaves no time for an exposure; lengthen the interval or shorten the gap.`,
+    );
   }
   const evLow = settingsEv(n, tMax, isoMax); // darkest scene we can expose for
   const evHigh = settingsEv(n, tMin, isoMin); // brightest
   const frames: RampFrame[] = [];
   let prev: number | undefined;
   for (const target of targetsEv) {
-    if (!Number.isFinite(target)) throw new StationError('RAMP_TARGET_INVALID', 'Every metered target must be a finite EV value.');
+    if (!Number.isFinite(target))
+      throw new StationError('RAMP_TARGET_INVALID', 'Every metered target must be a finite EV value.');
     let desired = Math.min(evHigh, Math.max(evLow, target));
     let limited: RampFrame['limited'] = desired === target ? 'none' : 'range';
     if (prev !== undefined && Math.abs(desired - prev) > step) {
@@ -89,20 +95,31 @@ export function smoothExposure(targetsEv: readonly number[], options: RampOption
     let best: { iso: number; seconds: number; text: string; ev: number } | undefined;
     for (const c of shutterCandidates(t, tMin, tMax)) {
       const ideal = product / c.seconds;
-      for (const iso of new Set([Math.floor(ideal), Math.ceil(ideal)].map((i) => Math.min(isoMax, Math.max(isoMin, i))))) {
+      for (const iso of new Set(
+        [Math.floor(ideal), Math.ceil(ideal)].map((i) => Math.min(isoMax, Math.max(isoMin, i))),
+      )) {
         const ev = settingsEv(n, c.seconds, iso);
         if (prev !== undefined && Math.abs(ev - prev) > step + 1e-12) continue;
-        if (!best || Math.abs(ev - desired) < Math.abs(best.ev - desired)) best = { iso, seconds: c.seconds, text: c.text, ev };
+        if (!best || Math.abs(ev - desired) < Math.abs(best.ev - desired))
+          best = { iso, seconds: c.seconds, text: c.text, ev };
       }
     }
     if (!best) {
       // Quantisation found nothing inside the step: hold the previous settings.
       const last = frames[frames.length - 1];
-      if (!last) throw new StationError('RAMP_NO_SETTINGS', 'No ISO and shutter within the limits reach the first target.');
+      if (!last)
+        throw new StationError('RAMP_NO_SETTINGS', 'No ISO and shutter within the limits reach the first target.');
       best = { iso: last.iso, seconds: last.shutter_seconds, text: last.shutter_speed, ev: last.ev };
       limited = 'step';
     }
-    frames.push({ target_ev: target, ev: best.ev, iso: best.iso, shutter_seconds: best.seconds, shutter_speed: best.text, limited });
+    frames.push({
+      target_ev: target,
+      ev: best.ev,
+      iso: best.iso,
+      shutter_seconds: best.seconds,
+      shutter_speed: best.text,
+      limited,
+    });
     prev = best.ev;
   }
   return frames;

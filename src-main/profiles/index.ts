@@ -21,12 +21,36 @@ export { PRESETS, preset } from './presets.js';
 /** WB_CURVES and luxTable(curve): conservative / balanced / warm lux → kelvin tables. */
 export { WB_CURVES, luxTable } from './wb-curves.js';
 /** resolveProfile(version, lookup) merges ancestors; compileProfile(resolved, {schedules}) → agent ProfileSnapshot; mergeSettings(parent, child). */
-export { resolveProfile, compileProfile, mergeSettings, baseOf, type CompileOptions, type VersionLookup } from './compile.js';
+export {
+  resolveProfile,
+  compileProfile,
+  mergeSettings,
+  baseOf,
+  type CompileOptions,
+  type VersionLookup,
+} from './compile.js';
 /** diffValues(a, b) → changed fields as dotted paths with from/to. */
 export { diffValues, type FieldChange } from './diff.js';
 /** ProfileLibrary(store): save / history / get / resolve / diff / rollback / compile / installPresets; JsonFileProfileStore(path) and MemoryProfileStore persist it. */
-export { ProfileLibrary, JsonFileProfileStore, MemoryProfileStore, ProfileStoreData, type ProfileStore, type SaveOptions } from './store.js';
+export {
+  ProfileLibrary,
+  JsonFileProfileStore,
+  MemoryProfileStore,
+  ProfileStoreData,
+  type ProfileStore,
+  type SaveOptions,
+} from './store.js';
 /** chooseStrategy(ctx, enabled) picks golden_hour / blue_hour / overcast / stormy from sun and weather; applyStrategy(base, name) adjusts settings. */
-export { chooseStrategy, applyStrategy, toProfileBase, isStormy, isOvercast, STRATEGIES, type StrategyContext, type StrategyAdjustment, type BaseSettings } from './strategies.js';
+export {
+  chooseStrategy,
+  applyStrategy,
+  toProfileBase,
+  isStormy,
+  isOvercast,
+  STRATEGIES,
+  type StrategyContext,
+  type StrategyAdjustment,
+  type BaseSettings,
+} from './strategies.js';
 /** smoothExposure(targetsEv100, options) → per-frame ISO/shutter with no step above maxStepEv (default 1/3). */
 export { smoothExposure, settingsEv, type RampOptions, type RampFrame } from './exposure-ramp.js';

@@ -10,7 +10,14 @@ import type { ProfileSnapshot } from '../agents/protocol.js';
 import { StationError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { compileProfile, resolveProfile, type CompileOptions } from './compile.js';
-import { bumpSemVer, compareSemVer, ProfileDraft, ProfileVersion, type Bump, type ResolvedProfile } from './definition.js';
+import {
+  bumpSemVer,
+  compareSemVer,
+  ProfileDraft,
+  ProfileVersion,
+  type Bump,
+  type ResolvedProfile,
+} from './definition.js';
 import { diffValues, type FieldChange } from './diff.js';
 import { PRESETS } from './presets.js';
 
@@ -49,12 +56,20 @@ export class JsonFileProfileStore implements ProfileStore {
       text = await readFile(this.path, 'utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return empty();
-      throw new StationError('PROFILE_STORE_UNREADABLE', `Cannot read the profile file ${this.path}: ${(err as Error).message}`, { cause: err });
+      throw new StationError(
+        'PROFILE_STORE_UNREADABLE',
+        `Cannot read the profile file ${this.path}: ${(err as Error).message}`,
+        { cause: err },
+      );
     }
     try {
       return ProfileStoreData.parse(JSON.parse(text));
     } catch (err) {
-      throw new StationError('PROFILE_STORE_CORRUPT', `The profile file ${this.path} is damaged; restore it from a backup or move it away to start with an empty library.`, { cause: err });
+      throw new StationError(
+        'PROFILE_STORE_CORRUPT',
+        `The profile file ${this.path} is damaged; restore it from a backup or move it away to start with an empty library.`,
+        { cause: err },
+      );
     }
   }
 
@@ -96,7 +111,9 @@ export class ProfileLibrary {
   private lookup(data: ProfileStoreData) {
     return (id: string, version: string | undefined): ProfileVersion | undefined => {
       const list = data.profiles[id] ?? [];
-      return version === undefined ? [...list].sort((a, b) => compareSemVer(a.version, b.version)).at(-1) : list.find((v) => v.version === version);
+      return version === undefined
+        ? [...list].sort((a, b) => compareSemVer(a.version, b.version)).at(-1)
+        : list.find((v) => v.version === version);
     };
   }
 
@@ -106,15 +123,25 @@ export class ProfileLibrary {
       const parsed = ProfileDraft.safeParse(draft);
       if (!parsed.success) {
         const i = parsed.error.issues[0];
-        throw new StationError('PROFILE_INVALID', `The profile is not valid at ${i?.path.join('.') ?? '?'}: ${i?.message ?? ''}`);
+        throw new StationError(
+          'PROFILE_INVALID',
+          `The profile is not valid at ${i?.path.join('.') ?? '?'}: ${i?.message ?? ''}`,
+        );
       }
       const data = await this.loaded();
       const latest = this.lookup(data)(parsed.data.profile_id, undefined);
       let version: string;
       if (options.version !== undefined) {
-        if (!/^\d+\.\d+\.\d+$/.test(options.version)) throw new StationError('PROFILE_VERSION_INVALID', `"${options.version}" is not a semantic version like "1.2.0".`);
+        if (!/^\d+\.\d+\.\d+$/.test(options.version))
+          throw new StationError(
+            'PROFILE_VERSION_INVALID',
+            `"${options.version}" is not a semantic version like "1.2.0".`,
+          );
         if (latest && compareSemVer(options.version, latest.version) <= 0) {
-          throw new StationError('PROFILE_VERSION_EXISTS', `Profile "${parsed.data.profile_id}" is already at ${latest.version}; give a higher version than that.`);
+          throw new StationError(
+            'PROFILE_VERSION_EXISTS',
+            `Profile "${parsed.data.profile_id}" is already at ${latest.version}; give a higher version than that.`,
+          );
         }
         version = options.version;
       } else version = latest ? bumpSemVer(latest.version, options.bump ?? 'minor') : '1.0.0';
@@ -124,7 +151,10 @@ export class ProfileLibrary {
         created_at: this.now().toISOString(),
         ...(options.note === undefined ? {} : { note: options.note }),
       });
-      const next: ProfileStoreData = { ...data, profiles: { ...data.profiles, [stored.profile_id]: [...(data.profiles[stored.profile_id] ?? []), stored] } };
+      const next: ProfileStoreData = {
+        ...data,
+        profiles: { ...data.profiles, [stored.profile_id]: [...(data.profiles[stored.profile_id] ?? []), stored] },
+      };
       // Resolve before persisting: a version whose chain is broken is never stored.
       resolveProfile(stored, this.lookup(next));
       await this.store.save(next);
@@ -136,7 +166,8 @@ export class ProfileLibrary {
   /** Save presets A–F as 1.0.0 where they do not exist yet. */
   async installPresets(): Promise<void> {
     for (const p of PRESETS) {
-      if ((await this.history(p.profile_id)).length === 0) await this.save(p, { version: '1.0.0', note: 'seed 002 preset' });
+      if ((await this.history(p.profile_id)).length === 0)
+        await this.save(p, { version: '1.0.0', note: 'seed 002 preset' });
     }
   }
 
@@ -154,7 +185,10 @@ export class ProfileLibrary {
   async get(profileId: string, version?: string): Promise<ProfileVersion> {
     const found = this.lookup(await this.loaded())(profileId, version);
     if (!found) {
-      throw new StationError('PROFILE_NOT_FOUND', version ? `Profile "${profileId}" has no version ${version}.` : `There is no profile "${profileId}".`);
+      throw new StationError(
+        'PROFILE_NOT_FOUND',
+        version ? `Profile "${profileId}" has no version ${version}.` : `There is no profile "${profileId}".`,
+      );
     }
     return found;
   }
@@ -169,7 +203,10 @@ export class ProfileLibrary {
   async diff(profileId: string, fromVersion: string, toVersion: string): Promise<FieldChange[]> {
     const [a, b] = [await this.resolve(profileId, fromVersion), await this.resolve(profileId, toVersion)];
     const [ra, rb] = [await this.get(profileId, fromVersion), await this.get(profileId, toVersion)];
-    return diffValues({ name: a.name, extends: ra.extends, settings: a.settings }, { name: b.name, extends: rb.extends, settings: b.settings });
+    return diffValues(
+      { name: a.name, extends: ra.extends, settings: a.settings },
+      { name: b.name, extends: rb.extends, settings: b.settings },
+    );
   }
 
   /** New version (patch bump by default) with the content of `toVersion`. */

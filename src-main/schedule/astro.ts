@@ -4,7 +4,16 @@
  * astronomy-engine's SearchAltitude; rise and set use SearchRiseSet (upper limb,
  * standard refraction), the same as almanacs.
  */
-import { Body, Equator, Horizon, Illumination, MoonPhase, Observer, SearchAltitude, SearchRiseSet } from 'astronomy-engine';
+import {
+  Body,
+  Equator,
+  Horizon,
+  Illumination,
+  MoonPhase,
+  Observer,
+  SearchAltitude,
+  SearchRiseSet,
+} from 'astronomy-engine';
 import { complement, type Interval } from './intervals.js';
 import type { Location } from './location.js';
 import { DAY_MS } from './time.js';
@@ -86,7 +95,13 @@ export function upIntervals(body: Body, location: Location, from: number, to: nu
 }
 
 /** The first rise (+1) or set (-1) of the body in [from, to), or null. */
-export function riseSetBetween(body: Body, location: Location, direction: 1 | -1, from: number, to: number): number | null {
+export function riseSetBetween(
+  body: Body,
+  location: Location,
+  direction: 1 | -1,
+  from: number,
+  to: number,
+): number | null {
   const found = SearchRiseSet(body, observerOf(location), direction, new Date(from), (to - from) / DAY_MS);
   const at = found?.date.getTime();
   return at !== undefined && at < to ? at : null;
@@ -117,7 +132,16 @@ export interface MoonInfo {
 }
 
 function phaseName(deg: number): MoonPhaseName {
-  const names: MoonPhaseName[] = ['new', 'waxing_crescent', 'first_quarter', 'waxing_gibbous', 'full', 'waning_gibbous', 'last_quarter', 'waning_crescent'];
+  const names: MoonPhaseName[] = [
+    'new',
+    'waxing_crescent',
+    'first_quarter',
+    'waxing_gibbous',
+    'full',
+    'waning_gibbous',
+    'last_quarter',
+    'waning_crescent',
+  ];
   return names[Math.round(deg / 45) % 8] ?? 'new';
 }
 

@@ -15,16 +15,26 @@ const ScheduleEntries = z.record(ScheduleName, z.unknown()).transform((entries, 
   const out: Record<string, Schedule> = {};
   for (const [name, value] of Object.entries(entries)) {
     const typed =
-      value !== null && typeof value === 'object' && !Array.isArray(value) && !('type' in value) && (SCHEDULE_TYPES as readonly string[]).includes(name)
+      value !== null &&
+      typeof value === 'object' &&
+      !Array.isArray(value) &&
+      !('type' in value) &&
+      (SCHEDULE_TYPES as readonly string[]).includes(name)
         ? { type: name, ...value }
         : value;
     if (typed !== null && typeof typed === 'object' && !Array.isArray(typed) && !('type' in typed)) {
-      ctx.addIssue({ code: 'custom', path: [name, 'type'], message: `say which kind of schedule this is: one of ${SCHEDULE_TYPES.join(', ')}` });
+      ctx.addIssue({
+        code: 'custom',
+        path: [name, 'type'],
+        message: `say which kind of schedule this is: one of ${SCHEDULE_TYPES.join(', ')}`,
+      });
       continue;
     }
     const parsed = Schedule.safeParse(typed);
     if (parsed.success) out[name] = parsed.data;
-    else for (const issue of parsed.error.issues) ctx.addIssue({ code: 'custom', path: [name, ...issue.path], message: issue.message });
+    else
+      for (const issue of parsed.error.issues)
+        ctx.addIssue({ code: 'custom', path: [name, ...issue.path], message: issue.message });
   }
   return out;
 });
@@ -49,7 +59,11 @@ export const StationConfig = z
     for (const [id, camera] of Object.entries(config.cameras)) {
       camera.schedules.forEach((name, i) => {
         if (!(name in config.schedules)) {
-          ctx.addIssue({ code: 'custom', path: ['cameras', id, 'schedules', i], message: `schedule "${name}" is not defined under "schedules"` });
+          ctx.addIssue({
+            code: 'custom',
+            path: ['cameras', id, 'schedules', i],
+            message: `schedule "${name}" is not defined under "schedules"`,
+          });
         }
       });
     }
@@ -57,7 +71,10 @@ export const StationConfig = z
 export type StationConfig = z.infer<typeof StationConfig>;
 
 function fieldPath(path: readonly PropertyKey[]): string {
-  return path.reduce<string>((acc, key) => (typeof key === 'number' ? `${acc}[${key}]` : acc ? `${acc}.${String(key)}` : String(key)), '');
+  return path.reduce<string>(
+    (acc, key) => (typeof key === 'number' ? `${acc}[${key}]` : acc ? `${acc}.${String(key)}` : String(key)),
+    '',
+  );
 }
 
 /** Validate a parsed config.json (or its text); throws StationError CONFIG_INVALID naming each bad field. */
@@ -67,13 +84,18 @@ export function importConfig(input: unknown): StationConfig {
     try {
       value = JSON.parse(input) as unknown;
     } catch (err) {
-      throw new StationError('CONFIG_INVALID', `config.json is not valid JSON: ${(err as Error).message}`, { cause: err });
+      throw new StationError('CONFIG_INVALID', `config.json is not valid JSON: ${(err as Error).message}`, {
+        cause: err,
+      });
     }
   }
   const result = StationConfig.safeParse(value);
   if (!result.success) {
     const lines = result.error.issues.map((i) => `${fieldPath(i.path) || '(top level)'}: ${i.message}`);
-    throw new StationError('CONFIG_INVALID', `config.json has ${lines.length} problem${lines.length === 1 ? '' : 's'}: ${lines.join('; ')}`);
+    throw new StationError(
+      'CONFIG_INVALID',
+      `config.json has ${lines.length} problem${lines.length === 1 ? '' : 's'}: ${lines.join('; ')}`,
+    );
   }
   return result.data;
 }
@@ -87,7 +109,10 @@ export function exportConfig(config: StationConfig): Record<string, unknown> {
       schedules[name] = rest;
     } else schedules[name] = { ...schedule };
   }
-  return JSON.parse(JSON.stringify({ location: config.location, schedules, cameras: config.cameras })) as Record<string, unknown>;
+  return JSON.parse(JSON.stringify({ location: config.location, schedules, cameras: config.cameras })) as Record<
+    string,
+    unknown
+  >;
 }
 
 /** exportConfig as pretty JSON text with a trailing newline. */

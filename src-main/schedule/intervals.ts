@@ -19,19 +19,18 @@ export function normalize(list: readonly Interval[]): Interval[] {
 
 /** The parts of `list` inside [from, to). */
 export function clip(list: readonly Interval[], from: number, to: number): Interval[] {
-  return list
-    .map((i) => ({ start: Math.max(i.start, from), end: Math.min(i.end, to) }))
-    .filter((i) => i.end > i.start);
+  return list.map((i) => ({ start: Math.max(i.start, from), end: Math.min(i.end, to) })).filter((i) => i.end > i.start);
 }
 
 /** Points covered by both lists. */
 export function intersect(a: readonly Interval[], b: readonly Interval[]): Interval[] {
   const out: Interval[] = [];
-  for (const x of normalize(a)) for (const y of normalize(b)) {
-    const s = Math.max(x.start, y.start);
-    const e = Math.min(x.end, y.end);
-    if (e > s) out.push({ start: s, end: e });
-  }
+  for (const x of normalize(a))
+    for (const y of normalize(b)) {
+      const s = Math.max(x.start, y.start);
+      const e = Math.min(x.end, y.end);
+      if (e > s) out.push({ start: s, end: e });
+    }
   return normalize(out);
 }
 

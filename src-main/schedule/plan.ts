@@ -59,7 +59,12 @@ export function resolveOverlaps(pieces: readonly Piece[]): Piece[] {
     let best: Piece | undefined;
     for (const p of pieces) {
       if (p.start > a || p.end < b) continue;
-      if (!best || p.interval < best.interval || (p.interval === best.interval && (p.rank < best.rank || (p.rank === best.rank && p.schedule < best.schedule)))) best = p;
+      if (
+        !best ||
+        p.interval < best.interval ||
+        (p.interval === best.interval && (p.rank < best.rank || (p.rank === best.rank && p.schedule < best.schedule)))
+      )
+        best = p;
     }
     if (!best) continue;
     const last = out[out.length - 1];
@@ -84,7 +89,10 @@ export function compilePlan(req: PlanRequest): CapturePlan {
   req.assigned.forEach((name, rank) => {
     const schedule = req.schedules[name];
     if (!schedule) {
-      throw new StationError('SCHEDULE_UNKNOWN', `The camera uses schedule "${name}", which is not defined; add it under "schedules" or remove it from the camera.`);
+      throw new StationError(
+        'SCHEDULE_UNKNOWN',
+        `The camera uses schedule "${name}", which is not defined; add it under "schedules" or remove it from the camera.`,
+      );
     }
     if (!isEnabled(schedule)) return;
     for (const w of scheduleWindows(schedule, location, from, horizon)) {
@@ -93,24 +101,38 @@ export function compilePlan(req: PlanRequest): CapturePlan {
   });
   const resolved = resolveOverlaps(pieces);
   if (resolved.length > MAX_PLAN_WINDOWS) {
-    throw new StationError('PLAN_TOO_LARGE', `The plan has ${resolved.length} windows; an agent accepts at most ${MAX_PLAN_WINDOWS}. Plan fewer days.`);
+    throw new StationError(
+      'PLAN_TOO_LARGE',
+      `The plan has ${resolved.length} windows; an agent accepts at most ${MAX_PLAN_WINDOWS}. Plan fewer days.`,
+    );
   }
   const tz = location.timezone;
   return {
     generated_at: formatInstant((req.now ?? req.from).getTime(), tz),
     horizon: formatInstant(horizon, tz),
     windows: resolved.map((p) =>
-      PlanWindow.parse({ start: formatInstant(p.start, tz), end: formatInstant(p.end, tz), interval_seconds: p.interval, schedule: p.schedule }),
+      PlanWindow.parse({
+        start: formatInstant(p.start, tz),
+        end: formatInstant(p.end, tz),
+        interval_seconds: p.interval,
+        schedule: p.schedule,
+      }),
     ),
   };
 }
 
 /** The deployment bundle for POST /profile/deploy: a compiled profile snapshot plus the plan, validated. */
 export function buildDeploymentBundle(snapshot: ProfileSnapshot, plan: CapturePlan): DeploymentBundle {
-  const result = DeploymentBundle.safeParse({ ...snapshot, plan: { generated_at: plan.generated_at, horizon: plan.horizon, windows: plan.windows } });
+  const result = DeploymentBundle.safeParse({
+    ...snapshot,
+    plan: { generated_at: plan.generated_at, horizon: plan.horizon, windows: plan.windows },
+  });
   if (!result.success) {
     const issue = result.error.issues[0];
-    throw new StationError('BUNDLE_INVALID', `The deployment bundle is not valid at ${issue?.path.join('.') ?? '?'}: ${issue?.message ?? 'unknown problem'}.`);
+    throw new StationError(
+      'BUNDLE_INVALID',
+      `The deployment bundle is not valid at ${issue?.path.join('.') ?? '?'}: ${issue?.message ?? 'unknown problem'}.`,
+    );
   }
   return result.data;
 }

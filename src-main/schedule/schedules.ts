@@ -7,7 +7,10 @@
 import { z } from 'zod';
 
 const enabled = z.boolean().optional();
-const interval_seconds = z.number().min(1, 'interval_seconds must be at least 1').max(86400, 'interval_seconds must be at most 86400');
+const interval_seconds = z
+  .number()
+  .min(1, 'interval_seconds must be at least 1')
+  .max(86400, 'interval_seconds must be at most 86400');
 const ClockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'clock times are HH:MM (24 h), like "07:30"');
 
 /** Sunrise or sunset window: starts `offset_minutes` from the event and lasts `duration_minutes`. */
@@ -50,9 +53,19 @@ export const NightSchedule = z.strictObject({
 
 export const Period = z.enum(['morning', 'evening', 'both']);
 /** Golden hour: sun between -4° and +6°. */
-export const GoldenHourSchedule = z.strictObject({ type: z.literal('golden_hour'), enabled, period: Period.optional(), interval_seconds });
+export const GoldenHourSchedule = z.strictObject({
+  type: z.literal('golden_hour'),
+  enabled,
+  period: Period.optional(),
+  interval_seconds,
+});
 /** Blue hour: sun between -6° and -4°. */
-export const BlueHourSchedule = z.strictObject({ type: z.literal('blue_hour'), enabled, period: Period.optional(), interval_seconds });
+export const BlueHourSchedule = z.strictObject({
+  type: z.literal('blue_hour'),
+  enabled,
+  period: Period.optional(),
+  interval_seconds,
+});
 export const GOLDEN_HOUR_DEG = { low: -4, high: 6 } as const;
 export const BLUE_HOUR_DEG = { low: -6, high: -4 } as const;
 
@@ -62,7 +75,10 @@ export const CustomSchedule = z
   .strictObject({
     type: z.literal('custom'),
     enabled,
-    windows: z.array(z.strictObject({ start: Instant, end: Instant })).max(1000).optional(),
+    windows: z
+      .array(z.strictObject({ start: Instant, end: Instant }))
+      .max(1000)
+      .optional(),
     start_time: ClockTime.optional(),
     end_time: ClockTime.optional(),
     interval_seconds,
@@ -70,13 +86,22 @@ export const CustomSchedule = z
   .superRefine((s, ctx) => {
     const daily = s.start_time !== undefined || s.end_time !== undefined;
     if (daily === (s.windows !== undefined)) {
-      ctx.addIssue({ code: 'custom', path: ['windows'], message: 'give either windows (explicit start/end) or start_time and end_time, not both' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['windows'],
+        message: 'give either windows (explicit start/end) or start_time and end_time, not both',
+      });
     }
     if (daily && (s.start_time === undefined || s.end_time === undefined)) {
-      ctx.addIssue({ code: 'custom', path: [s.start_time === undefined ? 'start_time' : 'end_time'], message: 'a daily custom window needs both start_time and end_time' });
+      ctx.addIssue({
+        code: 'custom',
+        path: [s.start_time === undefined ? 'start_time' : 'end_time'],
+        message: 'a daily custom window needs both start_time and end_time',
+      });
     }
     s.windows?.forEach((w, i) => {
-      if (Date.parse(w.end) <= Date.parse(w.start)) ctx.addIssue({ code: 'custom', path: ['windows', i, 'end'], message: 'end must be after start' });
+      if (Date.parse(w.end) <= Date.parse(w.start))
+        ctx.addIssue({ code: 'custom', path: ['windows', i, 'end'], message: 'end must be after start' });
     });
   });
 
@@ -100,7 +125,16 @@ export const Schedule = z.discriminatedUnion('type', [
 ]);
 export type Schedule = z.infer<typeof Schedule>;
 export type ScheduleType = Schedule['type'];
-export const SCHEDULE_TYPES: readonly ScheduleType[] = ['sunrise', 'sunset', 'daytime', 'night', 'golden_hour', 'blue_hour', 'custom', 'moon'];
+export const SCHEDULE_TYPES: readonly ScheduleType[] = [
+  'sunrise',
+  'sunset',
+  'daytime',
+  'night',
+  'golden_hour',
+  'blue_hour',
+  'custom',
+  'moon',
+];
 
 /** A schedule is on unless `enabled: false`. */
 export const isEnabled = (s: Schedule): boolean => s.enabled !== false;

@@ -54,7 +54,14 @@ interface WallClock extends LocalDate {
 function wallClock(instant: number, timeZone: string): WallClock {
   const parts = formatter(timeZone).formatToParts(new Date(instant));
   const get = (type: Intl.DateTimeFormatPartTypes): number => Number(parts.find((p) => p.type === type)?.value ?? NaN);
-  return { year: get('year'), month: get('month'), day: get('day'), hour: get('hour'), minute: get('minute'), second: get('second') };
+  return {
+    year: get('year'),
+    month: get('month'),
+    day: get('day'),
+    hour: get('hour'),
+    minute: get('minute'),
+    second: get('second'),
+  };
 }
 
 /** Offset of the zone from UTC at an instant, in minutes (Denver in winter: -420). */
@@ -101,7 +108,8 @@ export function localMidnight(date: LocalDate, timeZone: string): number {
 /** "HH:MM" (24 h) to hours and minutes; throws StationError on a bad clock time. */
 export function parseClockTime(text: string): { hour: number; minute: number } {
   const m = /^([01]\d|2[0-3]):([0-5]\d)$/.exec(text);
-  if (!m) throw new StationError('CLOCK_TIME_INVALID', `"${text}" is not a clock time; write it as HH:MM, like "07:30".`);
+  if (!m)
+    throw new StationError('CLOCK_TIME_INVALID', `"${text}" is not a clock time; write it as HH:MM, like "07:30".`);
   return { hour: Number(m[1]), minute: Number(m[2]) };
 }
 

@@ -15,7 +15,15 @@ import { aboveAltitude, belowAltitude, moonIllumination, riseSetBetween, sunRisi
 import { clip, intersect, normalize, subtract, type Interval } from './intervals.js';
 import type { Location } from './location.js';
 import { BLUE_HOUR_DEG, GOLDEN_HOUR_DEG, TWILIGHT_ALTITUDE_DEG, type Schedule } from './schedules.js';
-import { addDays, localDateOf, localMidnight, MINUTE_MS, parseClockTime, zonedTimeToUtc, type LocalDate } from './time.js';
+import {
+  addDays,
+  localDateOf,
+  localMidnight,
+  MINUTE_MS,
+  parseClockTime,
+  zonedTimeToUtc,
+  type LocalDate,
+} from './time.js';
 
 /** Local days touching [from, to), plus the day before (its windows may run past midnight). */
 function daysCovering(from: number, to: number, timeZone: string): LocalDate[] {
@@ -28,10 +36,19 @@ function daysCovering(from: number, to: number, timeZone: string): LocalDate[] {
   return days;
 }
 
-const roundSecond = (i: Interval): Interval => ({ start: Math.round(i.start / 1000) * 1000, end: Math.round(i.end / 1000) * 1000 });
+const roundSecond = (i: Interval): Interval => ({
+  start: Math.round(i.start / 1000) * 1000,
+  end: Math.round(i.end / 1000) * 1000,
+});
 
 /** A daily window between clock times; an end at or before the start ends on the next day. */
-function dailyClockWindows(startTime: string, endTime: string, location: Location, from: number, to: number): Interval[] {
+function dailyClockWindows(
+  startTime: string,
+  endTime: string,
+  location: Location,
+  from: number,
+  to: number,
+): Interval[] {
   const s = parseClockTime(startTime);
   const e = parseClockTime(endTime);
   const crosses = e.hour * 60 + e.minute <= s.hour * 60 + s.minute;
@@ -43,7 +60,14 @@ function dailyClockWindows(startTime: string, endTime: string, location: Locatio
   }));
 }
 
-function sunEventWindows(direction: 1 | -1, offsetMinutes: number, durationMinutes: number, location: Location, from: number, to: number): Interval[] {
+function sunEventWindows(
+  direction: 1 | -1,
+  offsetMinutes: number,
+  durationMinutes: number,
+  location: Location,
+  from: number,
+  to: number,
+): Interval[] {
   const out: Interval[] = [];
   for (const day of daysCovering(from, to, location.timezone)) {
     const dayStart = localMidnight(day, location.timezone);
@@ -57,8 +81,18 @@ function sunEventWindows(direction: 1 | -1, offsetMinutes: number, durationMinut
 }
 
 /** Sun between two altitudes, optionally only the morning or evening passage. */
-function sunBandWindows(low: number, high: number, period: 'morning' | 'evening' | 'both', location: Location, from: number, to: number): Interval[] {
-  const band = intersect(aboveAltitude(Body.Sun, location, from, to, low), belowAltitude(Body.Sun, location, from, to, high));
+function sunBandWindows(
+  low: number,
+  high: number,
+  period: 'morning' | 'evening' | 'both',
+  location: Location,
+  from: number,
+  to: number,
+): Interval[] {
+  const band = intersect(
+    aboveAltitude(Body.Sun, location, from, to, low),
+    belowAltitude(Body.Sun, location, from, to, high),
+  );
   if (period === 'both') return band;
   return band.filter((i) => sunRising((i.start + i.end) / 2, location) === (period === 'morning'));
 }

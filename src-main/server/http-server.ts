@@ -7,6 +7,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { RequestMessage, type ResponseMessage } from '../api/contract.js';
 import type { Station } from '../brain/index.js';
 import { StationError } from '../util/errors.js';
+import { wsText } from '../util/ws-text.js';
 
 const MIME: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -54,7 +55,8 @@ export async function startHttpServer(
   const server: Server = createServer((req, res) => {
     handle(station, opts.rendererDir, req, res).catch((err: unknown) => {
       station.log.error({ err, url: req.url }, 'http request failed');
-      if (!res.headersSent) sendJson(res, 500, { ok: false, error: { code: 'internal', message: 'Internal error; see the station log.' } });
+      if (!res.headersSent)
+        sendJson(res, 500, { ok: false, error: { code: 'internal', message: 'Internal error; see the station log.' } });
       else res.destroy();
     });
   });
@@ -72,7 +74,10 @@ export async function startHttpServer(
     server.once('error', (err: NodeJS.ErrnoException) => {
       reject(
         err.code === 'EADDRINUSE'
-          ? new StationError('port_in_use', `Port ${opts.port} on ${opts.host} is already in use; stop the other program or start Skystation with --port.`)
+          ? new StationError(
+              'port_in_use',
+              `Port ${opts.port} on ${opts.host} is already in use; stop the other program or start Skystation with --port.`,
+            )
           : err,
       );
     });
@@ -113,7 +118,7 @@ function serveRpc(station: Station, ws: WebSocket): void {
     if (isBinary) return;
     let msg: unknown;
     try {
-      msg = JSON.parse(data.toString());
+      msg = JSON.parse(wsText(data));
     } catch {
       return;
     }
@@ -166,7 +171,11 @@ async function handle(station: Station, rendererDir: string, req: IncomingMessag
     sendJson(res, 400, { ok: false, error: { code: 'bad_path', message: 'Bad path.' } });
     return;
   }
-  const served = await sendFile(res, file, rel.startsWith('assets/') ? 'public, max-age=31536000, immutable' : 'no-cache');
+  const served = await sendFile(
+    res,
+    file,
+    rel.startsWith('assets/') ? 'public, max-age=31536000, immutable' : 'no-cache',
+  );
   if (served === false) await sendFile(res, join(rendererDir, 'index.html'), 'no-cache');
 }
 
@@ -184,7 +193,7 @@ async function sendFile(res: ServerResponse, file: string, cacheControl: string)
       });
       return undefined;
     }
-    if (extname(file) === '' ) return false;
+    if (extname(file) === '') return false;
     sendJson(res, 404, { ok: false, error: { code: 'not_found', message: 'Not found.' } });
     return undefined;
   }
@@ -205,6 +214,9 @@ async function sendFile(res: ServerResponse, file: string, cacheControl: string)
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+  });
   res.end(text);
 }

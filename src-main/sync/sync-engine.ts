@@ -100,7 +100,11 @@ export class SyncEngine {
     }
     // The agent's file_name is its relative path (day/schedule/profile/name); keep only the name.
     const fileName = basename(record.file_name);
-    if (!SAFE_NAME.test(fileName) || !SAFE_NAME.test(record.capture_id) || !/^\d{4}-\d{2}-\d{2}/.test(record.captured_at)) {
+    if (
+      !SAFE_NAME.test(fileName) ||
+      !SAFE_NAME.test(record.capture_id) ||
+      !/^\d{4}-\d{2}-\d{2}/.test(record.captured_at)
+    ) {
       throw new StationError('sync_bad_name', `The agent sent an unsafe file name (${record.file_name}).`);
     }
     const day = record.captured_at.slice(0, 10);
@@ -146,7 +150,7 @@ export class SyncEngine {
   private async download(client: AgentClient, record: CaptureRecord, finalPath: string): Promise<void> {
     const part = `${finalPath}.part`;
     const hash = createHash('sha256');
-    let have = 0;
+    let have: number;
     try {
       have = (await stat(part)).size;
     } catch {
@@ -163,7 +167,10 @@ export class SyncEngine {
       const res = await client.download(record.capture_id, have);
       const header = res.headers.get(SHA256_HEADER);
       if (header !== null && header !== record.sha256) {
-        throw new StationError('sync_sha_mismatch', `The agent's checksum for ${record.capture_id} does not match its journal.`);
+        throw new StationError(
+          'sync_sha_mismatch',
+          `The agent's checksum for ${record.capture_id} does not match its journal.`,
+        );
       }
       if (have > 0 && res.status !== 206) {
         // The agent ignored the Range request: start over.

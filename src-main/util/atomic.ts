@@ -42,7 +42,7 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
  */
 export function ensureDirSync(dir: string): void {
   const parts = resolve(dir).split(sep).filter(Boolean);
-  let current = sep;
+  let current: string = sep;
   for (const part of parts) {
     current = join(current, part);
     try {

@@ -15,7 +15,7 @@ export function createLogger(dataDir: string | null, level = process.env['SKYSTA
   return pino(
     { level, base: { app: 'skystation' } },
     pino.multistream([
-      { level: level as pino.Level, stream: pino.destination({ dest: join(logDir, 'station.log'), mkdir: true, sync: true }) },
+      { level, stream: pino.destination({ dest: join(logDir, 'station.log'), mkdir: true, sync: true }) },
       { level: 'warn', stream: process.stderr },
     ]),
   );

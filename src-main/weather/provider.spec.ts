@@ -4,7 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HttpWeatherProvider } from './index.js';
 
-const fixture = (name: string): string => readFileSync(new URL(`../../tests/schedule/fixtures/${name}`, import.meta.url), 'utf8');
+const fixture = (name: string): string =>
+  readFileSync(new URL(`../../tests/schedule/fixtures/${name}`, import.meta.url), 'utf8');
 const DENVER = { latitude: 39.609573, longitude: -105.314163 };
 
 interface Replay {
@@ -37,7 +38,15 @@ describe('HttpWeatherProvider', () => {
     let now = Date.parse('2025-06-21T01:00:00Z');
     const p = new HttpWeatherProvider({ kind: 'open-meteo', baseUrl: r.base, now: () => now });
     const first = await p.current(DENVER);
-    expect(first).toEqual({ observed_at: '2025-06-21T01:00:00.000Z', condition: 'cloudy', cloud_cover_percent: 92, precipitation_mm_h: 0, wind_speed_m_s: 4.2, visibility_m: 24140, source: 'open-meteo' });
+    expect(first).toEqual({
+      observed_at: '2025-06-21T01:00:00.000Z',
+      condition: 'cloudy',
+      cloud_cover_percent: 92,
+      precipitation_mm_h: 0,
+      wind_speed_m_s: 4.2,
+      visibility_m: 24140,
+      source: 'open-meteo',
+    });
     now += 14 * 60_000;
     await Promise.all([p.current(DENVER), p.current(DENVER)]);
     expect(r.urls).toHaveLength(1);
@@ -53,7 +62,13 @@ describe('HttpWeatherProvider', () => {
     servers.push(r.server);
     const p = new HttpWeatherProvider({ kind: 'openweathermap', baseUrl: r.base, apiKey: 'k123' });
     const w = await p.current(DENVER);
-    expect(w).toMatchObject({ condition: 'thunderstorm', cloud_cover_percent: 100, wind_speed_m_s: 13.4, precipitation_mm_h: 6.1, visibility_m: 8000 });
+    expect(w).toMatchObject({
+      condition: 'thunderstorm',
+      cloud_cover_percent: 100,
+      wind_speed_m_s: 13.4,
+      precipitation_mm_h: 6.1,
+      visibility_m: 8000,
+    });
     expect(r.urls[0]).toContain('appid=k123');
   });
 
@@ -68,7 +83,16 @@ describe('HttpWeatherProvider', () => {
     servers.push(good.server);
     let now = 0;
     let base = good.base;
-    const q = new HttpWeatherProvider({ kind: 'open-meteo', baseUrl: 'http://placeholder', now: () => now, fetch: (url, init) => fetch((typeof url === 'string' ? url : url instanceof URL ? url.href : url.url).replace('http://placeholder', base), init) });
+    const q = new HttpWeatherProvider({
+      kind: 'open-meteo',
+      baseUrl: 'http://placeholder',
+      now: () => now,
+      fetch: (url, init) =>
+        fetch(
+          (typeof url === 'string' ? url : url instanceof URL ? url.href : url.url).replace('http://placeholder', base),
+          init,
+        ),
+    });
     const ok = await q.current(DENVER);
     expect(ok?.cloud_cover_percent).toBe(92);
     base = bad.base;
@@ -78,10 +102,16 @@ describe('HttpWeatherProvider', () => {
     // Garbage JSON and a closed port are failures too.
     const junk = await replay(200, '{"current":{}}');
     servers.push(junk.server);
-    await expect(new HttpWeatherProvider({ kind: 'open-meteo', baseUrl: junk.base }).current(DENVER)).resolves.toBeNull();
+    await expect(
+      new HttpWeatherProvider({ kind: 'open-meteo', baseUrl: junk.base }).current(DENVER),
+    ).resolves.toBeNull();
     const port = (bad.server.address() as AddressInfo).port;
     await new Promise((r) => bad.server.close(r));
     servers.splice(servers.indexOf(bad.server), 1);
-    await expect(new HttpWeatherProvider({ kind: 'open-meteo', baseUrl: `http://127.0.0.1:${port}`, timeoutMs: 2000 }).current(DENVER)).resolves.toBeNull();
+    await expect(
+      new HttpWeatherProvider({ kind: 'open-meteo', baseUrl: `http://127.0.0.1:${port}`, timeoutMs: 2000 }).current(
+        DENVER,
+      ),
+    ).resolves.toBeNull();
   });
 });

@@ -169,7 +169,12 @@ export class HttpWeatherProvider implements WeatherProvider {
     const lat = place.latitude.toFixed(4);
     const lon = place.longitude.toFixed(4);
     if (kind === 'open-meteo') {
-      const q = new URLSearchParams({ latitude: lat, longitude: lon, current: 'weather_code,cloud_cover,precipitation,wind_speed_10m,visibility', wind_speed_unit: 'ms' });
+      const q = new URLSearchParams({
+        latitude: lat,
+        longitude: lon,
+        current: 'weather_code,cloud_cover,precipitation,wind_speed_10m,visibility',
+        wind_speed_unit: 'ms',
+      });
       if (apiKey) q.set('apikey', apiKey);
       return `${baseUrl}/v1/forecast?${q.toString()}`;
     }
@@ -201,7 +206,10 @@ export class HttpWeatherProvider implements WeatherProvider {
   private async fetchNow(key: string, place: WeatherPlace): Promise<WeatherObservation | null> {
     this.requests += 1;
     try {
-      const res = await this.opts.fetch(this.url(place), { signal: AbortSignal.timeout(this.opts.timeoutMs), headers: { accept: 'application/json' } });
+      const res = await this.opts.fetch(this.url(place), {
+        signal: AbortSignal.timeout(this.opts.timeoutMs),
+        headers: { accept: 'application/json' },
+      });
       if (!res.ok) throw new Error(`the weather service answered HTTP ${res.status}`);
       const json: unknown = await res.json();
       const value = this.opts.kind === 'open-meteo' ? fromOpenMeteo(json) : fromOwm(json);

@@ -50,7 +50,8 @@ function findNewLoadedImage(
   const doc = (globalThis as unknown as { document: { querySelectorAll(s: string): ArrayLike<ImgLike> } }).document;
   // Stop waiting as soon as the UI reports the capture failed.
   const failed = Array.from(doc.querySelectorAll('[data-testid="capture-error"]'))[0];
-  if (failed !== undefined) return { captureError: (failed as unknown as { textContent: string | null }).textContent ?? '' };
+  if (failed !== undefined)
+    return { captureError: (failed as unknown as { textContent: string | null }).textContent ?? '' };
   const img = Array.from(doc.querySelectorAll('[data-testid="gallery-item"]')).find(
     (e) => !known.includes(e.dataset['captureId'] ?? ''),
   );
@@ -137,7 +138,9 @@ describe('capture from the UI in a browser', () => {
       .then((h) => h.jsonValue())
       .catch(async (err: unknown) => {
         const errorText = await page.getByTestId('capture-error').allTextContents();
-        throw new Error(`No new gallery image loaded within 60 s. ${String(err)}\ncapture error: ${errorText.join(' ') || '(none)'}${diagnostics()}`);
+        throw new Error(
+          `No new gallery image loaded within 60 s. ${String(err)}\ncapture error: ${errorText.join(' ') || '(none)'}${diagnostics()}`,
+        );
       });
 
     if (newImage === null) throw new Error('waitForFunction resolved without an image');

@@ -34,8 +34,8 @@ export function run(command: string, args: string[], env: Record<string, string>
   });
   const stdout: string[] = [];
   const stderr: string[] = [];
-  createInterface({ input: child.stdout! }).on('line', (l) => stdout.push(l));
-  createInterface({ input: child.stderr! }).on('line', (l) => stderr.push(l));
+  createInterface({ input: child.stdout }).on('line', (l) => stdout.push(l));
+  createInterface({ input: child.stderr }).on('line', (l) => stderr.push(l));
   return {
     child,
     stdout,
@@ -60,7 +60,9 @@ export async function waitForLine(p: RunningProcess, re: RegExp, timeoutMs = 30_
     const hit = p.stdout.find((l) => re.test(l)) ?? p.stderr.find((l) => re.test(l));
     if (hit) return hit;
     if (p.child.exitCode !== null) {
-      throw new Error(`process exited (${p.child.exitCode}) before printing ${re}:\n${[...p.stdout, ...p.stderr].join('\n')}`);
+      throw new Error(
+        `process exited (${p.child.exitCode}) before printing ${re}:\n${[...p.stdout, ...p.stderr].join('\n')}`,
+      );
     }
     if (Date.now() - started > timeoutMs) {
       throw new Error(`timed out waiting for ${re}:\n${[...p.stdout, ...p.stderr].join('\n')}`);
@@ -92,22 +94,29 @@ export async function runToExit(
 }
 
 /** Start a real agent process (TypeScript source through tsx) on 127.0.0.1 with a free port. */
-export async function startAgentProcess(dataDir: string, extra: string[] = []): Promise<RunningProcess & { port: number }> {
-  const p = run(process.execPath, [
-    '--import',
-    'tsx',
-    join(ROOT, 'agent/src/cli.ts'),
-    '--camera',
-    'simulated',
-    '--data-dir',
-    dataDir,
-    '--host',
-    '127.0.0.1',
-    '--port',
-    '0',
-    '--no-mdns',
-    ...extra,
-  ], { SKYSTATION_SIM_TIME_SCALE: '0.01' });
+export async function startAgentProcess(
+  dataDir: string,
+  extra: string[] = [],
+): Promise<RunningProcess & { port: number }> {
+  const p = run(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      join(ROOT, 'agent/src/cli.ts'),
+      '--camera',
+      'simulated',
+      '--data-dir',
+      dataDir,
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '0',
+      '--no-mdns',
+      ...extra,
+    ],
+    { SKYSTATION_SIM_TIME_SCALE: '0.01' },
+  );
   const line = await waitForLine(p, /"event":"listening"/);
   const port = (JSON.parse(line) as { port: number }).port;
   return Object.assign(p, { port });
@@ -117,7 +126,8 @@ export async function until<T>(fn: () => T | Promise<T>, ok: (v: T) => boolean, 
   const started = Date.now();
   let last: T = await fn();
   while (!ok(last)) {
-    if (Date.now() - started > timeoutMs) throw new Error(`condition not met in ${timeoutMs} ms; last value: ${JSON.stringify(last)}`);
+    if (Date.now() - started > timeoutMs)
+      throw new Error(`condition not met in ${timeoutMs} ms; last value: ${JSON.stringify(last)}`);
     await new Promise((r) => setTimeout(r, 50));
     last = await fn();
   }

@@ -53,7 +53,15 @@ describe('the headless station command', () => {
 
   it('starts, serves /api/health, and stops cleanly on SIGTERM', async () => {
     const port = await freePort();
-    const p = run(process.execPath, [...headless, '--data-dir', join(dir, 'ok'), '--port', String(port), '--embedded-agent', 'never']);
+    const p = run(process.execPath, [
+      ...headless,
+      '--data-dir',
+      join(dir, 'ok'),
+      '--port',
+      String(port),
+      '--embedded-agent',
+      'never',
+    ]);
     const line = await waitForLine(p, /Skystation is running at/);
     expect(line).toContain(`http://127.0.0.1:${port}`);
     const res = await fetch(`http://127.0.0.1:${port}/api/health`);

@@ -9,6 +9,7 @@ import type { AgentView, CaptureView, StationEvent } from '../../src-main/api/co
 import { startStation, type Station } from '../../src-main/brain/index.js';
 import { startHttpServer, type StationServer } from '../../src-main/server/http-server.js';
 import { AgentClient } from '../../src-main/agents/agent-client.js';
+import { wsText } from '../../src-main/util/ws-text.js';
 import { startAgentProcess, until, type RunningProcess } from '../helpers/processes.js';
 
 describe('a real brain with real agent processes', () => {
@@ -111,7 +112,7 @@ describe('a real brain with real agent processes', () => {
     const ws = new WebSocket(`${server.url.replace('http', 'ws')}/api/ws`);
     await new Promise((r, j) => ws.once('open', r).once('error', j));
     const messages: unknown[] = [];
-    ws.on('message', (d) => messages.push(JSON.parse(d.toString())));
+    ws.on('message', (d) => messages.push(JSON.parse(wsText(d))));
     ws.send(JSON.stringify({ id: 7, method: 'listAgents', params: {} }));
     const reply = await until(
       () => messages.find((m) => (m as { id?: number }).id === 7) as { ok: boolean; result: AgentView[] } | undefined,

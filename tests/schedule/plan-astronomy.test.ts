@@ -9,16 +9,36 @@ import { compilePlan, moonInfo, type Schedule } from '../../src-main/schedule/in
 import { altitudeCrossing, DENVER, ms, obs, riseSet, secs, SYDNEY, TROMSO } from './helpers.js';
 
 const MIN = 60_000;
-const seedSunrise: Schedule = { type: 'sunrise', enabled: true, offset_minutes: -30, duration_minutes: 60, interval_seconds: 15 };
-const seedSunset: Schedule = { type: 'sunset', enabled: true, offset_minutes: -30, duration_minutes: 60, interval_seconds: 15 };
+const seedSunrise: Schedule = {
+  type: 'sunrise',
+  enabled: true,
+  offset_minutes: -30,
+  duration_minutes: 60,
+  interval_seconds: 15,
+};
+const seedSunset: Schedule = {
+  type: 'sunset',
+  enabled: true,
+  offset_minutes: -30,
+  duration_minutes: 60,
+  interval_seconds: 15,
+};
 const night: Schedule = { type: 'night', interval_seconds: 30 };
 
-function plan(location: typeof DENVER | typeof TROMSO | typeof SYDNEY, schedules: Record<string, Schedule>, from: string, days: number) {
+function plan(
+  location: typeof DENVER | typeof TROMSO | typeof SYDNEY,
+  schedules: Record<string, Schedule>,
+  from: string,
+  days: number,
+) {
   return compilePlan({ location, schedules, assigned: Object.keys(schedules), from: new Date(from), days });
 }
 
 describe('Denver (seed 002 location)', () => {
-  for (const [season, from] of [['summer', '2025-06-20T06:00:00Z'], ['winter', '2025-12-20T07:00:00Z']] as const) {
+  for (const [season, from] of [
+    ['summer', '2025-06-20T06:00:00Z'],
+    ['winter', '2025-12-20T07:00:00Z'],
+  ] as const) {
     it(`sunrise and sunset windows match SearchRiseSet in ${season}`, () => {
       const p = plan(DENVER, { sunrise: seedSunrise, sunset: seedSunset }, from, 5);
       const rises = p.windows.filter((w) => w.schedule === 'sunrise').map(ms);
@@ -46,17 +66,32 @@ describe('Denver (seed 002 location)', () => {
     const first = ms(p.windows[0]!);
     expect(secs(first.start, altitudeCrossing(DENVER, Body.Sun, -1, from, -18)!)).toBeLessThanOrEqual(1);
     expect(secs(first.end, altitudeCrossing(DENVER, Body.Sun, +1, first.start, -18)!)).toBeLessThanOrEqual(1);
-    const civil = plan(DENVER, { night: { type: 'night', twilight: 'civil', interval_seconds: 30 } }, '2025-12-20T19:00:00Z', 3);
+    const civil = plan(
+      DENVER,
+      { night: { type: 'night', twilight: 'civil', interval_seconds: 30 } },
+      '2025-12-20T19:00:00Z',
+      3,
+    );
     expect(secs(ms(civil.windows[0]!).start, altitudeCrossing(DENVER, Body.Sun, -1, from, -6)!)).toBeLessThanOrEqual(1);
   });
 
   it('golden and blue hour follow the -4°/+6° and -6°/-4° crossings, morning and evening', () => {
     const from = Date.parse('2025-06-20T18:00:00Z'); // local noon
-    const p = plan(DENVER, { golden: { type: 'golden_hour', period: 'evening', interval_seconds: 10 } }, '2025-06-20T18:00:00Z', 2);
+    const p = plan(
+      DENVER,
+      { golden: { type: 'golden_hour', period: 'evening', interval_seconds: 10 } },
+      '2025-06-20T18:00:00Z',
+      2,
+    );
     const g = ms(p.windows[0]!);
     expect(secs(g.start, altitudeCrossing(DENVER, Body.Sun, -1, from, 6)!)).toBeLessThanOrEqual(1);
     expect(secs(g.end, altitudeCrossing(DENVER, Body.Sun, -1, from, -4)!)).toBeLessThanOrEqual(1);
-    const b = plan(DENVER, { blue: { type: 'blue_hour', period: 'morning', interval_seconds: 10 } }, '2025-06-20T18:00:00Z', 2);
+    const b = plan(
+      DENVER,
+      { blue: { type: 'blue_hour', period: 'morning', interval_seconds: 10 } },
+      '2025-06-20T18:00:00Z',
+      2,
+    );
     const bw = ms(b.windows[0]!);
     expect(secs(bw.start, altitudeCrossing(DENVER, Body.Sun, +1, from, -6)!)).toBeLessThanOrEqual(1);
     expect(secs(bw.end, altitudeCrossing(DENVER, Body.Sun, +1, from, -4)!)).toBeLessThanOrEqual(1);
@@ -65,7 +100,17 @@ describe('Denver (seed 002 location)', () => {
 
 describe('Tromsø (69.65° N)', () => {
   it('polar day in June: no sunset window, no night, daytime windows still there', () => {
-    const p = plan(TROMSO, { sunrise: seedSunrise, sunset: seedSunset, night, daytime: { type: 'daytime', start_time: '10:00', end_time: '14:00', interval_seconds: 60 } }, '2025-06-10T00:00:00Z', 10);
+    const p = plan(
+      TROMSO,
+      {
+        sunrise: seedSunrise,
+        sunset: seedSunset,
+        night,
+        daytime: { type: 'daytime', start_time: '10:00', end_time: '14:00', interval_seconds: 60 },
+      },
+      '2025-06-10T00:00:00Z',
+      10,
+    );
     expect(riseSet(TROMSO, -1, Date.parse('2025-06-10T00:00:00Z'), 10)).toBeNull();
     expect(p.windows.filter((w) => w.schedule !== 'daytime')).toEqual([]);
     expect(p.windows.filter((w) => w.schedule === 'daytime')).toHaveLength(10);
@@ -85,7 +130,12 @@ describe('Tromsø (69.65° N)', () => {
 
 describe('Sydney (southern hemisphere)', () => {
   it('December sunrise windows match SearchRiseSet, in AEDT', () => {
-    const p = plan(SYDNEY, { sunrise: { ...seedSunrise, offset_minutes: 0, duration_minutes: 30 } }, '2025-12-20T00:00:00Z', 4);
+    const p = plan(
+      SYDNEY,
+      { sunrise: { ...seedSunrise, offset_minutes: 0, duration_minutes: 30 } },
+      '2025-12-20T00:00:00Z',
+      4,
+    );
     const rises = p.windows.map(ms);
     expect(rises.length).toBeGreaterThanOrEqual(3);
     for (const w of rises) expect(secs(w.start, riseSet(SYDNEY, +1, w.start - 12 * 60 * MIN)!)).toBeLessThanOrEqual(1);
@@ -98,7 +148,12 @@ describe('Sydney (southern hemisphere)', () => {
 describe('clock-time schedules', () => {
   it('keep their local clock time across a DST change inside the plan (UTC shifts by an hour)', () => {
     // US DST ends 2025-11-02: MDT (-6) → MST (-7).
-    const p = plan(DENVER, { daytime: { type: 'daytime', start_time: '07:30', end_time: '17:45', interval_seconds: 30 } }, '2025-10-25T06:00:00Z', 30); // local midnight
+    const p = plan(
+      DENVER,
+      { daytime: { type: 'daytime', start_time: '07:30', end_time: '17:45', interval_seconds: 30 } },
+      '2025-10-25T06:00:00Z',
+      30,
+    ); // local midnight
     expect(p.windows).toHaveLength(30);
     for (const w of p.windows) {
       expect(w.start.slice(11, 19)).toBe('07:30:00');
@@ -111,9 +166,24 @@ describe('clock-time schedules', () => {
   });
 
   it('a window crossing midnight runs 22:00 → 02:00 the next day, and one open at the start is clipped to it', () => {
-    const p = plan(DENVER, { late: { type: 'daytime', start_time: '22:00', end_time: '02:00', interval_seconds: 60 } }, '2025-01-10T08:00:00Z', 3); // 01:00 local
-    expect(p.windows[0]).toEqual({ start: '2025-01-10T01:00:00-07:00', end: '2025-01-10T02:00:00-07:00', interval_seconds: 60, schedule: 'late' });
-    expect(p.windows[1]).toEqual({ start: '2025-01-10T22:00:00-07:00', end: '2025-01-11T02:00:00-07:00', interval_seconds: 60, schedule: 'late' });
+    const p = plan(
+      DENVER,
+      { late: { type: 'daytime', start_time: '22:00', end_time: '02:00', interval_seconds: 60 } },
+      '2025-01-10T08:00:00Z',
+      3,
+    ); // 01:00 local
+    expect(p.windows[0]).toEqual({
+      start: '2025-01-10T01:00:00-07:00',
+      end: '2025-01-10T02:00:00-07:00',
+      interval_seconds: 60,
+      schedule: 'late',
+    });
+    expect(p.windows[1]).toEqual({
+      start: '2025-01-10T22:00:00-07:00',
+      end: '2025-01-11T02:00:00-07:00',
+      interval_seconds: 60,
+      schedule: 'late',
+    });
     expect(p.windows.at(-1)!.end).toBe(p.horizon);
   });
 });
@@ -135,17 +205,26 @@ describe('moon', () => {
       expect(rise !== null && (set === null || rise < set)).toBe(true);
     }
     // Each cut edge sits on a moon rise or set.
-    const edges = dark.flatMap((w) => [w.start, w.end]).filter((t) => !full.some((f) => secs(f.start, t) < 2 || secs(f.end, t) < 2));
+    const edges = dark
+      .flatMap((w) => [w.start, w.end])
+      .filter((t) => !full.some((f) => secs(f.start, t) < 2 || secs(f.end, t) < 2));
     expect(edges.length).toBeGreaterThan(0);
     for (const t of edges) {
-      const near = [riseSetMoon(+1, t - 60 * MIN), riseSetMoon(-1, t - 60 * MIN)].filter((x): x is number => x !== null);
+      const near = [riseSetMoon(+1, t - 60 * MIN), riseSetMoon(-1, t - 60 * MIN)].filter(
+        (x): x is number => x !== null,
+      );
       expect(Math.min(...near.map((x) => secs(x, t)))).toBeLessThanOrEqual(1);
     }
   });
 
   it('moon schedule windows run from SearchRiseSet moonrise to moonset; moonInfo matches astronomy-engine', () => {
     const from = Date.parse('2025-07-08T18:00:00Z');
-    const p = plan(DENVER, { moon: { type: 'moon', min_illumination: 0.5, interval_seconds: 20 } }, '2025-07-08T18:00:00Z', 3);
+    const p = plan(
+      DENVER,
+      { moon: { type: 'moon', min_illumination: 0.5, interval_seconds: 20 } },
+      '2025-07-08T18:00:00Z',
+      3,
+    );
     const first = ms(p.windows[0]!);
     const rise = riseSetMoon(+1, from)!;
     expect(secs(first.start, rise)).toBeLessThanOrEqual(1);
@@ -154,7 +233,10 @@ describe('moon', () => {
     expect(info.illumination).toBeCloseTo(Illumination(Body.Moon, new Date(from)).phase_fraction, 9);
     expect(info.phase_name).toBe('waxing_gibbous');
     expect(Date.parse(info.next_rise!)).toBeCloseTo(rise, -4);
-    expect(plan(DENVER, { moon: { type: 'moon', min_illumination: 0.5, interval_seconds: 20 } }, '2025-07-22T18:00:00Z', 3).windows).toEqual([]); // near new moon
+    expect(
+      plan(DENVER, { moon: { type: 'moon', min_illumination: 0.5, interval_seconds: 20 } }, '2025-07-22T18:00:00Z', 3)
+        .windows,
+    ).toEqual([]); // near new moon
   });
 
   it('a max_moon_illumination above the current phase keeps the whole night', () => {

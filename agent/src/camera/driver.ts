@@ -26,7 +26,8 @@ export interface CaptureResult {
 }
 
 /** Settings as a driver receives them: the wire settings with every default filled. */
-export type DriverSettings = Required<Omit<CaptureSettings, 'colour_temperature_k'>> & Pick<CaptureSettings, 'colour_temperature_k'>;
+export type DriverSettings = Required<Omit<CaptureSettings, 'colour_temperature_k'>> &
+  Pick<CaptureSettings, 'colour_temperature_k'>;
 
 export interface MeterReading {
   lux: number;

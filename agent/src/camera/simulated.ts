@@ -4,7 +4,14 @@ import { shutterToSeconds } from '../protocol/index.js';
 import type { Clock } from '../sky/clock.js';
 import { skyState, type Location } from '../sky/model.js';
 import { CameraError } from '../util/errors.js';
-import type { CameraCapabilities, CameraDriver, CameraStateName, CaptureResult, DriverSettings, MeterReading } from './driver.js';
+import type {
+  CameraCapabilities,
+  CameraDriver,
+  CameraStateName,
+  CaptureResult,
+  DriverSettings,
+  MeterReading,
+} from './driver.js';
 import { renderSky } from './sky-render.js';
 
 export interface SimulatedCameraOptions {
@@ -78,7 +85,8 @@ export class SimulatedCamera implements CameraDriver {
 
   async capture(settings: DriverSettings, signal?: AbortSignal): Promise<CaptureResult> {
     if (this.current === 'disconnected') throw new CameraError('camera_closed', 'The camera is not open.');
-    if (this.current === 'busy') throw new CameraError('camera_busy', 'The camera is busy with another capture; try again in a moment.');
+    if (this.current === 'busy')
+      throw new CameraError('camera_busy', 'The camera is busy with another capture; try again in a moment.');
     this.current = 'busy';
     const started = Date.now();
     try {

@@ -64,7 +64,13 @@ function azDiff(a: number, b: number): number {
 /** The ridge line: a deterministic mountain silhouette, degrees above the horizon at an azimuth. */
 export function ridgeElevationDeg(azimuthDeg: number): number {
   const a = azimuthDeg * DEG;
-  return 2.6 + 1.8 * Math.sin(a * 3.1 + 1.0) + 1.1 * Math.sin(a * 7.3 + 2.0) + 0.5 * Math.sin(a * 17.9 + 0.3) + 0.25 * Math.sin(a * 41.0);
+  return (
+    2.6 +
+    1.8 * Math.sin(a * 3.1 + 1.0) +
+    1.1 * Math.sin(a * 7.3 + 2.0) +
+    0.5 * Math.sin(a * 17.9 + 0.3) +
+    0.25 * Math.sin(a * 41.0)
+  );
 }
 
 function mulberry32(seed: number): () => number {
@@ -248,7 +254,7 @@ export function renderSky(opts: RenderOptions): Buffer {
   const isoGain = settings.iso / 100;
   const readSigma = 0.0003 * isoGain + 0.00001 * settings.shutterSeconds * isoGain;
   const shotK = 0.006 * Math.sqrt(isoGain);
-  let s = (opts.noiseSeed ?? (Date.now() & 0x7fffffff)) | 1;
+  let s = (opts.noiseSeed ?? Date.now() & 0x7fffffff) | 1;
   const out = Buffer.allocUnsafe(W * H * 3);
   const g0 = gain * wb[0];
   const g1 = gain * wb[1];

@@ -116,7 +116,9 @@ export class Journal {
   private migrate(): void {
     const current = this.schemaVersion();
     if (current > SCHEMA_VERSION) {
-      throw new Error(`The capture journal is schema version ${current}, newer than this agent understands (${SCHEMA_VERSION}).`);
+      throw new Error(
+        `The capture journal is schema version ${current}, newer than this agent understands (${SCHEMA_VERSION}).`,
+      );
     }
     for (let v = current; v < SCHEMA_VERSION; v++) {
       this.db.transaction(() => {
@@ -128,7 +130,8 @@ export class Journal {
 
   /** The sequence number the next insert will get (captures are serialised by the caller). */
   nextSeq(): number {
-    const row = this.db.prepare(`SELECT seq FROM sqlite_sequence WHERE name = 'captures'`).get() as { seq: number } | undefined;
+    const row = this.db.prepare(`SELECT seq FROM sqlite_sequence WHERE name = 'captures'`).get() as
+      { seq: number } | undefined;
     return (row?.seq ?? 0) + 1;
   }
 
@@ -182,10 +185,10 @@ export class Journal {
   /** Marks synced when the sha256 matches; returns whether the capture is known with that hash. */
   ack(captureId: string, sha256: string, at: string): boolean {
     const row = this.db.prepare(`SELECT sha256, synced FROM captures WHERE capture_id = ?`).get(captureId) as
-      | { sha256: string; synced: number }
-      | undefined;
+      { sha256: string; synced: number } | undefined;
     if (!row || row.sha256 !== sha256) return false;
-    if (row.synced === 0) this.db.prepare(`UPDATE captures SET synced = 1, synced_at = ? WHERE capture_id = ?`).run(at, captureId);
+    if (row.synced === 0)
+      this.db.prepare(`UPDATE captures SET synced = 1, synced_at = ? WHERE capture_id = ?`).run(at, captureId);
     return true;
   }
 

@@ -125,7 +125,9 @@ export class AgentHttpServer {
       const match = this.router.match(req.method ?? 'GET', url.pathname);
       if (match === null) throw notFound(url.pathname);
       if (match === 'method_not_allowed') {
-        throw new AgentError('method_not_allowed', `${req.method ?? ''} is not allowed on ${url.pathname}.`, { status: 405 });
+        throw new AgentError('method_not_allowed', `${req.method ?? ''} is not allowed on ${url.pathname}.`, {
+          status: 405,
+        });
       }
       await match.handler({
         req,
@@ -151,11 +153,15 @@ export class AgentHttpServer {
         if (err.status === 413) req.destroy();
       } else {
         this.deps.log.error({ err, path: url.pathname }, 'unexpected error');
-        if (!res.headersSent) sendError(res, new AgentError('internal', 'The agent hit an unexpected error; see its log.'));
+        if (!res.headersSent)
+          sendError(res, new AgentError('internal', 'The agent hit an unexpected error; see its log.'));
         else res.destroy();
       }
     } finally {
-      this.deps.log.debug({ method: req.method, path: url.pathname, status: res.statusCode, ms: Date.now() - started }, 'http');
+      this.deps.log.debug(
+        { method: req.method, path: url.pathname, status: res.statusCode, ms: Date.now() - started },
+        'http',
+      );
     }
   }
 
@@ -214,7 +220,15 @@ export class AgentHttpServer {
       .on('POST', '/profile/deploy', async (ctx) => {
         const bundle = validate(DeploymentBundle, await ctx.json(), 'deployment');
         await d.deployments.deploy(bundle);
-        d.log.info({ event: 'profile.deployed', profile_id: bundle.profile_id, version: bundle.version, windows: bundle.plan?.windows.length ?? 0 }, 'profile deployed');
+        d.log.info(
+          {
+            event: 'profile.deployed',
+            profile_id: bundle.profile_id,
+            version: bundle.version,
+            windows: bundle.plan?.windows.length ?? 0,
+          },
+          'profile deployed',
+        );
         sendJson(ctx.res, 200, {
           status: 'deployed',
           profile_id: bundle.profile_id,
@@ -225,7 +239,10 @@ export class AgentHttpServer {
       .on('GET', '/captures', ({ res, url }) => {
         const query = validate(CaptureListQuery, Object.fromEntries(url.searchParams), 'query');
         const { items, more } = d.journal.list(query.after, query.limit, query.unsynced === 'true');
-        const body: CaptureListResponse = { items, next_after: more && items.length > 0 ? items[items.length - 1]!.seq : null };
+        const body: CaptureListResponse = {
+          items,
+          next_after: more && items.length > 0 ? items[items.length - 1]!.seq : null,
+        };
         sendJson(res, 200, body);
       })
       .on('POST', '/captures/ack', async (ctx) => {
@@ -242,7 +259,8 @@ export class AgentHttpServer {
       })
       .on('GET', '/captures/:capture_id/file', async ({ req, res, params }) => {
         const id = params['capture_id'] ?? '';
-        if (!CAPTURE_ID_PATTERN.test(id)) throw new ValidationError('capture_id: must use letters, digits, _ . and -', 'capture_id');
+        if (!CAPTURE_ID_PATTERN.test(id))
+          throw new ValidationError('capture_id: must use letters, digits, _ . and -', 'capture_id');
         const record = d.journal.get(id);
         if (!record) throw new NotFoundError(`No capture ${id} on this agent.`, 'capture_not_found');
         const path = d.store.resolveInside(record.file_name);
@@ -256,7 +274,15 @@ export class AgentHttpServer {
         const range = parseRange(req.headers.range, size);
         if (range === 'unsatisfiable') {
           res.writeHead(416, { 'content-range': `bytes */${size}`, 'content-type': 'application/json' });
-          res.end(JSON.stringify({ status: 'error', error: { code: 'range_not_satisfiable', message: `Ranges must look like "bytes=N-" with N below ${size}.` } }));
+          res.end(
+            JSON.stringify({
+              status: 'error',
+              error: {
+                code: 'range_not_satisfiable',
+                message: `Ranges must look like "bytes=N-" with N below ${size}.`,
+              },
+            }),
+          );
           return;
         }
         const headers: Record<string, string | number> = {

@@ -9,7 +9,10 @@ export class DeploymentStore {
   private current: DeploymentBundle | null = null;
   private readonly file: string;
 
-  constructor(dataDir: string, private readonly log: Logger) {
+  constructor(
+    dataDir: string,
+    private readonly log: Logger,
+  ) {
     this.file = join(dataDir, 'deployment.json');
   }
 
@@ -23,10 +26,16 @@ export class DeploymentStore {
     }
     try {
       this.current = DeploymentBundle.parse(JSON.parse(text));
-      this.log.info({ event: 'deployment.loaded', profile_id: this.current.profile_id, version: this.current.version }, 'deployed profile loaded');
+      this.log.info(
+        { event: 'deployment.loaded', profile_id: this.current.profile_id, version: this.current.version },
+        'deployed profile loaded',
+      );
     } catch (err) {
       // A bad file must not stop the agent capturing; it waits for a fresh deploy.
-      this.log.error({ event: 'deployment.invalid', file: this.file, err }, 'deployment.json is unreadable; ignoring it until the station deploys again');
+      this.log.error(
+        { event: 'deployment.invalid', file: this.file, err },
+        'deployment.json is unreadable; ignoring it until the station deploys again',
+      );
       this.current = null;
     }
     return this.current;

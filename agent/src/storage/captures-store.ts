@@ -6,7 +6,10 @@ import { NotFoundError } from '../util/errors.js';
 
 /** Makes any label safe as one path segment: letters, digits, _ . - only; never "." or "..". */
 export function safeSegment(label: string | null | undefined, fallback: string): string {
-  const cleaned = (label ?? '').replace(/[^A-Za-z0-9_.-]+/g, '_').replace(/^\.+/, '_').slice(0, 64);
+  const cleaned = (label ?? '')
+    .replace(/[^A-Za-z0-9_.-]+/g, '_')
+    .replace(/^\.+/, '_')
+    .slice(0, 64);
   return cleaned === '' ? fallback : cleaned;
 }
 

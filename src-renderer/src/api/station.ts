@@ -64,5 +64,10 @@ export function connectStation(): Station {
     };
   }
   const ws = createWsTransport();
-  return { api: ws, kind: 'websocket', connectionState: () => ws.state, onConnectionChange: (l) => ws.onConnectionChange(l) };
+  return {
+    api: ws,
+    kind: 'websocket',
+    connectionState: () => ws.state,
+    onConnectionChange: (l) => ws.onConnectionChange(l),
+  };
 }

@@ -154,7 +154,10 @@ export function createWsTransport(opts: WsTransportOptions = {}): WsTransport {
     ws.addEventListener('close', () => {
       if (socket !== ws) return;
       socket = null;
-      failPending('disconnected', 'The connection to the station was lost; check that Skystation is still running and try again.');
+      failPending(
+        'disconnected',
+        'The connection to the station was lost; check that Skystation is still running and try again.',
+      );
       setState('closed');
       scheduleReconnect();
     });
@@ -191,7 +194,12 @@ export function createWsTransport(opts: WsTransportOptions = {}): WsTransport {
     return new Promise<ResultOf<M>>((resolve, reject) => {
       const timer = setTimeout(() => {
         pending.delete(id);
-        reject(new StationApiError({ code: 'timeout', message: `The station did not answer "${method}" in time; try again.` }));
+        reject(
+          new StationApiError({
+            code: 'timeout',
+            message: `The station did not answer "${method}" in time; try again.`,
+          }),
+        );
       }, callTimeoutMs);
       // The brain validates params and returns results of the contract's types.
       pending.set(id, { resolve: resolve as (v: unknown) => void, reject, timer });

@@ -20,8 +20,8 @@ export function AgentList() {
   if (agents.data.length === 0) {
     return (
       <p className="empty">
-        No cameras yet. Start a Skystation agent on a Raspberry Pi on this network and it will appear here, or start
-        the station with its simulated camera.
+        No cameras yet. Start a Skystation agent on a Raspberry Pi on this network and it will appear here, or start the
+        station with its simulated camera.
       </p>
     );
   }
@@ -50,7 +50,12 @@ function AgentRow({ agent }: { agent: AgentView }) {
       aria-labelledby={headingId}
     >
       <div className="agent-main">
-        <button type="button" className="agent-name" id={headingId} onClick={() => selectAgent(selected ? null : agent.id)}>
+        <button
+          type="button"
+          className="agent-name"
+          id={headingId}
+          onClick={() => selectAgent(selected ? null : agent.id)}
+        >
           {agent.name}
         </button>
         <span className={`badge badge-${agent.state}`} data-testid="agent-state">

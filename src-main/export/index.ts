@@ -1,0 +1,34 @@
+/** Timelapse exports, night products and frame processing: the brain's export service. */
+export {
+  runExport,
+  resolveOutputSize,
+  overlayCommands,
+  type ExportProgress,
+  type ExportResult,
+  type RunExportOptions,
+} from './export.js';
+export {
+  ExportQueue,
+  type ExportJob,
+  type ExportQueueEvents,
+  type ExportQueueOptions,
+  type ExportRunner,
+  type JobStatus,
+} from './queue.js';
+export {
+  ExportRequestSchema,
+  FrameSchema,
+  PRESETS,
+  PRESET_NAMES,
+  parseExportRequest,
+  resolveOutputPath,
+  type ExportFrame,
+  type ExportRequest,
+  type ParsedExportRequest,
+  type PresetName,
+} from './request.js';
+export { findFfmpeg, ffmpegFilters, runFfmpeg, ProgressParser, type FfmpegProgress } from './ffmpeg.js';
+export { makeKeogram, makeStartrails, type KeogramOptions, type NightFrame, type NightProductResult } from './night.js';
+export { fuseExposures, subtractDark, pickDark, darkDistance, type DarkFrame, type ExposureMeta } from './imaging.js';
+export { measureBrightness, measureAll, smoothCurve, deflickerGains, flickerIndex } from './deflicker.js';
+export { orderFrames, paceFrames, medianInterval, type TimedFrame } from './timeline.js';

@@ -1,0 +1,200 @@
+/**
+ * Night products with sharp: a keogram (the centre column of every frame side
+ * by side, hour ticks burned in) and a startrails image (lighten blend, i.e.
+ * the per-pixel maximum over all frames). Both read frames one at a time (a
+ * few in flight), so memory is the output image plus a few decoded frames.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { basename, dirname, extname, join } from 'node:path';
+import sharp from 'sharp';
+import { fsyncDir } from '../util/atomic.js';
+import { StationError } from '../util/errors.js';
+import { orderFrames } from './timeline.js';
+
+export type NightFrame = string | { path: string; capturedAt: string };
+
+export interface NightProductResult {
+  outputPath: string;
+  width: number;
+  height: number;
+  frames: number;
+}
+
+const IN_FLIGHT = 3;
+
+function normalise(frames: readonly NightFrame[]): { path: string; t: number | null }[] {
+  if (frames.length === 0) throw new StationError('no_frames', 'Select at least one frame.');
+  if (frames.every((f) => typeof f !== 'string')) return orderFrames(frames).map((f) => ({ path: f.path, t: f.t }));
+  return frames.map((f) =>
+    typeof f === 'string' ? { path: f, t: null } : { path: f.path, t: Date.parse(f.capturedAt) },
+  );
+}
+
+/** Map over items with a few in flight, delivering results in order. */
+async function inOrder<T, R>(
+  items: readonly T[],
+  work: (item: T, i: number) => Promise<R>,
+  use: (r: R, i: number) => void,
+  signal?: AbortSignal,
+): Promise<void> {
+  const inflight: Promise<R>[] = [];
+  let next = 0;
+  const launch = (): void => {
+    while (inflight.length < IN_FLIGHT && next < items.length) {
+      const p = work(items[next]!, next);
+      next++;
+      p.catch(() => undefined);
+      inflight.push(p);
+    }
+  };
+  launch();
+  for (let i = 0; inflight.length > 0; i++) {
+    if (signal?.aborted) throw new StationError('cancelled', 'Cancelled.');
+    const r = await inflight.shift()!;
+    launch();
+    use(r, i);
+  }
+}
+
+function unreadable(path: string, err: unknown): StationError {
+  return new StationError('frame_unreadable', `The frame ${path} could not be read: ${(err as Error).message}`, {
+    cause: err,
+  });
+}
+
+/** Write a sharp image atomically (temp name keeping the extension, then rename). */
+async function saveAtomic(img: ReturnType<typeof sharp>, outPath: string): Promise<void> {
+  const dir = dirname(outPath);
+  await mkdir(dir, { recursive: true });
+  const tmp = join(
+    dir,
+    `.${basename(outPath, extname(outPath))}.${randomBytes(4).toString('hex')}.partial${extname(outPath) || '.png'}`,
+  );
+  try {
+    await img.toFile(tmp);
+    await rename(tmp, outPath);
+    await fsyncDir(dir);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+}
+
+export interface KeogramOptions {
+  /** Burn hour ticks (top and bottom edges) where the hour changes; default true. Needs capture times. */
+  hourTicks?: boolean;
+  signal?: AbortSignal;
+}
+
+/**
+ * Keogram: column i is the centre column of frame i (ordered by capture time
+ * when times are given). Width = number of frames, height = frame height
+ * (frames of another height are resized to the first's).
+ */
+export async function makeKeogram(
+  frames: readonly NightFrame[],
+  outPath: string,
+  options: KeogramOptions = {},
+): Promise<NightProductResult> {
+  const list = normalise(frames);
+  let height: number;
+  try {
+    height = (await sharp(list[0]!.path).metadata()).height;
+  } catch (err) {
+    throw unreadable(list[0]!.path, err);
+  }
+  const width = list.length;
+  const out = Buffer.alloc(width * height * 3);
+  await inOrder(
+    list,
+    async (f) => {
+      try {
+        let img = sharp(f.path, { failOn: 'error' });
+        const meta = await img.metadata();
+        if (meta.height !== height) {
+          img = sharp(
+            await img
+              .resize({ height, width: Math.max(1, Math.round((meta.width * height) / meta.height)), fit: 'fill' })
+              .toBuffer(),
+          );
+        }
+        const w = meta.height !== height ? Math.max(1, Math.round((meta.width * height) / meta.height)) : meta.width;
+        return await img
+          .extract({ left: Math.floor(w / 2), top: 0, width: 1, height })
+          .removeAlpha()
+          .toColourspace('srgb')
+          .raw()
+          .toBuffer();
+      } catch (err) {
+        throw unreadable(f.path, err);
+      }
+    },
+    (col, x) => {
+      for (let y = 0; y < height; y++) col.copy(out, (y * width + x) * 3, y * 3, y * 3 + 3);
+    },
+    options.signal,
+  );
+  if (options.hourTicks !== false) {
+    const tick = Math.max(3, Math.round(height / 25));
+    for (let x = 1; x < width; x++) {
+      const a = list[x - 1]!.t;
+      const b = list[x]!.t;
+      if (a === null || b === null || Math.floor(a / 3_600_000) === Math.floor(b / 3_600_000)) continue;
+      for (const y0 of [0, height - tick]) {
+        for (let y = y0; y < y0 + tick; y++) out.fill(255, (y * width + x) * 3, (y * width + x) * 3 + 3);
+      }
+    }
+  }
+  await saveAtomic(sharp(out, { raw: { width, height, channels: 3 } }), outPath);
+  return { outputPath: outPath, width, height, frames: list.length };
+}
+
+/**
+ * Startrails: the lighten blend (per-pixel, per-channel maximum) over all
+ * frames, folded into one accumulator frame by frame. Frames must share the
+ * first frame's size.
+ */
+export async function makeStartrails(
+  frames: readonly NightFrame[],
+  outPath: string,
+  options: { signal?: AbortSignal } = {},
+): Promise<NightProductResult> {
+  const list = normalise(frames);
+  let acc: Buffer | null = null;
+  let width = 0;
+  let height = 0;
+  await inOrder(
+    list,
+    async (f) => {
+      try {
+        return await sharp(f.path, { failOn: 'error' })
+          .removeAlpha()
+          .toColourspace('srgb')
+          .raw()
+          .toBuffer({ resolveWithObject: true });
+      } catch (err) {
+        throw unreadable(f.path, err);
+      }
+    },
+    ({ data, info }, i) => {
+      if (acc === null) {
+        acc = Buffer.from(data);
+        width = info.width;
+        height = info.height;
+        return;
+      }
+      if (info.width !== width || info.height !== height || info.channels !== 3) {
+        throw new StationError(
+          'frame_size_mismatch',
+          `The frame ${list[i]!.path} is ${info.width}×${info.height}; startrails need every frame at ${width}×${height}.`,
+        );
+      }
+      const a: Buffer = acc;
+      for (let p = 0; p < a.length; p++) if (data[p]! > a[p]!) a[p] = data[p]!;
+    },
+    options.signal,
+  );
+  await saveAtomic(sharp(acc!, { raw: { width, height, channels: 3 } }), outPath);
+  return { outputPath: outPath, width, height, frames: list.length };
+}

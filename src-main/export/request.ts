@@ -1,0 +1,115 @@
+/** The export request: its zod schema, presets and the resolution of output paths. */
+import { extname, join } from 'node:path';
+import { z } from 'zod';
+import { StationError } from '../util/errors.js';
+
+export const FrameSchema = z.object({
+  path: z.string().min(1),
+  capturedAt: z.iso.datetime({ offset: true }),
+  temperatureC: z.number().finite().nullable().optional(),
+});
+export type ExportFrame = z.input<typeof FrameSchema>;
+
+export const PRESETS = {
+  /** H.264 High, yuv420p, +faststart: plays everywhere. */
+  'h264-1080p': { kind: 'video', codec: 'libx264', width: 1920, height: 1080, crf: 20, profile: 'high' },
+  /** H.265 (HEVC) tagged hvc1 so QuickTime/Apple players accept it. */
+  'h265-4k': { kind: 'video', codec: 'libx265', width: 3840, height: 2160, crf: 24, profile: null },
+  /** H.264 Main for browsers and small files. */
+  'h264-720p-web': { kind: 'video', codec: 'libx264', width: 1280, height: 720, crf: 23, profile: 'main' },
+  /** A folder of numbered frames (frame_00001.jpg ...), source size unless width/height are given. */
+  'image-sequence': { kind: 'images', codec: null, width: null, height: null, crf: null, profile: null },
+} as const;
+export type PresetName = keyof typeof PRESETS;
+export const PRESET_NAMES = Object.keys(PRESETS) as [PresetName, ...PresetName[]];
+
+const evenPositive = z.number().int().positive().multipleOf(2, { message: 'must be an even number of pixels' });
+
+export const ExportRequestSchema = z
+  .object({
+    frames: z.array(FrameSchema).min(1, { message: 'select at least one frame' }),
+    preset: z.enum(PRESET_NAMES),
+    fps: z.union([z.literal(24), z.literal(25), z.literal(30), z.literal(60)]).default(30),
+    /** Output size; a missing side follows the (cropped) source's aspect ratio. */
+    width: evenPositive.optional(),
+    height: evenPositive.optional(),
+    /** How the source fills width×height: crop the excess (cover) or letterbox (contain). */
+    fit: z.enum(['cover', 'contain']).default('cover'),
+    /** Crop in source pixels, applied before scaling. */
+    crop: z
+      .object({
+        left: z.number().int().nonnegative(),
+        top: z.number().int().nonnegative(),
+        width: z.number().int().positive(),
+        height: z.number().int().positive(),
+      })
+      .optional(),
+    /** Constant rate factor; the preset's default when missing. */
+    crf: z.number().int().min(0).max(51).optional(),
+    /** x264/x265 speed preset. */
+    encoderPreset: z
+      .enum(['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow', 'slower', 'veryslow'])
+      .default('medium'),
+    deflicker: z.enum(['none', 'ffmpeg', 'smooth']).default('none'),
+    /** Frames in the smoothing window ('smooth' and 'ffmpeg'). */
+    deflickerWindow: z.number().int().min(3).max(301).default(15),
+    stabilise: z.boolean().default(false),
+    overlay: z.boolean().default(false),
+    /** IANA time zone for the overlay's date and time; the station's own zone when missing. */
+    overlayTimeZone: z.string().min(1).optional(),
+    denoise: z.enum(['none', 'hqdn3d', 'atadenoise']).default('none'),
+    /**
+     * 'sequence': every frame once, at the constant output rate, in capture
+     * order (gaps and interval changes never jump). 'realtime': frames are
+     * dropped or held so that output time follows capture time at the median
+     * interval; gaps longer than 10 intervals are shortened to one.
+     */
+    pacing: z.enum(['sequence', 'realtime']).default('sequence'),
+    imageFormat: z.enum(['jpg', 'png']).default('jpg'),
+    outputPath: z.string().min(1).optional(),
+    outputDir: z.string().min(1).optional(),
+    name: z
+      .string()
+      .min(1)
+      .regex(/^[^/\\]+$/, { message: 'must be a file name, without folders' })
+      .optional(),
+    overwrite: z.boolean().default(false),
+  })
+  .superRefine((r, ctx) => {
+    if (r.outputPath === undefined && (r.outputDir === undefined || r.name === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['outputPath'], message: 'give outputPath, or outputDir and name' });
+    }
+    if (r.overlayTimeZone !== undefined) {
+      try {
+        new Intl.DateTimeFormat('en-GB', { timeZone: r.overlayTimeZone });
+      } catch {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['overlayTimeZone'],
+          message: `unknown time zone "${r.overlayTimeZone}"`,
+        });
+      }
+    }
+  });
+
+/** What a caller sends (defaults optional). */
+export type ExportRequest = z.input<typeof ExportRequestSchema>;
+/** After validation, with every default filled in. */
+export type ParsedExportRequest = z.output<typeof ExportRequestSchema>;
+
+/** Validate a request; the error names every offending field. */
+export function parseExportRequest(input: unknown): ParsedExportRequest {
+  const r = ExportRequestSchema.safeParse(input);
+  if (r.success) return r.data;
+  const parts = r.error.issues.slice(0, 5).map((i) => `${i.path.length ? i.path.join('.') : 'request'}: ${i.message}`);
+  throw new StationError('invalid_export_request', `The export request is invalid: ${parts.join('; ')}.`);
+}
+
+/** The final output: a .mp4 file for video presets, a folder for image sequences. */
+export function resolveOutputPath(req: ParsedExportRequest): string {
+  const kind = PRESETS[req.preset].kind;
+  if (req.outputPath !== undefined) return req.outputPath;
+  const name = req.name!;
+  if (kind === 'images') return join(req.outputDir!, name);
+  return join(req.outputDir!, extname(name) === '' ? `${name}.mp4` : name);
+}
