@@ -32,10 +32,13 @@ export function findAppRoot(start: string): string {
 
 /** The command that runs the agent: the built one when present, else the TypeScript source through tsx. */
 export function agentCommand(appRoot: string): { command: string; args: string[] } {
+  // Inside Electron, run the agent with the system's Node: the agent's native
+  // modules (better-sqlite3, serialport) are built for Node, not for Electron.
+  const node = process.versions['electron'] === undefined ? process.execPath : 'node';
   const built = join(appRoot, 'agent', 'dist', 'cli.js');
-  if (existsSync(built)) return { command: process.execPath, args: [built] };
+  if (existsSync(built)) return { command: node, args: [built] };
   const source = join(appRoot, 'agent', 'src', 'cli.ts');
-  if (existsSync(source)) return { command: process.execPath, args: ['--import', 'tsx', source] };
+  if (existsSync(source)) return { command: node, args: ['--import', 'tsx', source] };
   throw new StationError('agent_missing', 'The simulated camera agent is not installed; run "npm run build" first.');
 }
 
@@ -70,7 +73,7 @@ export async function startEmbeddedAgent(opts: {
     ],
     {
       cwd: opts.appRoot,
-      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1', SKYSTATION_MDNS: 'off' },
+      env: { ...process.env, SKYSTATION_MDNS: 'off' },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
