@@ -4,11 +4,8 @@
  * the best-matching dark. (Temporal noise reduction of a sequence is an
  * export option: ffmpeg hqdn3d or atadenoise.)
  */
-import { randomBytes } from 'node:crypto';
-import { mkdir, rename, rm } from 'node:fs/promises';
-import { basename, dirname, extname, join } from 'node:path';
 import sharp from 'sharp';
-import { fsyncDir } from '../util/atomic.js';
+import { saveImageAtomic } from './save-image.js';
 import { StationError } from '../util/errors.js';
 
 async function decode(path: string): Promise<{ data: Buffer; width: number; height: number }> {
@@ -26,21 +23,8 @@ async function decode(path: string): Promise<{ data: Buffer; width: number; heig
   }
 }
 
-async function saveRaw(data: Uint8Array, width: number, height: number, outPath: string): Promise<void> {
-  const dir = dirname(outPath);
-  await mkdir(dir, { recursive: true });
-  const tmp = join(
-    dir,
-    `.${basename(outPath, extname(outPath))}.${randomBytes(4).toString('hex')}.partial${extname(outPath) || '.png'}`,
-  );
-  try {
-    await sharp(data, { raw: { width, height, channels: 3 } }).toFile(tmp);
-    await rename(tmp, outPath);
-    await fsyncDir(dir);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
+function saveRaw(data: Uint8Array, width: number, height: number, outPath: string): Promise<void> {
+  return saveImageAtomic(sharp(data, { raw: { width, height, channels: 3 } }), outPath);
 }
 
 /** In-place box blur of a single-channel float image (one horizontal and one vertical pass). */

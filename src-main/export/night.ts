@@ -4,11 +4,8 @@
  * the per-pixel maximum over all frames). Both read frames one at a time (a
  * few in flight), so memory is the output image plus a few decoded frames.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdir, rename, rm } from 'node:fs/promises';
-import { basename, dirname, extname, join } from 'node:path';
 import sharp from 'sharp';
-import { fsyncDir } from '../util/atomic.js';
+import { saveImageAtomic } from './save-image.js';
 import { StationError } from '../util/errors.js';
 import { orderFrames } from './timeline.js';
 
@@ -61,24 +58,6 @@ function unreadable(path: string, err: unknown): StationError {
   return new StationError('frame_unreadable', `The frame ${path} could not be read: ${(err as Error).message}`, {
     cause: err,
   });
-}
-
-/** Write a sharp image atomically (temp name keeping the extension, then rename). */
-async function saveAtomic(img: ReturnType<typeof sharp>, outPath: string): Promise<void> {
-  const dir = dirname(outPath);
-  await mkdir(dir, { recursive: true });
-  const tmp = join(
-    dir,
-    `.${basename(outPath, extname(outPath))}.${randomBytes(4).toString('hex')}.partial${extname(outPath) || '.png'}`,
-  );
-  try {
-    await img.toFile(tmp);
-    await rename(tmp, outPath);
-    await fsyncDir(dir);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
 }
 
 export interface KeogramOptions {
@@ -146,7 +125,7 @@ export async function makeKeogram(
       }
     }
   }
-  await saveAtomic(sharp(out, { raw: { width, height, channels: 3 } }), outPath);
+  await saveImageAtomic(sharp(out, { raw: { width, height, channels: 3 } }), outPath);
   return { outputPath: outPath, width, height, frames: list.length };
 }
 
@@ -195,6 +174,6 @@ export async function makeStartrails(
     },
     options.signal,
   );
-  await saveAtomic(sharp(acc!, { raw: { width, height, channels: 3 } }), outPath);
+  await saveImageAtomic(sharp(acc!, { raw: { width, height, channels: 3 } }), outPath);
   return { outputPath: outPath, width, height, frames: list.length };
 }
