@@ -10,6 +10,36 @@ export interface CameraCapabilities {
   isoMax: number;
   shutterMinSeconds: number;
   shutterMaxSeconds: number;
+  /** Exposures longer than a second (bulb or long shutter). */
+  longExposure: boolean;
+  /** The driver implements previewFrames(). */
+  livePreview: boolean;
+  /** Bracketed sets for HDR fusion. */
+  bracketing: boolean;
+  autofocus: boolean;
+  /** The camera reports its sensor temperature. */
+  temperature: boolean;
+  /** Gain as a unitless number (astro cameras) instead of ISO. */
+  gainMin?: number;
+  gainMax?: number;
+  whiteBalanceModes: readonly string[];
+}
+
+/** One live-preview frame. */
+export interface PreviewFrame {
+  jpeg: Buffer;
+  width: number;
+  height: number;
+  /** Exposure of this frame in microseconds. */
+  exposureUs: number;
+  /** performance.now()-style milliseconds when the frame was captured, for latency figures. */
+  capturedAtMs: number;
+}
+
+export interface PreviewOptions {
+  width: number;
+  height: number;
+  fps: number;
 }
 
 export interface CaptureResult {
@@ -44,4 +74,11 @@ export interface CameraDriver {
   /** Scene illuminance as the camera sees it now. */
   meter(): Promise<MeterReading>;
   capture(settings: DriverSettings, signal?: AbortSignal): Promise<CaptureResult>;
+  /**
+   * Live preview frames until the signal aborts (only when capabilities().livePreview).
+   * The preview hub pauses it for stills and resumes it afterwards.
+   */
+  previewFrames?(options: PreviewOptions, signal: AbortSignal): AsyncIterable<PreviewFrame>;
+  /** Sensor temperature in °C where the camera reports one. */
+  temperatureC?(): Promise<number | null>;
 }

@@ -75,6 +75,12 @@ export class SimulatedCamera implements CameraDriver {
       isoMax: 102400,
       shutterMinSeconds: 1 / 1_000_000,
       shutterMaxSeconds: 3600,
+      longExposure: true,
+      livePreview: true,
+      bracketing: true,
+      autofocus: false,
+      temperature: true,
+      whiteBalanceModes: ['auto', 'daylight', 'cloudy', 'tungsten', 'fluorescent', 'manual'],
     };
   }
 
