@@ -52,7 +52,16 @@ export interface CaptureResult {
     sun_altitude_deg?: number;
     exposure_started_at: string;
     duration_ms: number;
+    /** Colour temperature the camera measured (libcamera). */
+    colour_temperature_k?: number;
+    /** Sensor temperature during the exposure, where the camera reports one. */
+    temperature_c?: number;
   };
+  /**
+   * Files kept next to the JPEG with the same name and this suffix (an INDI
+   * camera's FITS original: `{ suffix: '.fits' }`).
+   */
+  extraFiles?: { suffix: string; data: Buffer }[];
 }
 
 /** Settings as a driver receives them: the wire settings with every default filled. */
