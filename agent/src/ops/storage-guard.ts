@@ -1,0 +1,259 @@
+/**
+ * Retention and the disk guard.
+ *
+ * - Retention: synced (acknowledged, sha256-verified by the station) captures
+ *   older than `synced_max_age_hours` are deleted: file, then journal mark.
+ * - Disk guard: at or above `warn_percent` used, one `warning` event
+ *   (disk_warning) per episode; at or above `hard_limit_percent`, synced
+ *   captures are deleted oldest first, and if that is not enough captures
+ *   pause: POST /capture answers 507 disk_full and /status says why.
+ * - Unsynced captures are never deleted, unless the operator enabled
+ *   `emergency_delete_unsynced`; then the oldest go first, only while the
+ *   disk is above the hard limit.
+ */
+import { rm, rmdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { DeletableCapture, Journal } from '../db/journal.js';
+import type { AgentEvent, StorageStatus } from '../protocol/index.js';
+import type { CapturesStore } from '../storage/captures-store.js';
+import { AgentError } from '../util/errors.js';
+import type { Logger } from '../util/log.js';
+import type { AgentMetrics } from './metrics.js';
+import { diskUsage, type DiskUsage } from './system-info.js';
+
+export interface RetentionSettings {
+  synced_max_age_hours: number;
+  interval_seconds: number;
+  sensor_readings_max_age_days: number;
+}
+
+export interface DiskSettings {
+  warn_percent: number;
+  hard_limit_percent: number;
+  emergency_delete_unsynced: boolean;
+  check_interval_seconds: number;
+}
+
+export interface StorageGuardDeps {
+  dataDir: string;
+  journal: Journal;
+  store: CapturesStore;
+  log: Logger;
+  emit: (event: AgentEvent) => void;
+  now: () => Date;
+  retention: RetentionSettings;
+  disk: DiskSettings;
+  metrics?: AgentMetrics;
+  /** Filesystem usage of the data folder (injectable for unit tests). */
+  usage?: (dir: string) => Promise<DiskUsage>;
+}
+
+export type DeleteReason = 'synced_expired' | 'disk_synced' | 'disk_emergency_unsynced';
+
+/** Headroom below the hard limit that the guard frees before captures resume. */
+export const RESUME_MARGIN_PERCENT = 2;
+
+export class DiskFullError extends AgentError {
+  constructor(message: string) {
+    super('disk_full', message, { status: 507 });
+    this.name = 'DiskFullError';
+  }
+}
+
+export class StorageGuard {
+  private state: StorageStatus['state'] = 'ok';
+  private usedPercent = 0;
+  private message: string | null = null;
+  private timers: NodeJS.Timeout[] = [];
+  private running: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly deps: StorageGuardDeps) {}
+
+  start(): void {
+    const d = this.deps;
+    this.timers.push(
+      setInterval(
+        () => void this.check().catch((err: unknown) => d.log.error({ err }, 'disk check failed')),
+        d.disk.check_interval_seconds * 1000,
+      ),
+      setInterval(
+        () => void this.runRetention().catch((err: unknown) => d.log.error({ err }, 'retention failed')),
+        d.retention.interval_seconds * 1000,
+      ),
+    );
+    for (const t of this.timers) t.unref();
+  }
+
+  async stop(): Promise<void> {
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    await this.running.catch(() => undefined);
+  }
+
+  paused(): boolean {
+    return this.state === 'paused';
+  }
+
+  status(): StorageStatus {
+    return {
+      state: this.state,
+      capture_paused: this.state === 'paused',
+      used_percent: this.usedPercent,
+      warn_percent: this.deps.disk.warn_percent,
+      hard_limit_percent: this.deps.disk.hard_limit_percent,
+      emergency_delete_unsynced: this.deps.disk.emergency_delete_unsynced,
+      message: this.message,
+      retention: {
+        synced_max_age_hours: this.deps.retention.synced_max_age_hours,
+        deleted: this.deps.journal.deletedCounts(),
+      },
+    };
+  }
+
+  /** Throws 507 disk_full when captures are paused; checks the disk first so the answer is current. */
+  async assertCanCapture(): Promise<void> {
+    await this.check();
+    if (this.state === 'paused') throw new DiskFullError(this.message ?? 'The disk is full.');
+  }
+
+  /** Serialises checks and retention runs so two never delete at once. */
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.running.then(fn, fn);
+    this.running = run.catch(() => undefined);
+    return run;
+  }
+
+  private usage(): Promise<DiskUsage> {
+    return (this.deps.usage ?? diskUsage)(this.deps.dataDir);
+  }
+
+  /** Reads the disk, frees space when above the hard limit, updates the state and announces changes. */
+  check(): Promise<StorageStatus> {
+    return this.exclusive(async () => {
+      const d = this.deps;
+      let usage = await this.usage();
+      const hard = d.disk.hard_limit_percent;
+      if (usage.used_percent >= hard) {
+        const target = hard - RESUME_MARGIN_PERCENT;
+        usage = await this.freeSpace(usage, target, false, 'disk_synced');
+        if (usage.used_percent >= hard && d.disk.emergency_delete_unsynced) {
+          usage = await this.freeSpace(usage, target, true, 'disk_emergency_unsynced');
+        }
+      }
+      this.usedPercent = usage.used_percent;
+      const previous = this.state;
+      const next: StorageStatus['state'] =
+        usage.used_percent >= hard ? 'paused' : usage.used_percent >= d.disk.warn_percent ? 'warning' : 'ok';
+      this.state = next;
+      if (next === 'paused') {
+        this.message =
+          `Captures are paused: the disk is ${usage.used_percent}% full (limit ${hard}%) and ` +
+          (d.disk.emergency_delete_unsynced
+            ? 'no more captures can be deleted; free space on the agent.'
+            : 'unsynced captures are kept until the station copies them; sync them, free space, or enable emergency deletion.');
+      } else if (next === 'warning') {
+        this.message = `The disk is ${usage.used_percent}% full (warning at ${d.disk.warn_percent}%, captures pause at ${hard}%).`;
+      } else this.message = null;
+      if (next !== previous) this.announce(previous, next);
+      return this.status();
+    });
+  }
+
+  private announce(previous: StorageStatus['state'], next: StorageStatus['state']): void {
+    const d = this.deps;
+    const time = d.now().toISOString();
+    if (next === 'paused') {
+      d.log.error({ event: 'disk.paused', used_percent: this.usedPercent }, this.message ?? 'captures paused');
+      d.emit({ type: 'warning', code: 'disk_full', message: this.message ?? '', time });
+    } else if (next === 'warning' && previous === 'ok') {
+      d.log.warn({ event: 'disk.warning', used_percent: this.usedPercent }, this.message ?? 'disk filling');
+      d.emit({ type: 'warning', code: 'disk_warning', message: this.message ?? '', time });
+    } else {
+      d.log.info({ event: 'disk.state', state: next, previous, used_percent: this.usedPercent }, 'disk state changed');
+    }
+    if (previous === 'paused')
+      d.log.info({ event: 'disk.resumed', used_percent: this.usedPercent }, 'captures resumed');
+  }
+
+  private async freeSpace(
+    usage: DiskUsage,
+    targetPercent: number,
+    unsynced: boolean,
+    reason: DeleteReason,
+  ): Promise<DiskUsage> {
+    let current = usage;
+    for (;;) {
+      const batch = this.deps.journal.oldest(!unsynced, 20);
+      if (batch.length === 0) return current;
+      for (const capture of batch) {
+        if (!(await this.tryDelete(capture, reason))) return current;
+        current = await this.usage();
+        if (current.used_percent < targetPercent) return current;
+      }
+    }
+  }
+
+  /** Deletes one capture; a file that cannot be removed is logged and left (and its row untouched). */
+  private async tryDelete(capture: DeletableCapture, reason: DeleteReason): Promise<boolean> {
+    try {
+      await this.delete(capture, reason);
+      return true;
+    } catch (err) {
+      this.deps.log.error(
+        { event: 'retention.delete_failed', capture_id: capture.capture_id, file: capture.file_name, err },
+        'could not delete a capture file; it is kept and retried later',
+      );
+      return false;
+    }
+  }
+
+  private async delete(capture: DeletableCapture, reason: DeleteReason): Promise<void> {
+    const d = this.deps;
+    if (!capture.synced && reason !== 'disk_emergency_unsynced') {
+      throw new Error(`refusing to delete unsynced capture ${capture.capture_id} for ${reason}`);
+    }
+    const path = d.store.resolveInside(capture.file_name);
+    await rm(path, { force: true });
+    d.journal.markDeleted(capture.capture_id, d.now().toISOString(), reason);
+    d.metrics?.retentionDeleted.inc({ reason });
+    const fields = { event: 'retention.deleted', capture_id: capture.capture_id, file: capture.file_name, reason };
+    if (reason === 'disk_emergency_unsynced')
+      d.log.warn(fields, 'deleted an UNSYNCED capture to free space (emergency deletion is enabled)');
+    else d.log.info(fields, 'deleted a synced capture');
+    // Remove emptied day/schedule/profile folders; rmdir fails harmlessly on non-empty ones.
+    let dir = dirname(path);
+    while (dir.startsWith(d.store.root + '/')) {
+      try {
+        await rmdir(dir);
+      } catch {
+        break;
+      }
+      dir = dirname(dir);
+    }
+  }
+
+  /** Deletes synced captures older than the retention age and old sensor readings; returns how many captures. */
+  runRetention(): Promise<number> {
+    return this.exclusive(async () => {
+      const d = this.deps;
+      const now = d.now().getTime();
+      const cutoff = new Date(now - d.retention.synced_max_age_hours * 3600_000).toISOString();
+      let deleted = 0;
+      for (;;) {
+        const batch = d.journal.syncedBefore(cutoff, 200);
+        if (batch.length === 0) break;
+        let failed = false;
+        for (const capture of batch) {
+          if (await this.tryDelete(capture, 'synced_expired')) deleted++;
+          else failed = true;
+        }
+        if (failed) break; // try again on the next run rather than loop on a file that cannot go
+      }
+      const readingsCutoff = new Date(now - d.retention.sensor_readings_max_age_days * 86400_000).toISOString();
+      const pruned = d.journal.pruneSensorReadings(readingsCutoff);
+      if (deleted > 0 || pruned > 0)
+        d.log.info({ event: 'retention.run', deleted, sensor_readings_pruned: pruned }, 'retention ran');
+      return deleted;
+    });
+  }
+}
