@@ -1,0 +1,122 @@
+/**
+ * Sync with the agent killed mid-download: the partial copy is never under its
+ * final name, nothing is indexed that did not verify, and the next sync resumes
+ * the partial file with a Range request instead of starting over, imports
+ * every capture exactly once and leaves nothing unsynced on the agent.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AgentClient } from '../../src-main/agents/agent-client.js';
+import type { CaptureRecord } from '../../src-main/agents/protocol.js';
+import { CapturesRepo } from '../../src-main/db/captures-repo.js';
+import { openDatabase, type Db } from '../../src-main/db/database.js';
+import { SyncEngine, type SyncResult } from '../../src-main/sync/sync-engine.js';
+import { createLogger } from '../../src-main/util/log.js';
+import { startAgentProcess, type RunningProcess } from '../helpers/processes.js';
+
+type Agent = RunningProcess & { port: number; token?: string };
+
+function filesUnder(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name));
+}
+
+describe('sync with the agent killed mid-download', () => {
+  let dir: string;
+  let agent: Agent;
+  let db: Db;
+  let repo: CapturesRepo;
+  let records: CaptureRecord[];
+  let totalBytes = 0;
+  let downloaded = 0;
+  let killAt: number | null = null;
+  let killed: Promise<number | null> | null = null;
+  const client = (): AgentClient =>
+    new AgentClient({ host: '127.0.0.1', port: agent.port }, { token: agent.token, timeoutMs: 30_000 });
+  const engine = (): SyncEngine =>
+    new SyncEngine({
+      captures: repo,
+      mediaDir: join(dir, 'media'),
+      log: createLogger(null, 'silent'),
+      concurrency: 1,
+      onBytes: (n) => {
+        downloaded += n;
+        // Kill the agent the moment enough of the transfer has arrived (once).
+        if (killAt !== null && downloaded >= killAt && killed === null) killed = agent.stop('SIGKILL');
+      },
+      onImported: () => undefined,
+    });
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'skys-sync-kill-'));
+    // DSLR-sized noisy frames (24 MP, ISO 25600: about 5.8 MB, more than loopback keeps in flight) so a download takes long enough to be interrupted in the middle.
+    agent = await startAgentProcess(join(dir, 'agent'), ['--sim-resolution', '6000x4000']);
+    for (let i = 0; i < 3; i++) await client().capture({ iso: 25600, shutter_speed: '1/30' });
+    records = (await client().listCaptures(0, 100, true)).items;
+    totalBytes = records.reduce((n, r) => n + r.size_bytes, 0);
+    db = openDatabase(join(dir, 'gallery.sqlite'));
+    repo = new CapturesRepo(db);
+  }, 120_000);
+
+  afterAll(async () => {
+    db?.close();
+    await agent?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('keeps only verified copies, resumes the partial one and imports everything exactly once', async () => {
+    expect(records).toHaveLength(3);
+    // Kill the agent once part of the second file has arrived.
+    killAt = records[0]!.size_bytes + Math.floor(records[1]!.size_bytes / 10);
+    let first: SyncResult | Error;
+    try {
+      first = await engine().sync('a1', client());
+    } catch (err) {
+      first = err as Error;
+    }
+    killAt = null;
+    expect(killed, 'the agent was killed during the first sync').not.toBeNull();
+    await killed;
+    // Whatever the first run managed, nothing unverified is in the gallery or under a final name.
+    const indexed = repo.page({ limit: 100 }).items;
+    expect(indexed.length).toBeLessThan(3);
+    const media = join(dir, 'media');
+    const finals = filesUnder(join(media, 'originals')).filter((f) => f.endsWith('.jpg'));
+    const parts = filesUnder(join(media, 'originals')).filter((f) => f.endsWith('.part'));
+    expect(records[1]!.size_bytes, 'frames larger than loopback keeps in flight').toBeGreaterThan(4_000_000);
+    for (const f of finals) {
+      const sha = createHash('sha256').update(readFileSync(f)).digest('hex');
+      expect(records.map((r) => r.sha256)).toContain(sha);
+    }
+    expect(parts.length, `a partial download is kept for resuming (${first instanceof Error ? first.message : JSON.stringify(first)})`).toBe(1);
+    const downloadedBefore = downloaded;
+    expect(downloadedBefore).toBeLessThan(totalBytes);
+
+    // The agent comes back (same data folder, new port); the next sync finishes the job.
+    agent = await startAgentProcess(join(dir, 'agent'), ['--sim-resolution', '6000x4000']);
+    const second = await engine().sync('a1', client());
+    expect(second.failed).toBe(0);
+    // Resumed, not restarted: every byte crossed the wire once.
+    expect(downloaded).toBe(totalBytes);
+    const all = repo.page({ limit: 100 }).items;
+    expect(all.map((c) => c.captureId).sort()).toEqual(records.map((r) => r.capture_id).sort());
+    for (const row of all) {
+      const sha = createHash('sha256')
+        .update(readFileSync(join(media, row.imagePath)))
+        .digest('hex');
+      expect(sha).toBe(row.sha256);
+    }
+    expect(filesUnder(join(media, 'originals')).filter((f) => f.endsWith('.part'))).toEqual([]);
+    expect((await client().listCaptures(0, 100, true)).items).toEqual([]);
+
+    // A third run imports nothing twice.
+    const third = await engine().sync('a1', client());
+    expect(third).toEqual({ imported: 0, acknowledged: 0, failed: 0 });
+    expect(repo.page({ limit: 100 }).items).toHaveLength(3);
+  }, 120_000);
+});
