@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import type { AgentView, StationEvent } from '../api/contract.js';
+import { openDatabase } from '../db/database.js';
+import { OrchestrationRepo } from '../db/orchestration-repo.js';
+import { AlertCenter } from './center.js';
+
+const agent = (over: Partial<AgentView>): AgentView => ({
+  id: 'a1',
+  name: 'ridge',
+  host: '127.0.0.1',
+  port: 8080,
+  state: 'online',
+  lastSeen: null,
+  cameraModel: null,
+  cameraReady: true,
+  diskUsedPercent: 10,
+  unsynced: 0,
+  lastError: null,
+  embedded: false,
+  ...over,
+});
+
+function setup() {
+  const db = openDatabase(':memory:');
+  const events: StationEvent[] = [];
+  const center = new AlertCenter({ store: new OrchestrationRepo(db), emit: (e) => events.push(e) });
+  return { center, events };
+}
+
+describe('AlertCenter', () => {
+  it('raises one camera_offline alert per outage and resolves it when the camera returns', () => {
+    const { center, events } = setup();
+    center.observeAgents([agent({ state: 'offline' })]); // never seen online: no alert
+    expect(center.list(10)).toEqual([]);
+    center.observeAgents([agent({})]);
+    center.observeAgents([agent({ state: 'offline' })]);
+    center.observeAgents([agent({ state: 'offline', lastError: 'still down' })]);
+    expect(center.list(10).map((a) => [a.code, a.resolvedAt])).toEqual([['camera_offline', null]]);
+    expect(events.filter((e) => e.event === 'alert')).toHaveLength(1);
+    center.observeAgents([agent({})]);
+    expect(center.list(10)[0]?.resolvedAt).not.toBeNull();
+    center.observeAgents([agent({ state: 'offline' })]);
+    expect(center.list(10).filter((a) => a.code === 'camera_offline')).toHaveLength(2);
+  });
+
+  it('warns once when a disk is above 80 % and again after it recovered and refilled', () => {
+    const { center } = setup();
+    center.observeAgents([agent({ diskUsedPercent: 80 })]);
+    expect(center.list(10)).toEqual([]);
+    center.observeAgents([agent({ diskUsedPercent: 85.4 })]);
+    center.observeAgents([agent({ diskUsedPercent: 90 })]);
+    const open = center.list(10);
+    expect(open.map((a) => a.code)).toEqual(['disk_high']);
+    expect(open[0]?.message).toContain('85 %');
+    center.observeAgents([agent({ diskUsedPercent: 40 })]);
+    center.observeAgents([agent({ diskUsedPercent: 95 })]);
+    expect(center.list(10).filter((a) => a.code === 'disk_high')).toHaveLength(2);
+  });
+
+  it('raises unkeyed alerts every time (capture failures)', () => {
+    const { center, events } = setup();
+    center.raise({ level: 'warning', code: 'capture_failed', message: 'x', agentId: 'a1' });
+    center.raise({ level: 'warning', code: 'capture_failed', message: 'y', agentId: 'a1' });
+    expect(center.list(10)).toHaveLength(2);
+    const alert = events.find((e) => e.event === 'alert');
+    expect(alert?.event === 'alert' && alert.data.agentId).toBe('a1');
+  });
+});

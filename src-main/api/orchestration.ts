@@ -1,0 +1,377 @@
+/**
+ * The orchestration half of the station API (issue #5): location, schedules,
+ * camera assignments, seed 002 config import/export, profiles, plan preview,
+ * deployment, fleet capture, override (A/B) tests, alerts and the seed 002
+ * status views. contract.ts spreads `orchestrationMethods` into its `methods`;
+ * the transports bind every method here with `bindOrchestrationApi`.
+ *
+ * Pure TypeScript + zod (no Node imports): the renderer and preload import it.
+ */
+import { z } from 'zod';
+import { Location } from '../schedule/location.js';
+import { Schedule } from '../schedule/schedules.js';
+
+/*
+ * The renderer bundles this file, so it must not import the agent's protocol
+ * module (Node-only code lives there). Profile settings and capture overrides
+ * are checked here as JSON objects and validated field by field in the brain
+ * with the agent's and the profile library's schemas (src-main/orchestration).
+ */
+const ScheduleName = z.string().regex(/^[a-z0-9_-]{1,64}$/i, 'schedule names use letters, digits, _ and -');
+const ProfileId = z.string().regex(/^[a-z0-9_.-]{1,128}$/i, 'profile_id uses letters, digits, _ . and - (at most 128)');
+const SemVer = z.string().regex(/^\d+\.\d+\.\d+$/, 'version must be semantic, like "1.0.0"');
+const ProfileRef = z.strictObject({ profile_id: ProfileId, version: SemVer.optional() });
+const JsonObject = z.record(z.string(), z.unknown());
+/** Checked against the agent's CaptureOverride in the brain. */
+const CaptureOverride = JsonObject;
+/** Checked against the profile library's PartialSettings in the brain. */
+const PartialSettings = JsonObject;
+
+const AgentId = z.string().min(1).max(128);
+const AgentIds = z.array(AgentId).min(1).max(256);
+export const VariantName = z
+  .string()
+  .regex(/^[a-z0-9_.-]{1,64}$/i, 'variant names use letters, digits, _ . and - (at most 64)');
+export const TestIdParam = z.string().regex(/^[a-z0-9_.-]{1,128}$/i, 'test ids use letters, digits, _ . and -');
+
+// ---------------------------------------------------------------- views
+
+export interface ScheduleView {
+  name: string;
+  schedule: Schedule;
+  /** Cameras (assignment ids) that use it. */
+  usedBy: string[];
+}
+
+export interface AssignmentView {
+  /** The camera's id in config.json ("mountain_view"), or the agent's id when assigned from the UI. */
+  cameraId: string;
+  agentId: string | null;
+  host: string;
+  port: number;
+  schedules: string[];
+  profileId: string | null;
+  /** The config.json site label, if any. */
+  site: string | null;
+}
+
+export interface DeploymentView {
+  agentId: string;
+  profileId: string;
+  version: string;
+  status: 'deployed' | 'failed';
+  deployedAt: string;
+  /** End of the deployed plan (ISO with offset); null when the last attempt failed before any plan reached the agent. */
+  horizon: string | null;
+  windows: number;
+  error: string | null;
+  /** Automatic redeploys because the plan neared its horizon. */
+  redeploys: number;
+}
+
+export interface ProfileSummary {
+  profileId: string;
+  name: string;
+  description: string | null;
+  latest: string;
+  versions: number;
+  extends: string | null;
+}
+
+export interface ProfileVersionView {
+  profile_id: string;
+  version: string;
+  created_at: string;
+  name?: string | undefined;
+  description?: string | undefined;
+  note?: string | undefined;
+  extends?: { profile_id: string; version?: string | undefined } | undefined;
+  settings: Record<string, unknown>;
+}
+
+export interface ProfileDetail {
+  version: ProfileVersionView;
+  resolved: { name: string; lineage: readonly string[]; settings: Record<string, unknown> };
+  history: { version: string; created_at: string; note: string | null }[];
+  /** What the agent receives (POST /profile/deploy without the plan). */
+  snapshot: unknown;
+}
+
+export interface FieldChangeView {
+  field: string;
+  from: unknown;
+  to: unknown;
+}
+
+export interface PlanWindowView {
+  start: string;
+  end: string;
+  interval_seconds: number;
+  schedule: string;
+}
+
+export interface PlanPreview {
+  agentId: string;
+  cameraId: string;
+  schedules: string[];
+  generated_at: string;
+  horizon: string;
+  windows: PlanWindowView[];
+  /** Expected captures over the whole plan. */
+  captures: number;
+}
+
+export interface DeployResult {
+  agentId: string;
+  agentName: string;
+  ok: boolean;
+  profileId: string;
+  version: string | null;
+  windows: number;
+  horizon: string | null;
+  error: { code: string; message: string } | null;
+}
+
+export interface FleetCaptureResult {
+  agentId: string;
+  agentName: string;
+  ok: boolean;
+  /** Settings the station computed from the agent's meter reading. */
+  settings: { iso: number; shutter_speed: string; lux: number } | null;
+  captureId: string | null;
+  /** The gallery id ("agent/capture") once copied, else null. */
+  galleryId: string | null;
+  error: { code: string; message: string } | null;
+}
+
+export interface TestVariantSpec {
+  name: string;
+  override: Record<string, unknown>;
+}
+
+export interface TestView {
+  id: string;
+  createdAt: string;
+  finishedAt: string | null;
+  status: 'running' | 'done' | 'failed';
+  agentIds: string[];
+  variants: TestVariantSpec[];
+  rounds: number;
+  schedule: string | null;
+  /** Per camera, per variant failures. */
+  failures: { agentId: string; variant: string; round: number; code: string; message: string }[];
+}
+
+export interface VariantResult {
+  variant: string;
+  override: TestVariantSpec['override'] | null;
+  captures: number;
+  meanBrightness: number | null;
+  clippedHighlights: number | null;
+  clippedShadows: number | null;
+  focusScore: number | null;
+  isoValues: number[];
+  shutterSpeeds: string[];
+  items: {
+    id: string;
+    agentId: string;
+    capturedAt: string;
+    iso: number;
+    shutterSpeed: string;
+    thumbPath: string;
+    meanBrightness: number | null;
+  }[];
+}
+
+export interface TestResults {
+  test: TestView;
+  variants: VariantResult[];
+}
+
+export interface AlertView {
+  id: number;
+  time: string;
+  level: 'info' | 'warning' | 'error';
+  code: string;
+  message: string;
+  agentId: string | null;
+  resolvedAt: string | null;
+}
+
+/** Seed 002 backend GET /health. */
+export interface SchedulerHealth {
+  status: 'ok' | 'degraded';
+  scheduler: {
+    running: boolean;
+    lastCheckAt: string | null;
+    nextCheckAt: string | null;
+    deployments: number;
+    expiringSoon: number;
+  };
+  lastCaptureTimes: Record<string, string | null>;
+  time: string;
+}
+
+export interface CameraStatusView {
+  cameraId: string;
+  agentId: string | null;
+  name: string;
+  state: string;
+  cameraReady: boolean;
+  diskUsedPercent: number | null;
+  lastCaptureAt: string | null;
+  lastSeen: string | null;
+  schedules: string[];
+  deployment: DeploymentView | null;
+  agentDeployedProfile: { profileId: string; version: string } | null;
+  activeSchedule: string | null;
+  lastError: string | null;
+}
+
+/** Seed 002 backend GET /status. */
+export interface StationStatusView {
+  location: Location | null;
+  activeSchedules: { camera: string; schedule: string; until: string }[];
+  schedules: string[];
+  cameras: CameraStatusView[];
+  time: string;
+}
+
+// ---------------------------------------------------------------- params
+
+const Empty = z.strictObject({}).default({});
+export const ProfileDraftParams = z.strictObject({
+  profile_id: ProfileId,
+  name: z.string().max(200).optional(),
+  description: z.string().max(2000).optional(),
+  settings: PartialSettings,
+});
+
+export const orchestrationMethods = {
+  getLocation: { params: Empty, result: null as unknown as Location | null },
+  setLocation: { params: Location, result: null as unknown as Location },
+  listSchedules: { params: Empty, result: null as unknown as ScheduleView[] },
+  createSchedule: {
+    params: z.strictObject({ name: ScheduleName, schedule: Schedule }),
+    result: null as unknown as ScheduleView,
+  },
+  updateSchedule: {
+    params: z.strictObject({ name: ScheduleName, schedule: Schedule }),
+    result: null as unknown as ScheduleView,
+  },
+  deleteSchedule: {
+    params: z.strictObject({ name: ScheduleName, force: z.boolean().default(false) }),
+    result: null as unknown as { deleted: boolean },
+  },
+  listAssignments: { params: Empty, result: null as unknown as AssignmentView[] },
+  assignSchedules: {
+    params: z.strictObject({
+      agentId: AgentId,
+      schedules: z.array(ScheduleName).max(64),
+      profileId: ProfileId.nullable().optional(),
+    }),
+    result: null as unknown as AssignmentView,
+  },
+  importConfig: {
+    /** The parsed config.json object, or its text. */
+    params: z.strictObject({ config: z.union([z.string().max(4_000_000), z.record(z.string(), z.unknown())]) }),
+    result: null as unknown as { schedules: number; cameras: number; matched: string[]; unmatched: string[] },
+  },
+  exportConfig: { params: Empty, result: null as unknown as { config: Record<string, unknown> } },
+  listProfiles: { params: Empty, result: null as unknown as ProfileSummary[] },
+  getProfile: {
+    params: z.strictObject({ profileId: ProfileId, version: SemVer.optional() }),
+    result: null as unknown as ProfileDetail,
+  },
+  createProfile: {
+    params: z.strictObject({ draft: ProfileDraftParams, note: z.string().max(500).optional() }),
+    result: null as unknown as ProfileVersionView,
+  },
+  extendProfile: {
+    params: z.strictObject({ draft: ProfileDraftParams, parent: ProfileRef, note: z.string().max(500).optional() }),
+    result: null as unknown as ProfileVersionView,
+  },
+  saveProfileVersion: {
+    params: z.strictObject({
+      profileId: ProfileId,
+      settings: PartialSettings,
+      name: z.string().max(200).optional(),
+      description: z.string().max(2000).optional(),
+      bump: z.enum(['major', 'minor', 'patch']).optional(),
+      version: SemVer.optional(),
+      note: z.string().max(500).optional(),
+    }),
+    result: null as unknown as ProfileVersionView,
+  },
+  diffProfile: {
+    params: z.strictObject({ profileId: ProfileId, from: SemVer, to: SemVer }),
+    result: null as unknown as FieldChangeView[],
+  },
+  rollbackProfile: {
+    params: z.strictObject({ profileId: ProfileId, toVersion: SemVer }),
+    result: null as unknown as ProfileVersionView,
+  },
+  planPreview: {
+    params: z.strictObject({
+      agentIds: z.array(AgentId).max(256).optional(),
+      days: z.number().int().min(1).max(366).default(30),
+    }),
+    result: null as unknown as PlanPreview[],
+  },
+  deployProfile: {
+    params: z.strictObject({
+      agentIds: AgentIds,
+      profileId: ProfileId,
+      version: SemVer.optional(),
+      days: z.number().int().min(1).max(366).optional(),
+    }),
+    result: null as unknown as DeployResult[],
+  },
+  listDeployments: { params: Empty, result: null as unknown as DeploymentView[] },
+  captureFleet: {
+    params: z.strictObject({ agentIds: AgentIds, schedule: ScheduleName.optional() }),
+    result: null as unknown as FleetCaptureResult[],
+  },
+  runTest: {
+    params: z.strictObject({
+      agentIds: AgentIds,
+      variants: z
+        .array(z.strictObject({ name: VariantName, override: CaptureOverride }))
+        .min(1)
+        .max(16)
+        .refine((v) => new Set(v.map((x) => x.name)).size === v.length, 'variant names must be unique'),
+      rounds: z.number().int().min(1).max(100).default(1),
+      schedule: ScheduleName.optional(),
+      wait: z.boolean().default(true),
+    }),
+    result: null as unknown as TestView,
+  },
+  listTests: { params: Empty, result: null as unknown as TestView[] },
+  testResults: { params: z.strictObject({ testId: TestIdParam }), result: null as unknown as TestResults },
+  listAlerts: {
+    params: z.strictObject({ limit: z.number().int().min(1).max(500).default(100) }).default({ limit: 100 }),
+    result: null as unknown as AlertView[],
+  },
+  schedulerHealth: { params: Empty, result: null as unknown as SchedulerHealth },
+  stationStatus: { params: Empty, result: null as unknown as StationStatusView },
+  cameraStatus: {
+    params: z.strictObject({ cameraId: z.string().min(1).max(128) }),
+    result: null as unknown as CameraStatusView,
+  },
+} as const;
+
+export type OrchMethodName = keyof typeof orchestrationMethods;
+export type OrchParams<M extends OrchMethodName> = z.input<(typeof orchestrationMethods)[M]['params']>;
+export type OrchResult<M extends OrchMethodName> = (typeof orchestrationMethods)[M]['result'];
+export type OrchestrationApi = { [M in OrchMethodName]: (params?: OrchParams<M>) => Promise<OrchResult<M>> };
+
+export const ORCHESTRATION_METHOD_NAMES = Object.keys(orchestrationMethods) as OrchMethodName[];
+
+/** Every orchestration method bound to a transport's `call`. */
+export function bindOrchestrationApi(
+  call: (method: OrchMethodName, params: unknown) => Promise<unknown>,
+): OrchestrationApi {
+  const api: Record<string, (params?: unknown) => Promise<unknown>> = {};
+  for (const m of ORCHESTRATION_METHOD_NAMES) api[m] = (params) => call(m, params);
+  return api as OrchestrationApi;
+}

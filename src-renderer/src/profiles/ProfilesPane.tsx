@@ -1,0 +1,212 @@
+/** Profiles pane: presets A–F and the operator's profiles, versions, diff, rollback, extend. */
+import { useState } from 'react';
+import type { ParamsOf } from '../../../src-main/api/contract';
+import type { FieldChangeView } from '../../../src-main/api/orchestration';
+import { useStation } from '../api/hooks';
+import { errorText, formatTime } from '../format';
+import { useOrchMutation, useProfile, useProfiles } from '../schedules/api';
+
+function parseObject(text: string): Record<string, unknown> {
+  const v = JSON.parse(text || '{}') as unknown;
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error('Settings must be a JSON object.');
+  return v as Record<string, unknown>;
+}
+
+function ProfileDetail({ profileId }: { profileId: string }) {
+  const { api } = useStation();
+  const detail = useProfile(profileId);
+  const rollback = useOrchMutation((p: ParamsOf<'rollbackProfile'>) => api.rollbackProfile(p));
+  const version = useOrchMutation((p: ParamsOf<'saveProfileVersion'>) => api.saveProfileVersion(p));
+  const [from, setFrom] = useState('');
+  const [diff, setDiff] = useState<FieldChangeView[] | null>(null);
+  const [diffError, setDiffError] = useState<string | null>(null);
+  const [settings, setSettings] = useState('');
+  const [parseError, setParseError] = useState<string | null>(null);
+  if (detail.isPending) return <p className="muted">Loading…</p>;
+  if (detail.isError) return <p className="error">{errorText(detail.error)}</p>;
+  const d = detail.data;
+  return (
+    <div className="orch-detail" data-testid="profile-detail">
+      <h3>
+        {d.resolved.name} <span className="muted">{d.version.version}</span>
+      </h3>
+      {d.resolved.lineage.length > 0 && <p className="muted small">Extends {d.resolved.lineage.join(' → ')}</p>}
+      <pre className="orch-json">{JSON.stringify(d.resolved.settings, null, 2)}</pre>
+      <h3>History</h3>
+      <table className="orch-table">
+        <tbody>
+          {d.history.map((h) => (
+            <tr key={h.version}>
+              <td>{h.version}</td>
+              <td>{formatTime(h.created_at)}</td>
+              <td className="small">{h.note ?? ''}</td>
+              <td>
+                <button
+                  type="button"
+                  disabled={h.version === d.version.version}
+                  onClick={() => rollback.mutate({ profileId, toVersion: h.version })}
+                >
+                  Roll back to this
+                </button>{' '}
+                <button
+                  type="button"
+                  onClick={() => {
+                    setFrom(h.version);
+                    setDiffError(null);
+                    api
+                      .diffProfile({ profileId, from: h.version, to: d.version.version })
+                      .then(setDiff)
+                      .catch((err: unknown) => setDiffError(errorText(err)));
+                  }}
+                >
+                  Diff with latest
+                </button>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {rollback.error && <p className="error">{errorText(rollback.error)}</p>}
+      {diffError && <p className="error">{diffError}</p>}
+      {diff && (
+        <div>
+          <p className="muted small">
+            {from} → {d.version.version}: {diff.length === 0 ? 'no differences' : `${diff.length} change(s)`}
+          </p>
+          <table className="orch-table">
+            <tbody>
+              {diff.map((c) => (
+                <tr key={c.field}>
+                  <td>{c.field}</td>
+                  <td>{JSON.stringify(c.from) ?? '—'}</td>
+                  <td>{JSON.stringify(c.to) ?? '—'}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <h3>New version</h3>
+      <form
+        className="orch-form column"
+        onSubmit={(e) => {
+          e.preventDefault();
+          try {
+            setParseError(null);
+            version.mutate({ profileId, settings: parseObject(settings) });
+          } catch (err) {
+            setParseError(errorText(err));
+          }
+        }}
+      >
+        <textarea
+          rows={4}
+          aria-label="Settings of the new version"
+          placeholder='{"ev_compensation": 0.7, "iso_max": 800}'
+          value={settings}
+          onChange={(e) => setSettings(e.target.value)}
+        />
+        <button type="submit" disabled={version.isPending}>
+          Save version
+        </button>
+        {(parseError ?? version.error) && <p className="error">{parseError ?? errorText(version.error)}</p>}
+      </form>
+    </div>
+  );
+}
+
+function ExtendForm() {
+  const { api } = useStation();
+  const profiles = useProfiles();
+  const extend = useOrchMutation((p: ParamsOf<'extendProfile'>) => api.extendProfile(p));
+  const [id, setId] = useState('');
+  const [parent, setParent] = useState('');
+  const [settings, setSettings] = useState('');
+  const [parseError, setParseError] = useState<string | null>(null);
+  const parentId = parent || profiles.data?.[0]?.profileId || '';
+  return (
+    <form
+      className="orch-form"
+      aria-label="Extend a profile"
+      onSubmit={(e) => {
+        e.preventDefault();
+        try {
+          setParseError(null);
+          extend.mutate({
+            draft: { profile_id: id, settings: parseObject(settings) },
+            parent: { profile_id: parentId },
+          });
+        } catch (err) {
+          setParseError(errorText(err));
+        }
+      }}
+    >
+      <label>
+        New id
+        <input value={id} onChange={(e) => setId(e.target.value)} placeholder="ridge_winter" />
+      </label>
+      <label>
+        Extends
+        <select value={parentId} onChange={(e) => setParent(e.target.value)}>
+          {profiles.data?.map((p) => (
+            <option key={p.profileId} value={p.profileId}>
+              {p.name}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label>
+        Settings (JSON)
+        <input value={settings} onChange={(e) => setSettings(e.target.value)} placeholder='{"ev_compensation":1}' />
+      </label>
+      <button type="submit" disabled={!id || extend.isPending}>
+        Create
+      </button>
+      {(parseError ?? extend.error) && <p className="error">{parseError ?? errorText(extend.error)}</p>}
+    </form>
+  );
+}
+
+export function ProfilesPane() {
+  const profiles = useProfiles();
+  const [selected, setSelected] = useState<string | null>(null);
+  return (
+    <div className="orch-pane" data-testid="profiles-pane">
+      <h2>Profiles</h2>
+      {profiles.isError && <p className="error">{errorText(profiles.error)}</p>}
+      <table className="orch-table" aria-label="Profiles">
+        <thead>
+          <tr>
+            <th>Id</th>
+            <th>Name</th>
+            <th>Latest</th>
+            <th>Versions</th>
+            <th>Extends</th>
+          </tr>
+        </thead>
+        <tbody>
+          {profiles.data?.map((p) => (
+            <tr
+              key={p.profileId}
+              data-testid="profile-row"
+              className={selected === p.profileId ? 'selected' : ''}
+              onClick={() => setSelected(p.profileId)}
+            >
+              <td>
+                <button type="button" className="link" onClick={() => setSelected(p.profileId)}>
+                  {p.profileId}
+                </button>
+              </td>
+              <td>{p.name}</td>
+              <td>{p.latest}</td>
+              <td>{p.versions}</td>
+              <td>{p.extends ?? '—'}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <ExtendForm />
+      {selected && <ProfileDetail profileId={selected} />}
+    </div>
+  );
+}

@@ -1,0 +1,143 @@
+/**
+ * End to end in a real browser (issue #5): the headless station with its
+ * embedded simulated agent serves the UI; Chromium sets the location, creates
+ * a schedule, assigns it to the camera and deploys a profile from the
+ * Schedules pane, then the station's seed 002 /cameras/{id}/status shows the
+ * deployment.
+ *
+ * Needs Debian's Chromium at /usr/bin/chromium and a build (`npm run build`).
+ */
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT, freePort, run, waitForLine, type RunningProcess } from '../helpers/processes.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const HEADLESS_JS = join(ROOT, 'out/main/headless.js');
+const RENDERER_HTML = join(ROOT, 'out/renderer/index.html');
+
+function checkPrerequisites(): void {
+  const missing: string[] = [];
+  if (!existsSync(CHROMIUM)) missing.push(`Chromium is not installed at ${CHROMIUM}: "sudo apt-get install chromium".`);
+  if (!existsSync(HEADLESS_JS) || !existsSync(RENDERER_HTML)) {
+    missing.push(`The app is not built (${HEADLESS_JS} or ${RENDERER_HTML} is missing): run "npm run build" first.`);
+  }
+  if (missing.length > 0) throw new Error(missing.join('\n'));
+}
+
+describe('schedules and deployment from the UI', () => {
+  let dataDir: string | null = null;
+  let station: RunningProcess | null = null;
+  let browser: Browser | null = null;
+  let page: Page;
+  let baseUrl: string;
+  const pageErrors: string[] = [];
+
+  beforeAll(async () => {
+    checkPrerequisites();
+    dataDir = mkdtempSync(join(tmpdir(), 'skys-e2e-sched-'));
+    const port = await freePort();
+    station = run(process.execPath, [HEADLESS_JS, '--data-dir', dataDir, '--port', String(port)], {
+      SKYSTATION_MDNS: 'off',
+    });
+    const line = await waitForLine(station, /Skystation is running at/, 30_000);
+    baseUrl = /Skystation is running at (\S+)/.exec(line)?.[1] ?? `http://127.0.0.1:${port}`;
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
+    });
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+    page.on('console', (msg) => {
+      if (msg.type() === 'error') pageErrors.push(msg.text());
+    });
+  }, 90_000);
+
+  afterAll(async () => {
+    await browser?.close().catch(() => undefined);
+    await station?.stop();
+    if (dataDir !== null) rmSync(dataDir, { recursive: true, force: true });
+  }, 30_000);
+
+  const diagnostics = (): string =>
+    `\npage errors:\n${pageErrors.join('\n') || '(none)'}\nstation stderr:\n${station?.stderr.slice(-30).join('\n') ?? ''}`;
+
+  it('creates a schedule, assigns it and deploys a profile to the camera', async () => {
+    await page.goto(baseUrl);
+    const online = page.locator('[data-testid="agent-row"][data-state="online"]').first();
+    await online.waitFor({ state: 'visible', timeout: 30_000 }).catch((err: unknown) => {
+      throw new Error(`No camera came online. ${String(err)}${diagnostics()}`);
+    });
+    const agentId = await online.getAttribute('data-agent-id');
+
+    await page.getByTestId('tab-schedules').click();
+    await page.getByTestId('location-lat').fill('39.61');
+    await page.getByTestId('location-lon').fill('-105.31');
+    await page.getByTestId('location-tz').fill('America/Denver');
+    await page.getByTestId('location-save').click();
+    await expect
+      .poll(() => page.getByTestId('location-current').textContent(), { timeout: 15_000 })
+      .toContain('America/Denver');
+
+    await page.getByTestId('schedule-name').fill('evening');
+    await page.getByTestId('schedule-kind').selectOption('sunset');
+    await page.getByTestId('schedule-offset').fill('-45');
+    await page.getByTestId('schedule-interval').fill('20');
+    await page.getByTestId('schedule-create').click();
+    const row = page.locator('[data-testid="schedule-row"][data-name="evening"]');
+    await row.waitFor({ state: 'visible', timeout: 15_000 }).catch((err: unknown) => {
+      throw new Error(`The new schedule did not appear. ${String(err)}${diagnostics()}`);
+    });
+    await expect(row.textContent()).resolves.toContain('"offset_minutes":-45');
+
+    const camera = page.locator(`[data-testid="camera-assignment"][data-agent-id="${agentId}"]`);
+    await camera.getByTestId('assign-evening').check();
+    await camera.getByTestId('assign-save').click();
+    await expect.poll(() => row.textContent(), { timeout: 15_000 }).not.toMatch(/—\s*Delete$/);
+
+    await page.getByTestId('deploy-profile').selectOption('f');
+    await page.getByTestId('deploy-camera').first().check();
+    await page.getByTestId('deploy-submit').click();
+    const result = page.getByTestId('deploy-result').first();
+    await result.waitFor({ state: 'visible', timeout: 30_000 });
+    const text = (await result.textContent()) ?? '';
+    expect(text, diagnostics()).toMatch(/deployed f 1\.0\.0, \d+ windows/);
+    await expect(result.getAttribute('data-ok')).resolves.toBe('true');
+    await expect
+      .poll(() => camera.getByTestId('deployed-version').textContent(), { timeout: 15_000 })
+      .toMatch(/f 1\.0\.0 \(deployed/);
+
+    // The station's seed 002 per-camera status agrees, and the plan uses the new schedule.
+    const status = (await (await fetch(`${baseUrl}/cameras/${agentId}/status`)).json()) as {
+      schedules: string[];
+      deployment: { profileId: string; version: string; windows: number } | null;
+    };
+    expect(status.schedules).toEqual(['evening']);
+    expect(status.deployment).toMatchObject({ profileId: 'f', version: '1.0.0' });
+    expect(status.deployment!.windows).toBeGreaterThanOrEqual(29);
+    expect(pageErrors).toEqual([]);
+
+    mkdirSync(join(ROOT, 'test-results'), { recursive: true });
+    await page.screenshot({ path: join(ROOT, 'test-results/e2e-schedules.png'), fullPage: true });
+  }, 120_000);
+
+  it('runs an override test from the Tests pane and shows the variants side by side', async () => {
+    await page.getByTestId('tab-tests').click();
+    await page.getByTestId('test-camera').first().check();
+    await page.getByTestId('test-run').click();
+    const table = page.getByTestId('test-comparison');
+    await table.waitFor({ state: 'visible', timeout: 60_000 }).catch((err: unknown) => {
+      throw new Error(`No comparison table appeared. ${String(err)}${diagnostics()}`);
+    });
+    for (const variant of ['a', 'b']) {
+      const row = table.locator(`[data-testid="variant-row"][data-variant="${variant}"]`);
+      await expect.poll(() => row.locator('td').nth(2).textContent(), { timeout: 30_000 }).toBe('1');
+      // Mean brightness measured at ingest is shown as a number.
+      await expect.poll(() => row.locator('td').nth(3).textContent(), { timeout: 30_000 }).toMatch(/^\d+\.\d{3}$/);
+    }
+    expect(pageErrors).toEqual([]);
+    await page.screenshot({ path: join(ROOT, 'test-results/e2e-ab-test.png'), fullPage: true });
+  }, 120_000);
+});
