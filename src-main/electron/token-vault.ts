@@ -1,0 +1,20 @@
+/**
+ * Camera access tokens sealed with the OS keychain (Electron safeStorage:
+ * Keychain on macOS, DPAPI on Windows, libsecret/kwallet on Linux). Only the
+ * Electron shell may import `electron`, so the vault is built here and handed
+ * to the brain (StationOptions.tokenVault).
+ */
+import { safeStorage } from 'electron';
+import { FileTokenVault, tokensPath, type TokenVault } from '../agents/token-store.js';
+
+/** The sealed vault, or undefined (the brain then uses the 0600 file) when no real keychain is available. */
+export function keychainTokenVault(dataDir: string): TokenVault | undefined {
+  if (!safeStorage.isEncryptionAvailable()) return undefined;
+  // Without a keyring Linux falls back to a fixed key ("basic_text"): no safer than the 0600 file, so use that.
+  if (process.platform === 'linux' && safeStorage.getSelectedStorageBackend() === 'basic_text') return undefined;
+  return new FileTokenVault(
+    tokensPath(dataDir, true),
+    { encrypt: (s) => safeStorage.encryptString(s), decrypt: (b) => safeStorage.decryptString(b) },
+    tokensPath(dataDir),
+  );
+}
