@@ -6,6 +6,7 @@ import Database from 'better-sqlite3';
 import sharp from 'sharp';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { SCHEMA_VERSION } from './db/journal.js';
 import { startAgent, type AgentOptions, type RunningAgent } from './index.js';
 import {
   AckResponse,
@@ -52,15 +53,20 @@ async function agent(extra: Partial<AgentOptions> = {}): Promise<RunningAgent> {
   return a;
 }
 
+/** Every request but /health needs the admin token (issue 4). */
+function auth(a: RunningAgent, headers: Record<string, string> = {}): Record<string, string> {
+  return { authorization: `Bearer ${a.token}`, ...headers };
+}
+
 async function getJson(a: RunningAgent, path: string): Promise<{ status: number; body: unknown }> {
-  const res = await fetch(`${a.url}${path}`);
+  const res = await fetch(`${a.url}${path}`, { headers: auth(a) });
   return { status: res.status, body: await res.json() };
 }
 
 async function postJson(a: RunningAgent, path: string, body: unknown): Promise<{ status: number; body: unknown }> {
   const res = await fetch(`${a.url}${path}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: auth(a, { 'content-type': 'application/json' }),
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
   return { status: res.status, body: await res.json() };
@@ -156,7 +162,7 @@ describe('agent HTTP API', () => {
         unknown
       >;
       expect(row).toEqual({ capture_id: r.capture_id, sha256: r.sha256, schedule: 'sunset', profile: 'f', synced: 0 });
-      expect(db.pragma('user_version', { simple: true })).toBe(1);
+      expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
       expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     } finally {
       db.close();
@@ -269,7 +275,7 @@ describe('agent HTTP API', () => {
     expect((await getJson(a, '/captures?limit=0')).status).toBe(400);
 
     const first = shots[0]!;
-    const full = await fetch(`${a.url}/captures/${first.capture_id}/file`);
+    const full = await fetch(`${a.url}/captures/${first.capture_id}/file`, { headers: auth(a) });
     expect(full.status).toBe(200);
     expect(full.headers.get('content-type')).toBe('image/jpeg');
     expect(full.headers.get(SHA256_HEADER)).toBe(first.sha256);
@@ -277,18 +283,20 @@ describe('agent HTTP API', () => {
     const bytes = Buffer.from(await full.arrayBuffer());
     expect(createHash('sha256').update(bytes).digest('hex')).toBe(first.sha256);
 
-    const part = await fetch(`${a.url}/captures/${first.capture_id}/file`, { headers: { range: 'bytes=1000-' } });
+    const part = await fetch(`${a.url}/captures/${first.capture_id}/file`, {
+      headers: auth(a, { range: 'bytes=1000-' }),
+    });
     expect(part.status).toBe(206);
     expect(part.headers.get('content-range')).toBe(`bytes 1000-${first.size_bytes - 1}/${first.size_bytes}`);
     expect(Buffer.from(await part.arrayBuffer()).equals(bytes.subarray(1000))).toBe(true);
     const beyond = await fetch(`${a.url}/captures/${first.capture_id}/file`, {
-      headers: { range: `bytes=${first.size_bytes}-` },
+      headers: auth(a, { range: `bytes=${first.size_bytes}-` }),
     });
     expect(beyond.status).toBe(416);
     await beyond.arrayBuffer();
 
-    expect((await fetch(`${a.url}/captures/..%2F..%2Fagent.json/file`)).status).toBe(400);
-    expect((await fetch(`${a.url}/captures/nope_1/file`)).status).toBe(404);
+    expect((await fetch(`${a.url}/captures/..%2F..%2Fagent.json/file`, { headers: auth(a) })).status).toBe(400);
+    expect((await fetch(`${a.url}/captures/nope_1/file`, { headers: auth(a) })).status).toBe(404);
 
     const ack = await postJson(a, '/captures/ack', {
       captures: [
@@ -314,7 +322,7 @@ describe('agent HTTP API', () => {
 
   it('streams hello and capture.done over WS /events', async () => {
     const a = await agent();
-    const ws = new WebSocket(`${a.url.replace('http', 'ws')}/events`);
+    const ws = new WebSocket(`${a.url.replace('http', 'ws')}/events`, { headers: auth(a) });
     const events: AgentEvent[] = [];
     const gotDone = new Promise<void>((resolve, reject) => {
       ws.on('message', (data: Buffer) => {

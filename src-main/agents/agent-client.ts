@@ -1,14 +1,17 @@
 import type { z } from 'zod';
 import { StationError } from '../util/errors.js';
+import { fetchPinnedTls, pinnedFetch, type PinnedTls } from './tls-pin.js';
 import {
   AckResponse,
   CaptureListResponse,
   CaptureResponse,
+  DeployResponse,
   ErrorResponse,
   HealthResponse,
   MeterResponse,
   StatusResponse,
   type CaptureRequest,
+  type DeploymentBundle,
 } from './protocol.js';
 
 export interface AgentAddress {
@@ -16,9 +19,9 @@ export interface AgentAddress {
   port: number;
 }
 
-export function agentBaseUrl(a: AgentAddress): string {
+export function agentBaseUrl(a: AgentAddress, secure = false): string {
   const host = a.host.includes(':') && !a.host.startsWith('[') ? `[${a.host}]` : a.host;
-  return `http://${host}:${a.port}`;
+  return `${secure ? 'https' : 'http'}://${host}:${a.port}`;
 }
 
 /**
@@ -27,12 +30,19 @@ export function agentBaseUrl(a: AgentAddress): string {
  */
 export class AgentClient {
   readonly baseUrl: string;
+  private pinned: PinnedTls | null = null;
+  private pinning: Promise<PinnedTls> | null = null;
 
+  /**
+   * `token`: sent as `Authorization: Bearer` on HTTP and WebSocket (issue 4).
+   * `fingerprint`: the agent serves HTTPS/WSS (--tls) with a self-signed
+   * certificate of this sha256 fingerprint; only that certificate is trusted.
+   */
   constructor(
-    address: AgentAddress,
-    private readonly options: { timeoutMs?: number; token?: string } = {},
+    private readonly address: AgentAddress,
+    private readonly options: { timeoutMs?: number; token?: string; fingerprint?: string } = {},
   ) {
-    this.baseUrl = agentBaseUrl(address);
+    this.baseUrl = agentBaseUrl(address, options.fingerprint !== undefined);
   }
 
   health(): Promise<HealthResponse> {
@@ -49,6 +59,11 @@ export class AgentClient {
 
   capture(request: CaptureRequest, timeoutMs = 120_000): Promise<CaptureResponse> {
     return this.json('POST', '/capture', CaptureResponse, request, timeoutMs);
+  }
+
+  /** POST /profile/deploy: the compiled profile snapshot plus its capture plan. */
+  deploy(bundle: DeploymentBundle): Promise<z.infer<typeof DeployResponse>> {
+    return this.json('POST', '/profile/deploy', DeployResponse, bundle, 30_000);
   }
 
   listCaptures(after: number, limit: number, unsyncedOnly: boolean): Promise<CaptureListResponse> {
@@ -76,6 +91,16 @@ export class AgentClient {
 
   eventsUrl(): string {
     return `${this.baseUrl.replace(/^http/, 'ws')}/events`;
+  }
+
+  /**
+   * Options for a `ws` WebSocket to this agent (/events, /preview): the token
+   * header and, for a pinned agent, trust in its certificate only. Before the
+   * first HTTP call has fetched the pinned certificate the socket fails its TLS
+   * check (and is retried), so the token never goes to an unproven peer.
+   */
+  wsOptions(): { headers: Record<string, string> } & Partial<PinnedTls> {
+    return { headers: this.authHeaders(), ...(this.pinned ?? {}) };
   }
 
   private authHeaders(): Record<string, string> {
@@ -118,8 +143,10 @@ export class AgentClient {
 
   private async fetch(path: string, init: RequestInit): Promise<Response> {
     try {
-      return await fetch(`${this.baseUrl}${path}`, init);
+      if (this.options.fingerprint === undefined) return await fetch(`${this.baseUrl}${path}`, init);
+      return await pinnedFetch(`${this.baseUrl}${path}`, init, await this.pinnedTls());
     } catch (cause) {
+      if (cause instanceof StationError) throw cause;
       const timedOut = cause instanceof Error && (cause.name === 'TimeoutError' || cause.name === 'AbortError');
       throw new StationError(
         timedOut ? 'agent_timeout' : 'agent_unreachable',
@@ -128,6 +155,17 @@ export class AgentClient {
           : `Cannot reach the agent at ${this.baseUrl}. Check that it is running and reachable from this computer.`,
         { cause },
       );
+    }
+  }
+
+  private async pinnedTls(): Promise<PinnedTls> {
+    if (this.pinned) return this.pinned;
+    this.pinning ??= fetchPinnedTls(this.address.host, this.address.port, this.options.fingerprint!);
+    try {
+      this.pinned = await this.pinning;
+      return this.pinned;
+    } finally {
+      this.pinning = null;
     }
   }
 

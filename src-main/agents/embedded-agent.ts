@@ -8,6 +8,8 @@ import type { Logger } from '../util/log.js';
 export interface EmbeddedAgent {
   host: string;
   port: number;
+  /** The agent's admin token, read from <dataDir>/auth/admin.token once it listens (issue 4). */
+  token: string;
   stop(): Promise<void>;
 }
 
@@ -119,10 +121,18 @@ export async function startEmbeddedAgent(opts: {
     opts.log.warn({ code, signal }, 'embedded simulated agent exited');
   });
   opts.log.info({ port }, 'embedded simulated agent started');
+  let token: string;
+  try {
+    token = readFileSync(join(resolve(opts.appRoot, opts.dataDir), 'auth', 'admin.token'), 'utf8').trim();
+  } catch (cause) {
+    child.kill('SIGKILL');
+    throw new StationError('agent_start_failed', 'The simulated agent started but wrote no admin token.', { cause });
+  }
 
   return {
     host: '127.0.0.1',
     port,
+    token,
     stop: () =>
       new Promise<void>((done) => {
         if (child.exitCode !== null || child.signalCode !== null) return done();

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
@@ -93,11 +94,16 @@ export async function runToExit(
   return { code, stdout: p.stdout.join('\n'), stderr: p.stderr.join('\n') };
 }
 
-/** Start a real agent process (TypeScript source through tsx) on 127.0.0.1 with a free port. */
+/**
+ * Start a real agent process (TypeScript source through tsx) on 127.0.0.1 with a free port.
+ * `token` is its admin token (read from <dataDir>/auth/admin.token): send it as
+ * `Authorization: Bearer <token>`, or use `auth` as ready-made headers.
+ */
 export async function startAgentProcess(
   dataDir: string,
   extra: string[] = [],
-): Promise<RunningProcess & { port: number }> {
+  env: Record<string, string> = {},
+): Promise<RunningProcess & { port: number; token: string; auth: { authorization: string } }> {
   const p = run(
     process.execPath,
     [
@@ -115,11 +121,12 @@ export async function startAgentProcess(
       '--no-mdns',
       ...extra,
     ],
-    { SKYSTATION_SIM_TIME_SCALE: '0.01' },
+    { SKYSTATION_SIM_TIME_SCALE: '0.01', ...env },
   );
   const line = await waitForLine(p, /"event":"listening"/);
   const port = (JSON.parse(line) as { port: number }).port;
-  return Object.assign(p, { port });
+  const token = readFileSync(join(resolve(ROOT, dataDir), 'auth', 'admin.token'), 'utf8').trim();
+  return Object.assign(p, { port, token, auth: { authorization: `Bearer ${token}` } });
 }
 
 export async function until<T>(fn: () => T | Promise<T>, ok: (v: T) => boolean, timeoutMs = 15_000): Promise<T> {

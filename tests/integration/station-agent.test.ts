@@ -10,14 +10,17 @@ import { startStation, type Station } from '../../src-main/brain/index.js';
 import { startHttpServer, type StationServer } from '../../src-main/server/http-server.js';
 import { AgentClient } from '../../src-main/agents/agent-client.js';
 import { wsText } from '../../src-main/util/ws-text.js';
-import { startAgentProcess, until, type RunningProcess } from '../helpers/processes.js';
+import { startAgentProcess, until } from '../helpers/processes.js';
 
 describe('a real brain with real agent processes', () => {
+  /** The embedded agent's admin token, which the station also uses (issue 4). */
+  const embeddedToken = (): string =>
+    readFileSync(join(dir, 'station', 'embedded-agent', 'auth', 'admin.token'), 'utf8').trim();
   let dir: string;
   let station: Station;
   let server: StationServer;
   const events: StationEvent[] = [];
-  let second: (RunningProcess & { port: number }) | null = null;
+  let second: Awaited<ReturnType<typeof startAgentProcess>> | null = null;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'skys-int-'));
@@ -61,14 +64,14 @@ describe('a real brain with real agent processes', () => {
     expect(page.items.map((c) => c.id)).toContain(capture.id);
     expect(events.some((e) => e.event === 'capture.added' && e.data.id === capture.id)).toBe(true);
 
-    const client = new AgentClient({ host: agent!.host, port: agent!.port });
+    const client = new AgentClient({ host: agent!.host, port: agent!.port }, { token: embeddedToken() });
     const status = await client.status();
     expect(status.captures.unsynced).toBe(0);
   });
 
   it('imports a capture made behind its back (event stream) exactly once', async () => {
     const [agent] = await station.call('listAgents');
-    const client = new AgentClient({ host: agent!.host, port: agent!.port });
+    const client = new AgentClient({ host: agent!.host, port: agent!.port }, { token: embeddedToken() });
     const before = (await station.call('health')).captures;
     const r = await client.capture({ iso: 200, shutter_speed: '1/250' });
     await until(
@@ -81,7 +84,11 @@ describe('a real brain with real agent processes', () => {
 
   it('adds a second agent by host and port and sees it go offline when it stops', async () => {
     second = await startAgentProcess(join(dir, 'agent2'), ['--name', 'valley']);
-    const view: AgentView = await station.call('addAgent', { host: '127.0.0.1', port: second.port });
+    const view: AgentView = await station.call('addAgent', {
+      host: '127.0.0.1',
+      port: second.port,
+      token: second.token,
+    });
     expect(view.name).toBe('valley');
     expect(view.state).toBe('online');
     const c = await station.call('captureNow', { agentId: view.id });

@@ -23,7 +23,7 @@ interface Route {
 export class Router {
   private readonly routes: Route[] = [];
 
-  on(method: 'GET' | 'POST', pattern: string, handler: Handler): this {
+  on(method: 'GET' | 'POST' | 'PUT' | 'DELETE', pattern: string, handler: Handler): this {
     this.routes.push({ method, segments: pattern.split('/').filter(Boolean), handler });
     return this;
   }
