@@ -15,7 +15,8 @@ import { createInterface } from 'node:readline';
 import { hostname, networkInterfaces } from 'node:os';
 import type { EventEmitter } from 'node:events';
 import { Bonjour, type Service } from 'bonjour-service';
-import { execa, type ResultPromise } from 'execa';
+import type { ResultPromise } from 'execa';
+import { loadExeca } from './util/execa.js';
 import type { CameraCapabilities } from './camera/driver.js';
 import {
   MDNS_SERVICE_NAME,
@@ -352,6 +353,13 @@ class AvahiAdvertiser implements Advertiser {
   }
 
   private spawn(): void {
+    loadExeca().then(
+      (execa) => this.spawnWith(execa),
+      (err: unknown) => this.log.error({ event: 'mdns.avahi_failed', err }, 'could not load execa to run avahi'),
+    );
+  }
+
+  private spawnWith(execa: Awaited<ReturnType<typeof loadExeca>>): void {
     if (this.stopping) return;
     const instance = instanceNameFor(this.info);
     const txt = Object.entries(buildTxt(this.info)).map(([k, v]) => `${k}=${v}`);

@@ -7,7 +7,7 @@ import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { chmod, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { execa } from 'execa';
+import { loadExeca } from '../util/execa.js';
 import { AgentError } from '../util/errors.js';
 import { authDir, ensureAuthDir } from './tokens.js';
 
@@ -50,6 +50,7 @@ export async function ensureCertificate(dataDir: string, commonName: string): Pr
   const tmpKey = join(dir, `.tmp-key-${process.pid}.pem`);
   const cn = commonName.replace(/[^\w.-]/g, '-').slice(0, 64) || 'skystation-agent';
   try {
+    const execa = await loadExeca();
     await execa(
       'openssl',
       [

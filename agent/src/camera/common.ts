@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import sharp from 'sharp';
+import { loadSharp } from '../util/sharp.js';
 import { TEMP_PREFIX } from '../util/fs-atomic.js';
 import type { CameraCapabilities, PreviewFrame } from './driver.js';
 import { abortedError } from './failures.js';
@@ -19,7 +19,7 @@ export async function removeQuietly(path: string): Promise<void> {
 
 /** Mean brightness of a JPEG, 0..1. */
 export async function meanLevel(jpeg: Buffer): Promise<number> {
-  const stats = await sharp(jpeg).stats();
+  const stats = await (await loadSharp())(jpeg).stats();
   const means = stats.channels.slice(0, 3).map((c) => c.mean);
   return means.reduce((a, b) => a + b, 0) / (means.length * 255);
 }

@@ -1,4 +1,4 @@
-import { execa } from 'execa';
+import { loadExeca } from '../util/execa.js';
 import type { Logger } from '../util/log.js';
 import { framesFrom } from './common.js';
 import type { PreviewFrame } from './driver.js';
@@ -49,6 +49,7 @@ export async function* streamMjpeg(
   classify: (stderr: string) => Error,
   kill?: AbortSignal,
 ): AsyncGenerator<PreviewFrame> {
+  const execa = await loadExeca();
   const child = execa(file, args, {
     buffer: false,
     stdin: 'ignore',
@@ -84,6 +85,7 @@ export async function* streamMjpeg(
  */
 export async function runProgram(file: string, args: readonly string[], options: RunOptions): Promise<RunResult> {
   const started = Date.now();
+  const execa = await loadExeca();
   const subprocess = execa(file, args, {
     reject: false,
     encoding: 'buffer',

@@ -1,4 +1,4 @@
-import sharp from 'sharp';
+import { loadSharp } from '../util/sharp.js';
 import { cameraError } from './failures.js';
 
 const BLOCK = 2880;
@@ -125,7 +125,9 @@ export async function fitsToJpeg(buf: Buffer, quality = 90): Promise<FitsPreview
       }
     }
   }
-  const jpeg = await sharp(out, { raw: { width, height, channels: channels as 1 | 3 } })
+  const jpeg = await (
+    await loadSharp()
+  )(out, { raw: { width, height, channels: channels as 1 | 3 } })
     .jpeg({ quality })
     .toBuffer();
   const full = img.bitpix === 8 ? 255 : img.bitpix === 16 ? 65535 : Math.max(1, sample.at(-1) ?? 1);

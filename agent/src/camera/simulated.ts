@@ -1,5 +1,5 @@
 import { SiderealTime } from 'astronomy-engine';
-import sharp from 'sharp';
+import { loadSharp } from '../util/sharp.js';
 import { shutterToSeconds } from '../protocol/index.js';
 import type { Clock } from '../sky/clock.js';
 import { skyState, type Location } from '../sky/model.js';
@@ -121,7 +121,7 @@ export class SimulatedCamera implements CameraDriver {
           colourTemperatureK: settings.colour_temperature_k,
         },
       });
-      let image = sharp(rgb, { raw: { width: rw, height: rh, channels: 3 } });
+      let image = (await loadSharp())(rgb, { raw: { width: rw, height: rh, channels: 3 } });
       if (rw !== width || rh !== height) image = image.resize(width, height, { kernel: 'cubic', fit: 'fill' });
       const jpeg = await image.jpeg({ quality: 88, mozjpeg: false }).toBuffer();
       return {

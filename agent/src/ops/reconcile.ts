@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
-import sharp from 'sharp';
+import { loadSharp } from '../util/sharp.js';
 import type { Journal } from '../db/journal.js';
 import type { SettingsUsed } from '../protocol/index.js';
 import type { CapturesStore } from '../storage/captures-store.js';
@@ -62,7 +62,7 @@ export async function reconcileOrphanFiles(store: CapturesStore, journal: Journa
     const bytes = await readFile(path);
     let size: { width: number; height: number };
     try {
-      const meta = await sharp(bytes).metadata();
+      const meta = await (await loadSharp())(bytes).metadata();
       size = { width: meta.width, height: meta.height };
     } catch (err) {
       log.warn(

@@ -5,7 +5,7 @@
  */
 import { access, readFile, statfs } from 'node:fs/promises';
 import { availableParallelism, freemem, loadavg, totalmem, uptime } from 'node:os';
-import { execa } from 'execa';
+import { loadExeca } from '../util/execa.js';
 
 export type ClockSync = 'synchronized' | 'unsynchronized' | 'unknown';
 
@@ -68,6 +68,7 @@ export interface ClockSyncOptions {
  */
 export async function clockSync(options: ClockSyncOptions = {}): Promise<{ sync: ClockSync; source: string }> {
   try {
+    const execa = await loadExeca();
     const { stdout } = await execa(options.timedatectl ?? 'timedatectl', ['show', '-p', 'NTPSynchronized', '--value'], {
       timeout: options.timeoutMs ?? 2000,
       reject: true,

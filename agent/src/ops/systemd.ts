@@ -5,7 +5,7 @@
  * `systemd-notify` program with an argument array. The unit sets
  * NotifyAccess=all because systemd-notify is a child process.
  */
-import { execa } from 'execa';
+import { loadExeca } from '../util/execa.js';
 import type { Logger } from '../util/log.js';
 
 export interface SystemdNotifier {
@@ -16,6 +16,7 @@ export interface SystemdNotifier {
 
 async function notify(args: string[], log: Logger, command: string): Promise<void> {
   try {
+    const execa = await loadExeca();
     await execa(command, args, { timeout: 5000, stdin: 'ignore' });
   } catch (err) {
     log.warn({ err, args }, 'systemd-notify failed');

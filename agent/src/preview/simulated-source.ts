@@ -7,7 +7,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { SiderealTime } from 'astronomy-engine';
-import sharp from 'sharp';
+import { loadSharp } from '../util/sharp.js';
 import type { PreviewFrame, PreviewOptions } from '../camera/driver.js';
 import { renderSky } from '../camera/sky-render.js';
 import { autoExposure, DEFAULT_LIMITS, ev100FromLux } from '../exposure.js';
@@ -72,7 +72,9 @@ async function renderBase(deps: SimulatedPreviewDeps, width: number, height: num
   const rgb =
     rw === width && rh === height
       ? small
-      : await sharp(small, { raw: { width: rw, height: rh, channels: 3 } })
+      : await (
+          await loadSharp()
+        )(small, { raw: { width: rw, height: rh, channels: 3 } })
           .resize(width, height, { kernel: 'linear', fit: 'fill' })
           .raw()
           .toBuffer();
@@ -133,7 +135,9 @@ export async function* simulatedPreviewFrames(
     const capturedAtMs = performance.now();
     base.rgb.copy(frame);
     decorate(frame, width, height, seq++);
-    const jpeg = await sharp(frame, { raw: { width, height, channels: 3 } })
+    const jpeg = await (
+      await loadSharp()
+    )(frame, { raw: { width, height, channels: 3 } })
       .jpeg({ quality: 70, mozjpeg: false, optimiseCoding: false, chromaSubsampling: '4:2:0' })
       .toBuffer();
     if (signal.aborted) return;

@@ -1,4 +1,9 @@
-import { ReadlineParser, SerialPort } from 'serialport';
+import type * as SerialportModule from 'serialport';
+import type { ReadlineParser as ReadlineParserType, SerialPort } from 'serialport';
+
+/** serialport's native binding is loaded only by an agent that has a serial sensor. */
+let serialModule: Promise<typeof SerialportModule> | null = null;
+const loadSerialport = (): Promise<typeof SerialportModule> => (serialModule ??= import('serialport'));
 import type { BackoffOptions, SensorBaseOptions } from './base.js';
 import { Backoff, SensorBase } from './base.js';
 import { parseSensorLine } from './line-protocol.js';
@@ -80,9 +85,10 @@ export class ArduinoSensor extends SensorBase {
     this.markStopped();
   }
 
-  private connect(): Promise<void> {
+  private async connect(): Promise<void> {
     this.retryTimer = null;
     const generation = ++this.generation;
+    const { ReadlineParser, SerialPort } = await loadSerialport();
     return new Promise<void>((resolve) => {
       let port: SerialPort;
       try {
@@ -113,7 +119,7 @@ export class ArduinoSensor extends SensorBase {
           this.failed(generation, err);
         } else {
           this.port = port;
-          this.attachParser(port, generation);
+          this.attachParser(port, generation, ReadlineParser);
           this.backoff.reset();
           this.logger?.info({ sensor: this.name, path: this.path, baud: this.baudRate }, 'serial sensor connected');
           this.markConnected();
@@ -123,7 +129,11 @@ export class ArduinoSensor extends SensorBase {
     });
   }
 
-  private attachParser(port: SerialPort, generation: number): void {
+  private attachParser(
+    port: SerialPort,
+    generation: number,
+    ReadlineParser: new (options: { delimiter: string; encoding: 'utf8' }) => ReadlineParserType,
+  ): void {
     let parser = new ReadlineParser({ delimiter: '\n', encoding: 'utf8' });
     let pending = 0;
     const onLine = (line: string): void => {

@@ -1,6 +1,6 @@
 import { access, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { execa } from 'execa';
+import { loadExeca } from '../util/execa.js';
 import type { BackoffOptions, SensorBaseOptions } from './base.js';
 import { Backoff, SensorBase } from './base.js';
 import { SensorValues } from './line-protocol.js';
@@ -47,6 +47,7 @@ export type CommandRunner = (
 ) => Promise<CommandResult>;
 
 export const execaRunner: CommandRunner = async (command, args, { timeoutMs, signal }) => {
+  const execa = await loadExeca();
   const result = await execa(command, args, {
     reject: false,
     timeout: timeoutMs,
