@@ -1,3 +1,5 @@
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { z } from 'zod';
 import { StationError } from '../util/errors.js';
 import { fetchPinnedTls, pinnedFetch, type PinnedTls } from './tls-pin.js';
@@ -76,17 +78,58 @@ export class AgentClient {
     return this.json('POST', '/captures/ack', AckResponse, { captures });
   }
 
-  /** Raw file download; `from` resumes with an HTTP Range request. */
-  async download(captureId: string, from = 0, signal?: AbortSignal): Promise<Response> {
+  /**
+   * Raw file download; `from` resumes with an HTTP Range request. Streams
+   * through node:http with a kept-alive connection (about twice the throughput
+   * of fetch's web streams), or node:https trusting only the pinned certificate.
+   */
+  async download(captureId: string, from = 0, signal?: AbortSignal): Promise<DownloadResponse> {
     const headers: Record<string, string> = this.authHeaders();
     if (from > 0) headers['range'] = `bytes=${from}-`;
-    const res = await this.fetch(`/captures/${encodeURIComponent(captureId)}/file`, {
-      method: 'GET',
-      headers,
-      signal: signal ?? AbortSignal.timeout(this.options.timeoutMs ?? 60_000),
-    });
-    if (!res.ok) throw await this.errorFrom(res);
-    return res;
+    const url = `${this.baseUrl}/captures/${encodeURIComponent(captureId)}/file`;
+    const tls = this.options.fingerprint === undefined ? null : await this.pinnedTls();
+    const abort = signal ?? AbortSignal.timeout(this.options.timeoutMs ?? 60_000);
+    let res: IncomingMessage;
+    try {
+      res = await new Promise<IncomingMessage>((resolve, reject) => {
+        const options = { method: 'GET', headers, signal: abort };
+        const req = tls
+          ? httpsRequest(
+              url,
+              {
+                ...options,
+                ca: tls.ca,
+                checkServerIdentity: tls.checkServerIdentity,
+                servername: 'localhost',
+                agent: downloadHttpsAgent,
+              },
+              resolve,
+            )
+          : httpRequest(url, { ...options, agent: downloadAgent }, resolve);
+        req.once('error', reject);
+        req.end();
+      });
+    } catch (cause) {
+      const timedOut = cause instanceof Error && (cause.name === 'TimeoutError' || cause.name === 'AbortError');
+      throw new StationError(
+        timedOut ? 'agent_timeout' : 'agent_unreachable',
+        timedOut
+          ? `The agent at ${this.baseUrl} did not answer in time. Check that it is running and the network is up.`
+          : `Cannot reach the agent at ${this.baseUrl}. Check that it is running and reachable from this computer.`,
+        { cause },
+      );
+    }
+    const status = res.statusCode ?? 502;
+    if (status < 200 || status >= 300) {
+      const chunks: Buffer[] = [];
+      for await (const chunk of res) chunks.push(chunk as Buffer);
+      throw this.errorFromBody(status, Buffer.concat(chunks).toString('utf8'));
+    }
+    const header = (name: string): string | null => {
+      const v = res.headers[name.toLowerCase()];
+      return Array.isArray(v) ? (v[0] ?? null) : (v ?? null);
+    };
+    return { status, header, body: res, discard: () => res.destroy() };
   }
 
   eventsUrl(): string {
@@ -170,9 +213,19 @@ export class AgentClient {
   }
 
   private async errorFrom(res: Response): Promise<StationError> {
+    let text = '';
+    try {
+      text = await res.text();
+    } catch {
+      // no body
+    }
+    return this.errorFromBody(res.status, text);
+  }
+
+  private errorFromBody(status: number, text: string): StationError {
     let body: unknown = null;
     try {
-      body = await res.json();
+      body = JSON.parse(text);
     } catch {
       // not JSON; fall through
     }
@@ -180,6 +233,19 @@ export class AgentClient {
     if (parsed.success) {
       return new StationError(parsed.data.error.code, `The agent refused: ${parsed.data.error.message}`);
     }
-    return new StationError('agent_http_error', `The agent at ${this.baseUrl} answered HTTP ${res.status}.`);
+    return new StationError('agent_http_error', `The agent at ${this.baseUrl} answered HTTP ${status}.`);
   }
 }
+
+/** A streamed file from an agent. */
+export interface DownloadResponse {
+  status: number;
+  /** A response header, or null. */
+  header(name: string): string | null;
+  body: AsyncIterable<Buffer>;
+  /** Drop the rest of the body (and its connection). */
+  discard(): void;
+}
+
+const downloadAgent = new HttpAgent({ keepAlive: true, maxSockets: 8 });
+const downloadHttpsAgent = new HttpsAgent({ keepAlive: true, maxSockets: 8 });
