@@ -115,4 +115,16 @@ describe('DerivativesQueue', () => {
     await next.idle();
     expect(ready).toEqual(['c1', 'c2']);
   });
+
+  it('holds new work during a bulk transfer and resumes it on release', async () => {
+    const q = queue();
+    q.hold();
+    q.enqueue({ agentId: 'a1', captureId: 'c1', imagePath: row(1).imagePath, thumbPath: row(1).thumbPath });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(ready).toEqual([]);
+    expect(q.pending).toBe(1);
+    q.release();
+    await q.idle();
+    expect(ready).toEqual(['c1']);
+  });
 });

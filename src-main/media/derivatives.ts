@@ -26,6 +26,7 @@ export class DerivativesQueue {
   private idleWaiters: (() => void)[] = [];
   private readonly jobWaiters = new Map<string, (() => void)[]>();
   private closed = false;
+  private holds = 0;
   private readonly running = new Set<string>();
 
   constructor(
@@ -61,6 +62,19 @@ export class DerivativesQueue {
     return rows.length;
   }
 
+  /**
+   * Pauses new work while a bulk transfer runs (the CPU goes to getting
+   * originals safe first); release() resumes it. Holds nest.
+   */
+  hold(): void {
+    this.holds++;
+  }
+
+  release(): void {
+    this.holds = Math.max(0, this.holds - 1);
+    if (this.holds === 0) this.pump();
+  }
+
   /** Resolves once this capture's thumbnail is made (or failed); at once when none is queued. */
   whenDone(agentId: string, captureId: string): Promise<void> {
     const key = `${agentId}\u0000${captureId}`;
@@ -93,7 +107,7 @@ export class DerivativesQueue {
 
   private pump(): void {
     const limit = Math.max(1, this.deps.concurrency ?? 1);
-    while (this.active < limit && this.queue.length > 0) {
+    while (this.holds === 0 && this.active < limit && this.queue.length > 0) {
       const job = this.queue.shift()!;
       this.active++;
       this.running.add(`${job.agentId}\u0000${job.captureId}`);

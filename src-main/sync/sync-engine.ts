@@ -20,10 +20,13 @@ export interface SyncResult {
 const SAFE_NAME = /^[A-Za-z0-9._-]{1,200}$/;
 
 /** Bytes gathered from the socket before one write to disk. */
-const WRITE_BATCH_BYTES = 4 * 1024 * 1024;
+const WRITE_BATCH_BYTES = 1024 * 1024;
 
 /** Captures imported at once per agent: enough to overlap the network with hashing and thumbnails. */
 export const SYNC_CONCURRENCY = 3;
+
+/** A page of at least this many captures is a backlog: thumbnails wait until it is safely copied. */
+const BULK_SYNC_CAPTURES = 20;
 
 /**
  * Pulls unsynced captures from one agent: download (resumable with Range),
@@ -96,10 +99,17 @@ export class SyncEngine {
           }
         }
       };
-      await Promise.all(Array.from({ length: Math.min(concurrency, page.items.length) }, worker));
-      if (toAck.length > 0) {
-        const ack = await client.ack(toAck);
-        result.acknowledged += ack.acknowledged;
+      // A backlog (a night offline) is copied first and thumbnailed after; single captures are not held back.
+      const bulk = page.items.length >= BULK_SYNC_CAPTURES ? this.deps.derivatives : undefined;
+      bulk?.hold();
+      try {
+        await Promise.all(Array.from({ length: Math.min(concurrency, page.items.length) }, worker));
+        if (toAck.length > 0) {
+          const ack = await client.ack(toAck);
+          result.acknowledged += ack.acknowledged;
+        }
+      } finally {
+        bulk?.release();
       }
       if (page.next_after === null) break;
       after = page.next_after;
@@ -227,13 +237,17 @@ export class SyncEngine {
           await handle.writev(bufs);
           this.deps.onBytes?.(n);
         };
-        for await (const chunk of res.body) {
-          hash.update(chunk);
-          batch.push(chunk);
-          batched += chunk.byteLength;
-          if (batched >= WRITE_BATCH_BYTES) await flush();
+        try {
+          for await (const chunk of res.body) {
+            hash.update(chunk);
+            batch.push(chunk);
+            batched += chunk.byteLength;
+            if (batched >= WRITE_BATCH_BYTES) await flush();
+          }
+        } finally {
+          // Keep every byte that arrived, even when the transfer broke off: the next attempt resumes after it.
+          await flush();
         }
-        await flush();
         await handle.sync();
       } finally {
         await handle.close();
