@@ -27,7 +27,8 @@ export interface CaptureServiceDeps {
   now: () => Date;
 }
 
-interface Plan {
+/** Settings worked out before a capture (the plan runner prepares them ahead of the planned instant). */
+export interface PreparedCapture {
   settings: DriverSettings;
   lux: number | null;
   profile: string | null;
@@ -35,6 +36,15 @@ interface Plan {
   schedule: string | null;
   testId: string | null;
   variant: string | null;
+}
+
+type Plan = PreparedCapture;
+
+export interface CaptureOptions {
+  /** Settings from prepare(); the exposure then starts with no metering delay. */
+  prepared?: PreparedCapture;
+  /** Called synchronously right before the camera is told to expose, with the journal's capture time. */
+  onExposureStart?: (at: Date) => void;
 }
 
 type ProfileBase = DeploymentBundle['settings']['base'];
@@ -56,6 +66,7 @@ function limitsFrom(base: ProfileBase): ExposureLimits {
  */
 export class CaptureService {
   private queue: Promise<unknown> = Promise.resolve();
+  private pending = 0;
 
   constructor(private readonly deps: CaptureServiceDeps) {}
 
@@ -74,10 +85,21 @@ export class CaptureService {
   }
 
   /** Captures are serialised: a camera takes one frame at a time. */
-  capture(request: CaptureRequest): Promise<CaptureResponse> {
-    const run = this.queue.then(() => this.captureNow(request));
+  capture(request: CaptureRequest, options: CaptureOptions = {}): Promise<CaptureResponse> {
+    this.pending++;
+    const run = this.queue.then(() => this.captureNow(request, options)).finally(() => this.pending--);
     this.queue = run.catch(() => undefined);
     return run;
+  }
+
+  /** True while a capture runs or waits for the camera. */
+  busy(): boolean {
+    return this.pending > 0;
+  }
+
+  /** Works out the settings for a request now (metering included), to capture with later. */
+  prepare(request: CaptureRequest): Promise<PreparedCapture> {
+    return this.plan(request);
   }
 
   private async plan(request: CaptureRequest): Promise<Plan> {
@@ -147,11 +169,19 @@ export class CaptureService {
     };
   }
 
-  private async captureNow(request: CaptureRequest): Promise<CaptureResponse> {
-    const correlationId = randomUUID();
-    const log = this.deps.log.child({ correlation_id: correlationId, component: 'capture' });
+  private async captureNow(request: CaptureRequest, options: CaptureOptions): Promise<CaptureResponse> {
+    // Every log line of this capture carries its capture id (the correlation id); a failed capture keeps
+    // the id it would have had, so its lines can still be found together.
+    let log = this.deps.log.child({ correlation_id: randomUUID(), component: 'capture' });
     try {
-      const plan = await this.plan(request);
+      const plan = options.prepared ?? (await this.plan(request));
+      const at = this.deps.now();
+      let seq = this.deps.journal.nextSeq();
+      let captureId = this.deps.store.captureId(at, this.deps.cameraName, seq);
+      log = this.deps.log.child({ correlation_id: captureId, capture_id: captureId, component: 'capture' });
+      options.onExposureStart?.(at);
+      // The camera is told first; the log line must not delay the exposure.
+      const exposure = this.deps.camera.capture(plan.settings);
       log.info(
         {
           event: 'capture.start',
@@ -162,16 +192,18 @@ export class CaptureService {
         },
         'capture started',
       );
-      const at = this.deps.now();
-      const result = await this.deps.camera.capture(plan.settings);
-      let seq = this.deps.journal.nextSeq();
-      let captureId = this.deps.store.captureId(at, this.deps.cameraName, seq);
+      const result = await exposure;
       let fileName = this.deps.store.relativePathFor(at, plan.schedule, plan.profile, captureId);
       // A file with this name can only exist if a crash came between rename and insert: never overwrite it.
       while (await this.deps.store.exists(fileName)) {
         seq += 1;
         captureId = this.deps.store.captureId(at, this.deps.cameraName, seq);
         fileName = this.deps.store.relativePathFor(at, plan.schedule, plan.profile, captureId);
+        log = this.deps.log.child({ correlation_id: captureId, capture_id: captureId, component: 'capture' });
+      }
+      // Originals the camera sent besides the JPEG (an INDI camera's FITS) go first, atomically, next to it.
+      for (const extra of result.extraFiles ?? []) {
+        await this.deps.store.write(fileName.replace(/\.jpg$/, extra.suffix), extra.data);
       }
       const stored = await this.deps.store.write(fileName, result.jpeg);
       const lux = plan.lux ?? result.metadata.lux;
@@ -192,7 +224,7 @@ export class CaptureService {
         test_id: plan.testId,
         variant: plan.variant,
         lux,
-        temperature_c: null,
+        temperature_c: result.metadata.temperature_c ?? null,
       });
       log.info(
         {

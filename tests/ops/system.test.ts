@@ -107,6 +107,19 @@ describe('system info, status events, logs and systemd on a real agent', () => {
     expect(agent.stdout.some((l) => l.includes('"event":"listening"'))).toBe(true);
   });
 
+  it('tags every log line of a capture with its capture id', async () => {
+    const done = events.find((e) => e.type === 'capture.done');
+    const id = done?.type === 'capture.done' ? done.capture.capture_id : '';
+    expect(id).not.toBe('');
+    const lines = (await readFile(join(data, 'logs', LOG_FILES.debug), 'utf8'))
+      .split('\n')
+      .filter((l) => l.includes('"component":"capture"'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const mine = lines.filter((l) => l['capture_id'] === id);
+    expect(mine.map((l) => l['event'])).toEqual(expect.arrayContaining(['capture.start', 'capture.done']));
+    expect(mine.every((l) => l['correlation_id'] === id)).toBe(true);
+  });
+
   it('tells systemd it is ready and pings the watchdog through systemd-notify', async () => {
     const lines = await until(
       async () => (existsSync(notifyLog) ? (await readFile(notifyLog, 'utf8')).trim().split('\n') : []),
