@@ -1,0 +1,298 @@
+/**
+ * The deployed plan runner: executes the bundle's capture windows with no
+ * station present, across restarts.
+ *
+ * - Every slot is keyed by its planned instant in the journal (plan_slots):
+ *   claimed a moment before its time, then started / captured / failed. A
+ *   slot with a row is never taken again, so a restart or a re-deploy cannot
+ *   duplicate a capture.
+ * - The cursor (last planned instant handled) is persisted; after a restart
+ *   every slot between the cursor and now whose time has passed is recorded
+ *   as missed and the window continues at its next slot.
+ * - Timing: sleep until ~15 ms before the instant (settings are prepared,
+ *   metering included, and the slot claimed ~150 ms before), aim a short
+ *   timer at 2.5 ms before it, then spin on the monotonic clock until the
+ *   instant; the start error is measured and journalled.
+ * - A slot whose time comes while a capture still runs is an "overrun".
+ */
+import { performance } from 'node:perf_hooks';
+import type { AgentClock } from '../clock/agent-clock.js';
+import type { CaptureService, PreparedCapture } from '../capture-service.js';
+import type { PlanSlots, SlotKey } from '../db/plan-slots.js';
+import type { PlanStatusResponse } from '../protocol/autonomy.js';
+import type { AgentEvent } from '../protocol/index.js';
+import type { DeploymentStore } from '../profile/deployment-store.js';
+import type { AgentError } from '../util/errors.js';
+import type { Logger } from '../util/log.js';
+import { MAX_LATE_MS, missedSlots, nextSlot, runWindows, type RunWindow, type Slot } from './slots.js';
+
+export interface PlanRunnerDeps {
+  clock: AgentClock;
+  captures: CaptureService;
+  deployments: DeploymentStore;
+  slots: PlanSlots;
+  log: Logger;
+  emit: (event: AgentEvent) => void;
+}
+
+/** Wake this long before a slot and aim a short timer at the instant... */
+export const SPIN_MS = 15;
+/**
+ * ...then busy-wait only the last few milliseconds. Spinning longer (or yielding with setImmediate,
+ * which also burns the CPU) makes agents that share cores wait for each other.
+ */
+export const FINE_SPIN_MS = 2.5;
+/** Meter and work out the settings this long before a slot. */
+export const PREPARE_LEAD_MS = 150;
+/** Longest single sleep, so clock corrections and long plans are re-checked. */
+const MAX_SLEEP_MS = 30_000;
+const MISSED_BATCH = 5000;
+
+class Superseded extends Error {}
+
+export class PlanRunner {
+  private windows: RunWindow[] = [];
+  private generation = 0;
+  private stopped = true;
+  private abort = new AbortController();
+  private state: PlanStatusResponse['state'] = 'stopped';
+  private next: Slot | null = null;
+  private readonly inflight = new Set<Promise<unknown>>();
+  private unsubscribe: (() => void)[] = [];
+  private loopDone: Promise<void> = Promise.resolve();
+
+  constructor(private readonly deps: PlanRunnerDeps) {}
+
+  /** Reconciles the journal after a crash and starts executing the deployed plan. */
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    const r = this.deps.slots.reconcile();
+    if (r.missed > 0 || r.interrupted > 0)
+      this.deps.log.warn(
+        { event: 'plan.reconciled', missed: r.missed, interrupted: r.interrupted },
+        'plan slots left open by the last run were closed',
+      );
+    this.unsubscribe = [
+      this.deps.deployments.onDeploy(() => this.replan('deploy')),
+      this.deps.clock.onChange(() => this.replan('clock')),
+    ];
+    this.replan('start');
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.state = 'stopped';
+    this.generation++;
+    this.abort.abort();
+    for (const fn of this.unsubscribe) fn();
+    this.unsubscribe = [];
+    await this.loopDone;
+    await Promise.allSettled([...this.inflight]);
+  }
+
+  status(): PlanStatusResponse {
+    const bundle = this.deps.deployments.get();
+    return {
+      state: this.state,
+      profile_id: bundle?.profile_id ?? null,
+      version: bundle?.version ?? null,
+      windows: this.windows.length,
+      next_slot: this.next
+        ? { planned_at: new Date(this.next.plannedMs).toISOString(), schedule: this.next.schedule }
+        : null,
+      counts: this.deps.slots.counts(),
+      time: this.deps.clock.now().toISOString(),
+    };
+  }
+
+  /** Replaces the plan atomically: the current loop is superseded; handled slots stay handled. */
+  private replan(reason: 'start' | 'deploy' | 'clock'): void {
+    if (this.stopped) return;
+    this.generation++;
+    this.abort.abort();
+    this.abort = new AbortController();
+    this.windows = runWindows(this.deps.deployments.get());
+    const now = this.deps.clock.preciseMs();
+    const cursor = this.deps.slots.cursor();
+    // Slots before a deploy were never this agent's to take: only a restart makes them "missed". A
+    // recent cursor (the runner is active) is kept, so a re-deploy neither repeats nor drops a slot.
+    if (cursor === null || (reason === 'deploy' && cursor < now - MAX_LATE_MS)) this.deps.slots.setCursor(now);
+    this.deps.log.info({ event: 'plan.replan', reason, windows: this.windows.length }, 'plan runner (re)planned');
+    const gen = this.generation;
+    const signal = this.abort.signal;
+    const previous = this.loopDone;
+    this.loopDone = previous.then(() =>
+      this.loop(gen, signal).catch((err: unknown) => {
+        if (err instanceof Superseded) return;
+        this.deps.log.error({ event: 'plan.loop_failed', err }, 'the plan runner stopped on an unexpected error');
+        this.state = 'stopped';
+      }),
+    );
+  }
+
+  private live(gen: number): void {
+    if (gen !== this.generation || this.stopped) throw new Superseded();
+  }
+
+  private async loop(gen: number, signal: AbortSignal): Promise<void> {
+    for (;;) {
+      this.live(gen);
+      if (this.windows.length === 0) {
+        this.state = 'no_plan';
+        this.next = null;
+        return;
+      }
+      await this.recordMissed(gen);
+      const cursor = this.deps.slots.cursor() ?? this.deps.clock.preciseMs();
+      const slot = nextSlot(this.windows, cursor);
+      this.next = slot;
+      if (!slot) {
+        this.state = this.inflight.size > 0 ? 'capturing' : 'finished';
+        this.deps.log.info({ event: 'plan.finished' }, 'the deployed plan has no more slots');
+        return;
+      }
+      if (this.state !== 'capturing') this.state = 'waiting';
+      await this.sleepUntil(slot.plannedMs - PREPARE_LEAD_MS, gen, signal);
+      // Late by more than the window allows (event loop stalled, clock jumped): missed, handled above.
+      if (this.deps.clock.preciseMs() > slot.plannedMs + slot.window.lateLimitMs) continue;
+      const schedule = slot.schedule;
+      // Claim early, so no database write (a WAL checkpoint can take milliseconds) comes near the instant.
+      const key: SlotKey = { ...slot, profileVersion: this.deps.deployments.get()?.version ?? null };
+      const claimed = this.deps.slots.insert(key, 'claimed');
+      this.deps.slots.setCursor(slot.plannedMs);
+      if (!claimed) continue;
+      let prepared: PreparedCapture | undefined;
+      if (!this.deps.captures.busy()) {
+        try {
+          prepared = await this.deps.captures.prepare({ use_deployed_profile: true, schedule_type: schedule });
+        } catch (err) {
+          this.deps.log.warn({ event: 'plan.prepare_failed', err }, 'could not prepare the planned capture ahead');
+        }
+      }
+      // From the claim on, this slot is committed: a re-deploy takes effect after it.
+      await this.sleepUntil(slot.plannedMs - SPIN_MS, null, null);
+      // Stopping: leave the claim; the next start journals it as missed.
+      if (this.stopped) return;
+      const perfTarget = performance.now() + (slot.plannedMs - this.deps.clock.preciseMs());
+      const coarse = perfTarget - performance.now() - FINE_SPIN_MS;
+      if (coarse >= 1) await new Promise<void>((r) => setTimeout(r, coarse));
+      while (performance.now() < perfTarget) {
+        /* spin the last ~2.5 ms */
+      }
+      if (this.deps.captures.busy()) {
+        this.deps.slots.finish(slot.plannedMs, 'overrun', null, 'the previous capture was still running');
+        this.deps.log.warn(
+          { event: 'plan.overrun', planned_at: new Date(slot.plannedMs).toISOString(), schedule },
+          'skipped a planned capture: the previous one was still running',
+        );
+        this.deps.emit({
+          type: 'warning',
+          code: 'plan_overrun',
+          message: `Skipped the capture planned for ${new Date(slot.plannedMs).toISOString()}: the previous one was still running.`,
+          time: this.deps.clock.now().toISOString(),
+        });
+        continue;
+      }
+      this.capture(slot, schedule, prepared, perfTarget);
+      // Let the capture reach the camera before this loop does any more work.
+      await Promise.resolve();
+    }
+  }
+
+  private capture(slot: Slot, schedule: string, prepared: PreparedCapture | undefined, perfTarget: number): void {
+    this.state = 'capturing';
+    const planned = slot.plannedMs;
+    const run = this.deps.captures
+      .capture(
+        { use_deployed_profile: true, schedule_type: schedule },
+        {
+          ...(prepared ? { prepared } : {}),
+          onExposureStart: () => {
+            const errorMs = performance.now() - perfTarget;
+            const startedMs = this.deps.clock.preciseMs();
+            // Journalled once the camera has started, so the write never delays the exposure.
+            queueMicrotask(() => this.deps.slots.started(planned, startedMs, errorMs));
+          },
+        },
+      )
+      .then(
+        (res) => {
+          this.deps.slots.finish(planned, 'captured', res.capture_id, null);
+          this.deps.log.info(
+            { event: 'plan.captured', planned_at: new Date(planned).toISOString(), capture_id: res.capture_id },
+            'planned capture stored',
+          );
+        },
+        (err: unknown) => {
+          const message = err instanceof Error ? err.message : String(err);
+          this.deps.slots.finish(planned, 'failed', null, message);
+          this.deps.log.error(
+            {
+              event: 'plan.capture_failed',
+              planned_at: new Date(planned).toISOString(),
+              code: (err as AgentError).code,
+            },
+            'a planned capture failed',
+          );
+        },
+      )
+      .finally(() => {
+        this.inflight.delete(run);
+        if (this.inflight.size === 0 && this.state === 'capturing') this.state = this.next ? 'waiting' : 'finished';
+      });
+    this.inflight.add(run);
+  }
+
+  /** Records slots whose time passed unhandled (agent down, clock jump, stalled loop). */
+  private async recordMissed(gen: number): Promise<void> {
+    for (;;) {
+      const cursor = this.deps.slots.cursor();
+      if (cursor === null) return;
+      const missed = missedSlots(this.windows, cursor, this.deps.clock.preciseMs(), MISSED_BATCH);
+      if (missed.length === 0) return;
+      const version = this.deps.deployments.get()?.version ?? null;
+      const n = this.deps.slots.insertMissed(
+        missed.map((s) => ({ ...s, profileVersion: version })),
+        'its time passed unhandled: the agent was not running or stalled, or its clock was corrected past it',
+      );
+      const last = missed[missed.length - 1]!;
+      this.deps.slots.setCursor(last.plannedMs);
+      const first = new Date(missed[0]!.plannedMs).toISOString();
+      this.deps.log.warn(
+        { event: 'plan.missed', count: n, from: first, to: new Date(last.plannedMs).toISOString() },
+        'planned captures were missed',
+      );
+      this.deps.emit({
+        type: 'warning',
+        code: 'plan_missed',
+        message: `${n} planned captures from ${first} were missed (the agent was not running or stalled, or its clock was corrected past them).`,
+        time: this.deps.clock.now().toISOString(),
+      });
+      if (missed.length < MISSED_BATCH) return;
+      await new Promise<void>((r) => setImmediate(r));
+      this.live(gen);
+    }
+  }
+
+  /**
+   * Sleeps (in chunks) until the agent clock reads `targetMs`. With a generation and signal, a re-plan
+   * or stop ends it (Superseded); without, it always runs to the end (a claimed slot is committed).
+   */
+  private async sleepUntil(targetMs: number, gen: number | null, signal: AbortSignal | null): Promise<void> {
+    for (;;) {
+      if (gen !== null) this.live(gen);
+      const remaining = targetMs - this.deps.clock.preciseMs();
+      if (remaining <= 0) return;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, Math.min(remaining, MAX_SLEEP_MS));
+        function done(): void {
+          clearTimeout(timer);
+          signal?.removeEventListener('abort', done);
+          resolve();
+        }
+        signal?.addEventListener('abort', done, { once: true });
+      });
+    }
+  }
+}
