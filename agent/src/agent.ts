@@ -3,28 +3,51 @@ import { access, constants, mkdir, rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { createCamera } from './camera/factory.js';
+import { loadOrCreatePairingCode } from './auth/pairing.js';
+import { AgentSecurity } from './auth/security.js';
+import { ensureCertificate } from './auth/tls.js';
+import { loadOrCreateAdminToken, TokenStore } from './auth/tokens.js';
+import { selectCamera } from './camera/factory.js';
+import { ResilientCamera, watchdogFromEnv } from './camera/resilient.js';
 import { CaptureService } from './capture-service.js';
 import { Journal } from './db/journal.js';
 import { AgentHttpServer } from './http/server.js';
 import { loadOrCreateIdentity } from './identity.js';
-import { startAdvertiser } from './mdns.js';
+import { capabilityTags, startAdvertiser, type MdnsMode } from './mdns.js';
+import { PreviewHub, pausingPreview, previewSourceFor } from './preview/hub.js';
+import { simulatedPreviewFrames } from './preview/simulated-source.js';
 import { DeploymentStore } from './profile/deployment-store.js';
-import { simulatedClock, systemClock } from './sky/clock.js';
+import { bootstrapOps } from './ops/bootstrap.js';
+import { AgentOps } from './ops/index.js';
+import { reconcileOrphanFiles } from './ops/reconcile.js';
+import { systemdNotifier } from './ops/systemd.js';
+import type { AgentConfig } from './config-file.js';
+import { SessionManager } from './session/sessions.js';
+import { AgentClock } from './clock/agent-clock.js';
+import { createAgentModules } from './plan/modules.js';
 import { DEFAULT_LOCATION } from './sky/model.js';
 import { CapturesStore } from './storage/captures-store.js';
 import { AgentError } from './util/errors.js';
-import { createLogger, type Logger } from './util/log.js';
+import type { Logger } from './util/log.js';
 import type { LevelWithSilent } from 'pino';
 
 export interface AgentOptions {
   dataDir: string;
   camera?: string;
+  /** INDI server HOST:PORT and device for --camera indi (or auto). */
+  indiServer?: string | undefined;
+  indiDevice?: string | undefined;
+  /** gphoto2 --port (usb:001,005) for --camera gphoto2. */
+  gphoto2Port?: string | undefined;
+  /** /dev/videoN for --camera v4l2. */
+  v4l2Device?: string | undefined;
   host?: string;
   /** 0 picks a free port. */
   port?: number;
   name?: string;
   mdns?: boolean;
+  /** Which mDNS advertiser: bonjour-service in process (default) or the system's avahi (--mdns avahi). */
+  mdnsMode?: MdnsMode;
   latitude?: number;
   longitude?: number;
   /** Start the simulated clock at this instant; it then advances in real time. */
@@ -35,6 +58,22 @@ export interface AgentOptions {
   timeScale?: number;
   logLevel?: LevelWithSilent;
   logger?: Logger;
+  /** `--config FILE` (must exist); default <data-dir>/agent.yaml when present. */
+  configPath?: string;
+  /** A config object instead of the file (tests). */
+  config?: AgentConfig;
+  /** `--sensor` specs; when given they replace the config file's sensors. */
+  sensors?: string[];
+  /** Simulated sensor period in ms (default 10 s). */
+  simulatedSensorIntervalMs?: number;
+  /** Serve HTTPS/WSS with a self-signed certificate made once in <data-dir>/auth/. */
+  tls?: boolean;
+  /** Idle time after which a client session expires (default 30 min; SKYSTATION_SESSION_IDLE_MS). */
+  sessionIdleMs?: number;
+  /** Live WebSocket connections allowed at once (default 5). */
+  maxConnections?: number;
+  /** POST /clock sets the system clock instead of the agent's own offset (--allow-set-system-clock). */
+  allowSetSystemClock?: boolean;
 }
 
 export interface RunningAgent {
@@ -42,6 +81,10 @@ export interface RunningAgent {
   port: number;
   id: string;
   dataDir: string;
+  /** The local admin token (also in <data-dir>/auth/admin.token). */
+  token: string;
+  /** sha256 fingerprint of the TLS certificate, or null without TLS. */
+  tlsFingerprint: string | null;
   close(): Promise<void>;
 }
 
@@ -130,7 +173,6 @@ function listen(server: AgentHttpServer['server'], host: string, port: number): 
 
 /** Starts the agent: identity, journal, camera, HTTP + WS server. Used by the CLI and by tests. */
 export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
-  const log = options.logger ?? createLogger(options.logLevel ?? 'info');
   const dataDir = resolve(options.dataDir);
   const host = options.host ?? '0.0.0.0';
   const requestedPort = options.port ?? 8080;
@@ -139,22 +181,55 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     latitude: options.latitude ?? DEFAULT_LOCATION.latitude,
     longitude: options.longitude ?? DEFAULT_LOCATION.longitude,
   };
-  const clock = options.simTime ? simulatedClock(options.simTime) : systemClock;
+  const clock = AgentClock.forDataDir(dataDir, options.simTime);
 
   await ensureWritableDir(dataDir);
+  const boot = await bootstrapOps(options, dataDir);
+  const log = boot.log;
+  await clock.load(log);
   const identity = await loadOrCreateIdentity(dataDir);
-  const camera = createCamera(options.camera ?? 'simulated', {
-    clock,
-    location,
-    width: options.simWidth ?? 1920,
-    height: options.simHeight ?? 1080,
-    timeScale: options.timeScale ?? timeScaleFromEnv(),
+  const adminToken = await loadOrCreateAdminToken(dataDir);
+  const tokens = new TokenStore(dataDir, adminToken);
+  await tokens.load();
+  const pairing = await loadOrCreatePairingCode(dataDir);
+  log.info(
+    { event: 'pairing_code', code: pairing.code },
+    `Pairing code ${pairing.code}: enter it in Skystation to pair this camera (skystation-agent pair shows it again).`,
+  );
+  const tls = options.tls ? await ensureCertificate(dataDir, name) : null;
+  const envIdle = Number(process.env['SKYSTATION_SESSION_IDLE_MS'] ?? '');
+  const sessions = new SessionManager({
+    ...(options.sessionIdleMs !== undefined
+      ? { idleMs: options.sessionIdleMs }
+      : Number.isFinite(envIdle) && envIdle > 0
+        ? { idleMs: envIdle }
+        : {}),
+    ...(options.maxConnections === undefined ? {} : { maxConnections: options.maxConnections }),
   });
+  const watchdog = watchdogFromEnv();
+  // Every driver runs under the watchdog + reconnect wrapper (camera/resilient.ts).
+  const camera = new ResilientCamera(
+    await selectCamera(options.camera ?? 'simulated', {
+      clock,
+      location,
+      width: options.simWidth ?? 1920,
+      height: options.simHeight ?? 1080,
+      timeScale: options.timeScale ?? timeScaleFromEnv(),
+      log,
+      tempDir: join(dataDir, 'captures'),
+      marginMs: watchdog.marginMs,
+      indiServer: options.indiServer,
+      indiDevice: options.indiDevice,
+      gphoto2Port: options.gphoto2Port,
+      v4l2Device: options.v4l2Device,
+    }),
+    { log, ...watchdog },
+  );
 
   const store = new CapturesStore(dataDir);
   await store.init();
   const journal = Journal.open(join(dataDir, 'journal.sqlite'));
-  const cleanup: (() => Promise<void> | void)[] = [() => journal.close()];
+  const cleanup: (() => Promise<void> | void)[] = [() => boot.closeLog(), () => journal.close(), () => tokens.flush()];
   const closeAll = async (): Promise<void> => {
     for (const fn of cleanup.reverse()) {
       try {
@@ -178,24 +253,65 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
         );
       }
     }
+    await reconcileOrphanFiles(store, journal, log);
 
     const deployments = new DeploymentStore(dataDir, log);
     await deployments.load();
     await camera.open();
     cleanup.push(() => camera.close());
+    const previewSource = previewSourceFor(camera, (o, signal) =>
+      simulatedPreviewFrames({ clock, location }, o, signal),
+    );
+    const preview = previewSource ? new PreviewHub({ source: previewSource, log }) : null;
+    if (preview) cleanup.push(() => preview.close());
 
     let server: AgentHttpServer | null = null;
+    const ops = new AgentOps({
+      dataDir,
+      config: boot.config,
+      ...(options.sensors ? { sensorSpecs: options.sensors } : {}),
+      ...(options.simulatedSensorIntervalMs ? { simulatedSensorIntervalMs: options.simulatedSensorIntervalMs } : {}),
+      journal,
+      store,
+      log,
+      clock,
+      location,
+      emit: (event) => server?.broadcast(event),
+      cameraState: () => camera.state(),
+      cameraDriver: camera.driver,
+      ...(camera.temperatureC ? { cameraTemperatureC: () => camera.temperatureC?.() ?? Promise.resolve(null) } : {}),
+    });
+    cleanup.push(() => ops.stop());
+    if (preview) ops.metrics.setCollectors({ previewClients: () => preview.viewerCount() });
     const captures = new CaptureService({
-      camera,
+      camera: ops.instrumentCamera(preview ? pausingPreview(camera, preview) : camera),
       journal,
       store,
       deployments,
       cameraName: name,
       log,
-      emit: (event) => server?.broadcast(event),
+      emit: (event) => {
+        ops.observe(event);
+        server?.broadcast(event);
+      },
       now: () => clock.now(),
     });
+    const modules = createAgentModules({
+      dataDir,
+      clock,
+      camera,
+      captures,
+      deployments,
+      journal,
+      store,
+      log,
+      emit: (event) => server?.broadcast(event),
+      allowSetSystemClock: options.allowSetSystemClock ?? false,
+      ...(options.configPath === undefined ? {} : { configPath: options.configPath }),
+      connections: () => ({ live: sessions.liveConnections(), max: options.maxConnections ?? 5 }),
+    });
     server = new AgentHttpServer({
+      routeModules: modules.routes,
       id: identity.id,
       name,
       version: AGENT_VERSION,
@@ -209,13 +325,44 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       log,
       now: () => clock.now(),
       startedAt: Date.now(),
+      ops,
+      security: new AgentSecurity({
+        dataDir,
+        agentId: identity.id,
+        agentName: name,
+        tokens,
+        sessions,
+        log,
+        tlsFingerprint: tls?.fingerprint ?? null,
+      }),
+      preview,
+      tls: tls ? { cert: tls.cert, key: tls.key } : null,
     });
     const http = server;
     const port = await listen(http.server, host, requestedPort);
     cleanup.push(() => http.close());
+    await modules.start();
+    cleanup.push(() => modules.stop());
+    await ops.start();
     const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
-    const url = `http://${urlHost}:${port}`;
-    const advertiser = startAdvertiser({ enabled: options.mdns ?? true, log, port, id: identity.id, name });
+    const url = `${tls ? 'https' : 'http'}://${urlHost}:${port}`;
+    const advertiser = startAdvertiser({
+      enabled: options.mdns ?? true,
+      mode: options.mdnsMode ?? 'bonjour',
+      log,
+      port,
+      id: identity.id,
+      name,
+      version: AGENT_VERSION,
+      cameraModel: camera.capabilities().model,
+      capabilities: capabilityTags(camera.capabilities()),
+      tlsFingerprint: tls?.fingerprint ?? null,
+      // A reopened or swapped camera may be another model: re-announced when it changes.
+      refresh: () => ({
+        cameraModel: camera.capabilities().model,
+        capabilities: capabilityTags(camera.capabilities()),
+      }),
+    });
     cleanup.push(() => advertiser.stop());
     log.info(
       {
@@ -231,6 +378,12 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       },
       'agent listening',
     );
+    const systemd = systemdNotifier(log);
+    await systemd.ready();
+    cleanup.push(async () => {
+      systemd.stop();
+      await systemd.stopping();
+    });
 
     let closed: Promise<void> | null = null;
     return {
@@ -238,6 +391,8 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       port,
       id: identity.id,
       dataDir,
+      token: adminToken,
+      tlsFingerprint: tls?.fingerprint ?? null,
       close: () => (closed ??= closeAll()),
     };
   } catch (err) {

@@ -91,10 +91,10 @@ describe('skystation-agent CLI', () => {
     expect(oneSentence(b.stderr)).toContain('--port');
   });
 
-  it('says a hardware driver is not implemented yet (exit 1)', async () => {
-    const r = await run(['--camera', 'gphoto2', '--data-dir', await tempDir(), '--host', '127.0.0.1', '--port', '0']);
-    expect(r.code).toBe(1);
-    expect(oneSentence(r.stderr)).toContain('not implemented yet');
+  it('asks for --indi-server when --camera indi has none (exit 2)', async () => {
+    const r = await run(['--camera', 'indi', '--data-dir', await tempDir(), '--host', '127.0.0.1', '--port', '0']);
+    expect(r.code).toBe(2);
+    expect(oneSentence(r.stderr)).toContain('--camera indi needs --indi-server HOST:PORT');
   });
 
   it('exits 1 with one sentence when the data folder is unwritable', async () => {

@@ -5,6 +5,7 @@
  * exit 2 for usage mistakes, 1 for everything else.
  */
 import { startAgent, timeScaleFromEnv, type RunningAgent } from './agent.js';
+import { isAuthCommand, runAuthCommand } from './auth/cli.js';
 import { parseCli, USAGE } from './config.js';
 import { AgentError, UsageError } from './util/errors.js';
 
@@ -25,6 +26,10 @@ function fail(err: unknown): never {
 }
 
 async function main(): Promise<void> {
+  if (isAuthCommand(process.argv.slice(2))) {
+    process.stdout.write(await runAuthCommand(process.argv.slice(2)));
+    return;
+  }
   const parsed = parseCli(process.argv.slice(2));
   if (parsed.help) {
     process.stdout.write(USAGE);

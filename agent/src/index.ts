@@ -4,3 +4,4 @@ export { createCamera, CAMERA_DRIVERS, type CameraDriverName } from './camera/fa
 export type { CameraDriver, CaptureResult, CameraCapabilities } from './camera/driver.js';
 export { AgentError } from './util/errors.js';
 export * as protocol from './protocol/index.js';
+export { tlsFingerprint } from './auth/tls.js';

@@ -5,6 +5,7 @@
  */
 import Database from 'better-sqlite3';
 import { SettingsUsed, type CaptureRecord } from '../protocol/index.js';
+import { PLAN_SLOTS_MIGRATION, PlanSlots } from './plan-slots.js';
 
 type Db = Database.Database;
 
@@ -36,6 +37,31 @@ const MIGRATIONS: readonly ((db: Db) => void)[] = [
       CREATE INDEX captures_unsynced ON captures (synced, seq);
     `);
   },
+  // The deployed plan runner's slots and cursor (plan-slots.ts).
+  (db) => db.exec(PLAN_SLOTS_MIGRATION),
+  // Issue 3 (agent/src/ops): capture conditions, retention marks, crash reconciliation, sensor readings.
+  // clock_synced: 1 when the clock was known to be NTP-synchronised at capture time, 0 otherwise (never guessed).
+  // deleted_at/deleted_reason: retention or the disk guard removed the file on purpose (missing = 1 too).
+  // reconciled: the file was found on disk without a row after a crash and added at start.
+  (db) =>
+    db.exec(`
+      ALTER TABLE captures ADD COLUMN clock_synced INTEGER;
+      ALTER TABLE captures ADD COLUMN deleted_at TEXT;
+      ALTER TABLE captures ADD COLUMN deleted_reason TEXT;
+      ALTER TABLE captures ADD COLUMN reconciled INTEGER NOT NULL DEFAULT 0;
+      CREATE INDEX captures_synced_at ON captures (synced, synced_at);
+      CREATE TABLE sensor_readings (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        sensor TEXT NOT NULL,
+        probe TEXT,
+        time TEXT NOT NULL,
+        temperature_c REAL,
+        humidity_percent REAL,
+        lux REAL
+      );
+      CREATE INDEX sensor_readings_time ON sensor_readings (time);
+      CREATE INDEX sensor_readings_sensor ON sensor_readings (sensor, time);
+    `),
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -59,6 +85,31 @@ interface Row {
   temperature_c: number | null;
   synced: number;
   missing: number;
+  clock_synced: number | null;
+  reconciled: number;
+}
+
+/** Conditions the journal adds to a capture the caller did not fill in. */
+export interface CaptureContext {
+  clock_synced: boolean;
+  temperature_c: number | null;
+}
+
+export interface StoredSensorReading {
+  sensor: string;
+  probe: string | null;
+  time: string;
+  temperature_c: number | null;
+  humidity_percent: number | null;
+  lux: number | null;
+}
+
+/** A capture file retention may delete. */
+export interface DeletableCapture {
+  capture_id: string;
+  file_name: string;
+  size_bytes: number;
+  synced: boolean;
 }
 
 export type NewCapture = Omit<CaptureRecord, 'synced'>;
@@ -88,11 +139,14 @@ function toRecord(row: Row): CaptureRecord {
     lux: row.lux,
     temperature_c: row.temperature_c,
     synced: row.synced === 1,
+    clock_synced: row.clock_synced === 1,
+    ...(row.reconciled === 1 ? { reconciled: true } : {}),
   };
 }
 
 export class Journal {
   private readonly db: Db;
+  private context: (() => CaptureContext) | null = null;
 
   private constructor(db: Db) {
     this.db = db;
@@ -135,15 +189,28 @@ export class Journal {
     return (row?.seq ?? 0) + 1;
   }
 
+  /**
+   * Supplies what every new capture records about its conditions when the
+   * caller leaves it out: whether the clock was synchronised (false when not
+   * known) and the sensor temperature.
+   */
+  setCaptureContext(context: () => CaptureContext): void {
+    this.context = context;
+  }
+
   insert(capture: NewCapture): CaptureRecord {
+    const context = this.context?.() ?? null;
+    const clockSynced = capture.clock_synced ?? context?.clock_synced ?? false;
     this.db
       .prepare(
         `INSERT INTO captures (seq, capture_id, file_name, captured_at, sha256, size_bytes, width, height, settings_json,
-           profile, profile_version, schedule, test_id, variant, lux, temperature_c)
+           profile, profile_version, schedule, test_id, variant, lux, temperature_c, clock_synced, reconciled)
          VALUES (@seq, @capture_id, @file_name, @captured_at, @sha256, @size_bytes, @width, @height, @settings_json,
-           @profile, @profile_version, @schedule, @test_id, @variant, @lux, @temperature_c)`,
+           @profile, @profile_version, @schedule, @test_id, @variant, @lux, @temperature_c, @clock_synced, @reconciled)`,
       )
       .run({
+        clock_synced: clockSynced ? 1 : 0,
+        reconciled: capture.reconciled === true ? 1 : 0,
         seq: capture.seq,
         capture_id: capture.capture_id,
         file_name: capture.file_name,
@@ -159,7 +226,7 @@ export class Journal {
         test_id: capture.test_id,
         variant: capture.variant,
         lux: capture.lux,
-        temperature_c: capture.temperature_c,
+        temperature_c: capture.temperature_c ?? context?.temperature_c ?? null,
       });
     const record = this.get(capture.capture_id);
     if (!record) throw new Error(`capture ${capture.capture_id} vanished after insert`);
@@ -212,6 +279,96 @@ export class Journal {
 
   markMissing(captureId: string): void {
     this.db.prepare(`UPDATE captures SET missing = 1 WHERE capture_id = ?`).run(captureId);
+  }
+
+  /** Every file name the journal has ever recorded (present, missing or deleted). */
+  knownFileNames(): Set<string> {
+    const rows = this.db.prepare(`SELECT file_name FROM captures`).all() as { file_name: string }[];
+    return new Set(rows.map((r) => r.file_name));
+  }
+
+  /** Whether a capture id or seq is already taken (for reconciling orphan files). */
+  isTaken(captureId: string, seq: number): boolean {
+    return this.db.prepare(`SELECT 1 FROM captures WHERE capture_id = ? OR seq = ?`).get(captureId, seq) !== undefined;
+  }
+
+  /** Synced captures acknowledged before `cutoff` (ISO), oldest first. */
+  syncedBefore(cutoff: string, limit = 500): DeletableCapture[] {
+    return (
+      this.db
+        .prepare(
+          `SELECT capture_id, file_name, size_bytes, synced FROM captures
+           WHERE missing = 0 AND synced = 1 AND COALESCE(synced_at, captured_at) < ? ORDER BY seq LIMIT ?`,
+        )
+        .all(cutoff, limit) as (Omit<DeletableCapture, 'synced'> & { synced: number })[]
+    ).map((r) => ({ ...r, synced: r.synced === 1 }));
+  }
+
+  /** Present captures oldest first, synced or unsynced. */
+  oldest(synced: boolean, limit = 100): DeletableCapture[] {
+    return (
+      this.db
+        .prepare(
+          `SELECT capture_id, file_name, size_bytes, synced FROM captures
+           WHERE missing = 0 AND synced = ? ORDER BY seq LIMIT ?`,
+        )
+        .all(synced ? 1 : 0, limit) as (Omit<DeletableCapture, 'synced'> & { synced: number })[]
+    ).map((r) => ({ ...r, synced: r.synced === 1 }));
+  }
+
+  /** Retention or the disk guard removed the file on purpose. */
+  markDeleted(captureId: string, at: string, reason: string): void {
+    this.db
+      .prepare(`UPDATE captures SET missing = 1, deleted_at = ?, deleted_reason = ? WHERE capture_id = ?`)
+      .run(at, reason, captureId);
+  }
+
+  /** Counts of deleted captures by reason. */
+  deletedCounts(): Record<string, number> {
+    const rows = this.db
+      .prepare(
+        `SELECT deleted_reason AS reason, COUNT(*) AS n FROM captures WHERE deleted_at IS NOT NULL GROUP BY deleted_reason`,
+      )
+      .all() as { reason: string; n: number }[];
+    return Object.fromEntries(rows.map((r) => [r.reason, r.n]));
+  }
+
+  insertSensorReading(reading: StoredSensorReading): void {
+    this.db
+      .prepare(
+        `INSERT INTO sensor_readings (sensor, probe, time, temperature_c, humidity_percent, lux)
+         VALUES (@sensor, @probe, @time, @temperature_c, @humidity_percent, @lux)`,
+      )
+      .run(reading);
+  }
+
+  /** Newest readings first, optionally for one sensor. */
+  sensorReadings(options: { sensor?: string; limit?: number } = {}): StoredSensorReading[] {
+    const limit = options.limit ?? 100;
+    const rows =
+      options.sensor === undefined
+        ? this.db
+            .prepare(
+              `SELECT sensor, probe, time, temperature_c, humidity_percent, lux FROM sensor_readings ORDER BY id DESC LIMIT ?`,
+            )
+            .all(limit)
+        : this.db
+            .prepare(
+              `SELECT sensor, probe, time, temperature_c, humidity_percent, lux FROM sensor_readings
+               WHERE sensor = ? ORDER BY id DESC LIMIT ?`,
+            )
+            .all(options.sensor, limit);
+    return rows as StoredSensorReading[];
+  }
+
+  /** Deletes sensor readings older than `cutoff` (ISO); returns how many. */
+  pruneSensorReadings(cutoff: string): number {
+    return this.db.prepare(`DELETE FROM sensor_readings WHERE time < ?`).run(cutoff).changes;
+  }
+
+  /** The deployed plan runner's slot table, in this same database. */
+  planSlots(): PlanSlots {
+    return new PlanSlots(this.db);
   }
 
   close(): void {

@@ -1,12 +1,16 @@
 import { createReadStream } from 'node:fs';
 import { stat, statfs } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { pipeline } from 'node:stream/promises';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { AgentSecurity, type Admission } from '../auth/security.js';
 import type { CameraDriver } from '../camera/driver.js';
 import type { CaptureService } from '../capture-service.js';
 import type { Journal } from '../db/journal.js';
+import type { AgentOps } from '../ops/index.js';
+import type { PreviewHub } from '../preview/hub.js';
 import type { DeploymentStore } from '../profile/deployment-store.js';
 import {
   AckRequest,
@@ -46,6 +50,16 @@ export interface ServerDeps {
   log: Logger;
   now: () => Date;
   startedAt: number;
+  /** Sensors, metrics, system info, disk guard (agent/src/ops); /metrics and the extra /status fields. */
+  ops?: AgentOps;
+  /** Tokens, roles and connection slots (agent/src/auth/security.ts). */
+  security: AgentSecurity;
+  /** Live preview (WS /preview); null when the camera has none. */
+  preview: PreviewHub | null;
+  /** Extra route modules (plan, clock, CinePi, ObsCam), each mounting its routes on the router. */
+  routeModules?: readonly ((router: Router) => void)[];
+  /** Serve HTTPS/WSS with this certificate (--tls). */
+  tls?: { cert: string; key: string } | null;
 }
 
 /** Chooses the request shape by its keys, so a malformed body gets the error of the shape it meant. */
@@ -55,6 +69,12 @@ export function parseCaptureRequest(body: unknown): CaptureRequest {
   }
   if ('use_deployed_profile' in body) return validate(DeployedCaptureRequest, body, 'capture request');
   if ('auto' in body) return validate(AutoCaptureRequest, body, 'capture request');
+  // Seed 002's mode 2 flow also writes a deployed-profile capture as just {schedule: "sunrise"}.
+  const keys = Object.keys(body);
+  if (keys.length === 1 && keys[0] === 'schedule') {
+    const { schedule } = body as { schedule: unknown };
+    return validate(DeployedCaptureRequest, { use_deployed_profile: true, schedule_type: schedule }, 'capture request');
+  }
   return validate(ExplicitCaptureRequest, body, 'capture request');
 }
 
@@ -75,11 +95,20 @@ export class AgentHttpServer {
 
   constructor(private readonly deps: ServerDeps) {
     this.routes();
-    this.server = createServer((req, res) => {
+    deps.security.routes(this.router);
+    for (const mount of deps.routeModules ?? []) mount(this.router);
+    const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
       void this.handle(req, res);
-    });
+    };
+    this.server = deps.tls
+      ? createHttpsServer({ cert: deps.tls.cert, key: deps.tls.key }, onRequest)
+      : createServer(onRequest);
     this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(req, socket, head));
     this.server.requestTimeout = 10 * 60_000;
+    // Requests Node's parser refuses (unknown method, huge headers) still get our JSON error shape.
+    this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) =>
+      AgentSecurity.clientError(err, socket),
+    );
   }
 
   /** Sends an event to every connected /events client. */
@@ -93,6 +122,8 @@ export class AgentHttpServer {
   async close(): Promise<void> {
     for (const client of this.wss.clients) client.terminate();
     this.wss.close();
+    // Upgraded sockets keep server.close() waiting: end the preview viewers first.
+    await this.deps.preview?.close();
     await new Promise<void>((resolve) => {
       this.server.close(() => resolve());
       this.server.closeAllConnections();
@@ -100,9 +131,27 @@ export class AgentHttpServer {
   }
 
   private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    const path = new URL(req.url ?? '/', 'http://agent').pathname;
-    if (path !== '/events') {
-      socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+    socket.on('error', () => undefined);
+    let url: URL;
+    let admission: Admission;
+    try {
+      url = new URL(req.url ?? '/', 'http://agent');
+      if (url.pathname !== '/events' && url.pathname !== '/preview') throw notFound(url.pathname);
+      if (url.pathname === '/preview' && this.deps.preview === null) {
+        throw new AgentError('preview_unavailable', 'This camera has no live preview.', { status: 409 });
+      }
+      AgentSecurity.checkUpgradeHeaders(req);
+      admission = this.deps.security.admitUpgrade(req, url);
+    } catch (err) {
+      AgentSecurity.rejectUpgrade(
+        socket,
+        err instanceof AgentError ? err : new ValidationError('The WebSocket request is malformed.'),
+      );
+      return;
+    }
+    socket.once('close', admission.release);
+    if (url.pathname === '/preview' && this.deps.preview) {
+      this.deps.preview.accept(req, socket, head, url);
       return;
     }
     this.wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
@@ -122,6 +171,7 @@ export class AgentHttpServer {
       return;
     }
     try {
+      this.deps.security.authorizeRequest(req, res, url);
       const match = this.router.match(req.method ?? 'GET', url.pathname);
       if (match === null) throw notFound(url.pathname);
       if (match === 'method_not_allowed') {
@@ -198,8 +248,16 @@ export class AgentHttpServer {
           captures: d.journal.counts(),
           location: { latitude: d.location.latitude, longitude: d.location.longitude },
           time: d.now().toISOString(),
+          ...(d.ops ? await d.ops.statusFields() : {}),
         };
         sendJson(res, 200, body);
+      })
+      // Prometheus scrape: no auth (listed in auth/security.ts PUBLIC_ROUTES); the registry sets the content type.
+      .on('GET', '/metrics', async ({ res }) => {
+        if (!d.ops) throw notFound('/metrics');
+        const text = await d.ops.metrics.metrics();
+        res.writeHead(200, { 'content-type': d.ops.metrics.contentType, 'cache-control': 'no-store' });
+        res.end(text);
       })
       .on('GET', '/meter', async ({ res }) => {
         const m = await d.captures.meter();

@@ -8,6 +8,7 @@ import type { Logger } from '../util/log.js';
 export class DeploymentStore {
   private current: DeploymentBundle | null = null;
   private readonly file: string;
+  private readonly listeners = new Set<(bundle: DeploymentBundle) => void>();
 
   constructor(
     dataDir: string,
@@ -48,5 +49,12 @@ export class DeploymentStore {
   async deploy(bundle: DeploymentBundle): Promise<void> {
     await writeFileAtomic(this.file, `${JSON.stringify(bundle, null, 2)}\n`);
     this.current = bundle;
+    for (const fn of this.listeners) fn(bundle);
+  }
+
+  /** Called after every deploy (the plan runner replaces its plan). Returns an unsubscribe function. */
+  onDeploy(fn: (bundle: DeploymentBundle) => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
   }
 }

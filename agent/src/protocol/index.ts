@@ -228,6 +228,12 @@ export const StatusResponse = z.object({
   }),
   location: z.object({ latitude: z.number(), longitude: z.number() }),
   time: z.string(),
+  /** Machine health (agent/src/ops/system-info.ts). */
+  system: z.lazy(() => SystemStatus).optional(),
+  /** Latest reading per sensor (and probe) and each sensor's connection. */
+  sensors: z.lazy(() => z.array(SensorStatus)).optional(),
+  /** Disk guard: captures pause above the hard limit. */
+  storage: z.lazy(() => StorageStatus).optional(),
 });
 export type StatusResponse = z.infer<typeof StatusResponse>;
 
@@ -251,6 +257,10 @@ export const CaptureRecord = z.object({
   lux: z.number().nullable(),
   temperature_c: z.number().nullable(),
   synced: z.boolean(),
+  /** False when the agent's clock was not known to be NTP-synchronised at capture time (captured_at may be off). */
+  clock_synced: z.boolean().optional(),
+  /** True when the file was found after a crash without a journal row; settings_used is then not known. */
+  reconciled: z.boolean().optional(),
 });
 export type CaptureRecord = z.infer<typeof CaptureRecord>;
 
@@ -299,6 +309,8 @@ export const AgentEvent = z.discriminatedUnion('type', [
     type: z.literal('status'),
     camera_state: CameraState,
     time: z.string(),
+    system: z.lazy(() => SystemStatus).optional(),
+    storage: z.lazy(() => StorageStatus).optional(),
   }),
   z.object({
     type: z.literal('sensor'),
@@ -311,3 +323,149 @@ export const AgentEvent = z.discriminatedUnion('type', [
   z.object({ type: z.literal('warning'), code: z.string(), message: z.string(), time: z.string() }),
 ]);
 export type AgentEvent = z.infer<typeof AgentEvent>;
+
+// ---------------------------------------------------------------- pairing and tokens (issue 4)
+
+/**
+ * Every endpoint except GET /health, GET /metrics and POST /pair needs
+ * `Authorization: Bearer <token>` (WebSockets may pass `?access_token=` instead).
+ * Errors: 401 auth_required / auth_invalid; 403 not_master / admin_required.
+ */
+export const AUTH_SCHEME = 'Bearer';
+export const PairRequest = z.strictObject({
+  code: z.string().regex(/^\d{6}$/, 'code must be the 6-digit pairing code'),
+  station_id: z.string().regex(/^[\w.:-]{1,128}$/, 'station_id uses up to 128 letters, digits, _ . : and -'),
+  station_name: z.string().min(1).max(128),
+});
+export type PairRequest = z.infer<typeof PairRequest>;
+/** tls_fingerprint: sha256 of the agent's certificate as Node prints it ("AB:CD:…"), or null without --tls. */
+export const PairResponse = z.object({
+  token: z.string(),
+  agent_id: z.string(),
+  agent_name: z.string(),
+  tls_fingerprint: z.string().nullable(),
+});
+export type PairResponse = z.infer<typeof PairResponse>;
+export const TokenInfo = z.object({
+  id: z.string(),
+  station_id: z.string(),
+  station_name: z.string(),
+  created_at: z.string(),
+  last_used_at: z.string().nullable(),
+});
+export const TokenListResponse = z.object({ tokens: z.array(TokenInfo) });
+
+// ---------------------------------------------------------------- sessions and roles (issue 4, seed 004)
+
+/** Session id header (WebSockets: `?session=`); see agent/src/session/sessions.ts for the rules. */
+export const SESSION_HEADER = 'x-skystation-session';
+export const SessionResponse = z.object({
+  session_id: z.string().nullable(),
+  role: z.enum(['master', 'observer']),
+  master_session_id: z.string().nullable(),
+  forced: z.boolean(),
+  sessions: z.number().int(),
+  connections: z.number().int(),
+  max_connections: z.number().int(),
+});
+export type SessionResponse = z.infer<typeof SessionResponse>;
+
+// ---------------------------------------------------------------- live preview (WS /preview)
+
+/**
+ * WS /preview?fps=N (1–30, default 30): binary messages, one per frame, no text.
+ * Each message is a 16-byte header followed by one JPEG image:
+ *
+ *   offset  size  type        field
+ *   0       4     u32 BE      sequence number (wraps at 2^32)
+ *   4       8     f64 BE      capture time, ms since the Unix epoch (fractional;
+ *                             performance.timeOrigin + performance.now() on the agent)
+ *   12      4     u32 BE      exposure of the frame in microseconds
+ *   16      …     JPEG        the frame (its size is in the JPEG header)
+ *
+ * A slow viewer is never queued for: when its socket still has unsent data the
+ * agent skips frames for it, so it always gets the newest one. Stills pause the
+ * preview while they expose and it resumes afterwards.
+ */
+export const PREVIEW_HEADER_BYTES = 16;
+export interface PreviewFrameHeader {
+  sequence: number;
+  capturedAtMs: number;
+  exposureUs: number;
+}
+export function encodePreviewHeader(h: PreviewFrameHeader): Buffer {
+  const b = Buffer.allocUnsafe(PREVIEW_HEADER_BYTES);
+  b.writeUInt32BE(h.sequence >>> 0, 0);
+  b.writeDoubleBE(h.capturedAtMs, 4);
+  b.writeUInt32BE(Math.max(0, Math.min(0xffffffff, Math.round(h.exposureUs))), 12);
+  return b;
+}
+export function decodePreviewFrame(message: Buffer): PreviewFrameHeader & { jpeg: Buffer } {
+  if (message.length < PREVIEW_HEADER_BYTES + 2) throw new Error('preview frame too short');
+  return {
+    sequence: message.readUInt32BE(0),
+    capturedAtMs: message.readDoubleBE(4),
+    exposureUs: message.readUInt32BE(12),
+    jpeg: message.subarray(PREVIEW_HEADER_BYTES),
+  };
+}
+
+// ---------------------------------------------------------------- system, sensors and storage status (issue 3)
+
+export const SystemStatus = z.object({
+  load_average: z.tuple([z.number(), z.number(), z.number()]),
+  cpu_count: z.number().int(),
+  memory: z.object({
+    total_bytes: z.number(),
+    free_bytes: z.number(),
+    used_bytes: z.number(),
+    used_percent: z.number(),
+  }),
+  /** null when the board has no /sys/class/thermal/thermal_zone0. */
+  soc_temperature_c: z.number().nullable(),
+  uptime_seconds: z.number(),
+  process_uptime_seconds: z.number(),
+  /** "unknown" when neither timedatectl nor systemd-timesyncd can tell. */
+  clock: z.object({ sync: z.enum(['synchronized', 'unsynchronized', 'unknown']), source: z.string() }),
+});
+export type SystemStatus = z.infer<typeof SystemStatus>;
+
+export const SensorStatus = z.object({
+  sensor: z.string(),
+  kind: z.string(),
+  state: z.string(),
+  connected: z.boolean(),
+  readings_total: z.number().int(),
+  malformed_total: z.number().int(),
+  last_reading_at: z.string().nullable(),
+  /** Latest reading per probe ('' key folded: one entry per probe, or one for a single-probe sensor). */
+  latest: z.array(
+    z.object({
+      probe: z.string().optional(),
+      time: z.string(),
+      temperature_c: z.number().optional(),
+      humidity_percent: z.number().optional(),
+      lux: z.number().optional(),
+    }),
+  ),
+  last_error: z.object({ code: z.string(), message: z.string(), time: z.string() }).nullable(),
+});
+export type SensorStatus = z.infer<typeof SensorStatus>;
+
+export const StorageStatus = z.object({
+  /** ok, warning (above warn_percent) or paused (above hard_limit_percent: POST /capture answers 507 disk_full). */
+  state: z.enum(['ok', 'warning', 'paused']),
+  capture_paused: z.boolean(),
+  used_percent: z.number(),
+  warn_percent: z.number(),
+  hard_limit_percent: z.number(),
+  emergency_delete_unsynced: z.boolean(),
+  message: z.string().nullable(),
+  retention: z.object({ synced_max_age_hours: z.number(), deleted: z.record(z.string(), z.number()) }),
+});
+export type StorageStatus = z.infer<typeof StorageStatus>;
+
+// ---------------------------------------------------------------- plan runner, clock, CinePi dashboard
+
+export * from './autonomy.js';
+export * from './cinepi.js';
