@@ -10,6 +10,7 @@ import {
   type CaptureRequest,
   type CaptureResponse,
   type DeploymentBundle,
+  type ExtraFile,
   type SettingsUsed,
 } from './protocol/index.js';
 import type { CapturesStore } from './storage/captures-store.js';
@@ -202,8 +203,10 @@ export class CaptureService {
         log = this.deps.log.child({ correlation_id: captureId, capture_id: captureId, component: 'capture' });
       }
       // Originals the camera sent besides the JPEG (an INDI camera's FITS) go first, atomically, next to it.
+      const extraFiles: ExtraFile[] = [];
       for (const extra of result.extraFiles ?? []) {
-        await this.deps.store.write(fileName.replace(/\.jpg$/, extra.suffix), extra.data);
+        const kept = await this.deps.store.write(fileName.replace(/\.jpg$/, extra.suffix), extra.data);
+        extraFiles.push({ suffix: extra.suffix, sha256: kept.sha256, size_bytes: kept.sizeBytes });
       }
       const stored = await this.deps.store.write(fileName, result.jpeg);
       const lux = plan.lux ?? result.metadata.lux;
@@ -225,6 +228,7 @@ export class CaptureService {
         variant: plan.variant,
         lux,
         temperature_c: result.metadata.temperature_c ?? null,
+        ...(extraFiles.length > 0 ? { extra_files: extraFiles } : {}),
       });
       log.info(
         {

@@ -83,10 +83,11 @@ export class AgentClient {
    * through node:http with a kept-alive connection (about twice the throughput
    * of fetch's web streams), or node:https trusting only the pinned certificate.
    */
-  async download(captureId: string, from = 0, signal?: AbortSignal): Promise<DownloadResponse> {
+  async download(captureId: string, from = 0, signal?: AbortSignal, extra?: string): Promise<DownloadResponse> {
     const headers: Record<string, string> = this.authHeaders();
     if (from > 0) headers['range'] = `bytes=${from}-`;
-    const url = `${this.baseUrl}/captures/${encodeURIComponent(captureId)}/file`;
+    const query = extra === undefined ? '' : `?extra=${encodeURIComponent(extra)}`;
+    const url = `${this.baseUrl}/captures/${encodeURIComponent(captureId)}/file${query}`;
     const tls = this.options.fingerprint === undefined ? null : await this.pinnedTls();
     const abort = signal ?? AbortSignal.timeout(this.options.timeoutMs ?? 60_000);
     let res: IncomingMessage;

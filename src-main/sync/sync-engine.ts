@@ -11,6 +11,14 @@ import { fsyncDir } from '../util/atomic.js';
 import { StationError } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
 
+/** One file of a capture on the agent: the JPEG, or an original beside it (`extra` is its suffix). */
+interface RemoteFile {
+  capture_id: string;
+  sha256: string;
+  size_bytes: number;
+  extra?: string;
+}
+
 export interface SyncResult {
   imported: number;
   acknowledged: number;
@@ -144,6 +152,17 @@ export class SyncEngine {
     const imageAbs = join(mediaDir, imageRel);
     await mkdir(dirname(imageAbs), { recursive: true });
     await this.download(client, record, imageAbs);
+    // Originals beside the JPEG (an astro camera's FITS) are copied and verified before anything is acknowledged.
+    for (const extra of record.extra_files ?? []) {
+      if (!/^\.[a-z0-9]{1,8}$/.test(extra.suffix)) {
+        throw new StationError('sync_bad_name', `The agent sent an unsafe file suffix (${extra.suffix}).`);
+      }
+      await this.download(
+        client,
+        { capture_id: record.capture_id, sha256: extra.sha256, size_bytes: extra.size_bytes, extra: extra.suffix },
+        imageAbs.replace(/\.jpg$/, extra.suffix),
+      );
+    }
     const { derivatives } = this.deps;
     let quality: Partial<QualityFigures> = {};
     if (!derivatives) {
@@ -191,7 +210,7 @@ export class SyncEngine {
   }
 
   /** Download into "<final>.part", resuming what is there, verify, fsync, rename. */
-  private async download(client: AgentClient, record: CaptureRecord, finalPath: string): Promise<void> {
+  private async download(client: AgentClient, record: RemoteFile, finalPath: string): Promise<void> {
     const part = `${finalPath}.part`;
     const hash = createHash('sha256');
     let have: number;
@@ -208,7 +227,7 @@ export class SyncEngine {
       for await (const chunk of createReadStream(part)) hash.update(chunk as Buffer);
     }
     if (have < record.size_bytes) {
-      const res = await client.download(record.capture_id, have);
+      const res = await client.download(record.capture_id, have, undefined, record.extra);
       const header = res.header(SHA256_HEADER);
       if (header !== null && header !== record.sha256) {
         throw new StationError(

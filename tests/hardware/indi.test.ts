@@ -5,6 +5,7 @@
  * port on 127.0.0.1 to it; the driver speaks plain INDI over that TCP port.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -17,6 +18,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IndiCamera } from '../../agent/src/camera/indi.js';
 import { ResilientCamera } from '../../agent/src/camera/resilient.js';
 import { parseFits } from '../../agent/src/camera/fits.js';
+import { AgentClient } from '../../src-main/agents/agent-client.js';
+import { CapturesRepo } from '../../src-main/db/captures-repo.js';
+import { openDatabase } from '../../src-main/db/database.js';
+import { SyncEngine } from '../../src-main/sync/sync-engine.js';
+import { createLogger } from '../../src-main/util/log.js';
 import { freePort, startAgentProcess } from '../helpers/processes.js';
 import { postCapture } from './helpers.js';
 
@@ -167,6 +173,32 @@ describe('INDI driver with indiserver + indi_simulator_ccd', () => {
       expect(fits.toString('latin1', 0, 9)).toBe('SIMPLE  =');
       expect(parseFits(fits)).toMatchObject({ width: 1280, height: 1024 });
       expect((await readFile(jpegPath)).subarray(0, 2)).toEqual(Buffer.from([0xff, 0xd8]));
+
+      // The journal knows the FITS, and the station copies and verifies it with the JPEG before acknowledging.
+      const client = new AgentClient({ host: '127.0.0.1', port: agent.port }, { token: agent.token });
+      const [record] = (await client.listCaptures(0, 10, true)).items;
+      expect(record?.extra_files).toEqual([
+        { suffix: '.fits', sha256: createHash('sha256').update(fits).digest('hex'), size_bytes: fits.length },
+      ]);
+      const missing = await fetch(`http://127.0.0.1:${agent.port}/captures/${record!.capture_id}/file?extra=.cr2`, {
+        headers: agent.auth,
+      });
+      expect(missing.status).toBe(404);
+      const db = openDatabase(join(dir, 'station.sqlite'));
+      try {
+        const engine = new SyncEngine({
+          captures: new CapturesRepo(db),
+          mediaDir: join(dir, 'station-media'),
+          log: createLogger(null, 'silent'),
+          onImported: () => undefined,
+        });
+        expect(await engine.sync('indi', client)).toMatchObject({ imported: 1, acknowledged: 1, failed: 0 });
+        const row = new CapturesRepo(db).get('indi', record!.capture_id)!;
+        const copied = await readFile(join(dir, 'station-media', row.imagePath.replace(/\.jpg$/, '.fits')));
+        expect(copied.equals(fits)).toBe(true);
+      } finally {
+        db.close();
+      }
     } finally {
       await agent.stop();
     }

@@ -4,7 +4,7 @@
  * better-sqlite3. WAL mode; schema versioned through PRAGMA user_version.
  */
 import Database from 'better-sqlite3';
-import { SettingsUsed, type CaptureRecord } from '../protocol/index.js';
+import { ExtraFile, SettingsUsed, type CaptureRecord } from '../protocol/index.js';
 import { PLAN_SLOTS_MIGRATION, PlanSlots } from './plan-slots.js';
 
 type Db = Database.Database;
@@ -62,6 +62,8 @@ const MIGRATIONS: readonly ((db: Db) => void)[] = [
       CREATE INDEX sensor_readings_time ON sensor_readings (time);
       CREATE INDEX sensor_readings_sensor ON sensor_readings (sensor, time);
     `),
+  // Originals stored beside the JPEG (an INDI camera's FITS): JSON [{suffix, sha256, size_bytes}].
+  (db) => db.exec(`ALTER TABLE captures ADD COLUMN extra_files_json TEXT`),
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -87,6 +89,7 @@ interface Row {
   missing: number;
   clock_synced: number | null;
   reconciled: number;
+  extra_files_json: string | null;
 }
 
 /** Conditions the journal adds to a capture the caller did not fill in. */
@@ -141,6 +144,7 @@ function toRecord(row: Row): CaptureRecord {
     synced: row.synced === 1,
     clock_synced: row.clock_synced === 1,
     ...(row.reconciled === 1 ? { reconciled: true } : {}),
+    ...(row.extra_files_json ? { extra_files: ExtraFile.array().parse(JSON.parse(row.extra_files_json)) } : {}),
   };
 }
 
@@ -204,13 +208,16 @@ export class Journal {
     this.db
       .prepare(
         `INSERT INTO captures (seq, capture_id, file_name, captured_at, sha256, size_bytes, width, height, settings_json,
-           profile, profile_version, schedule, test_id, variant, lux, temperature_c, clock_synced, reconciled)
+           profile, profile_version, schedule, test_id, variant, lux, temperature_c, clock_synced, reconciled,
+           extra_files_json)
          VALUES (@seq, @capture_id, @file_name, @captured_at, @sha256, @size_bytes, @width, @height, @settings_json,
-           @profile, @profile_version, @schedule, @test_id, @variant, @lux, @temperature_c, @clock_synced, @reconciled)`,
+           @profile, @profile_version, @schedule, @test_id, @variant, @lux, @temperature_c, @clock_synced, @reconciled,
+           @extra_files_json)`,
       )
       .run({
         clock_synced: clockSynced ? 1 : 0,
         reconciled: capture.reconciled === true ? 1 : 0,
+        extra_files_json: capture.extra_files?.length ? JSON.stringify(capture.extra_files) : null,
         seq: capture.seq,
         capture_id: capture.capture_id,
         file_name: capture.file_name,

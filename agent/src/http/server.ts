@@ -16,6 +16,7 @@ import {
   AckRequest,
   AGENT_API_VERSION,
   AutoCaptureRequest,
+  CaptureFileQuery,
   CaptureListQuery,
   DeployedCaptureRequest,
   DeploymentBundle,
@@ -315,18 +316,24 @@ export class AgentHttpServer {
         d.log.info({ event: 'captures.acked', acknowledged, unknown: unknown.length }, 'captures acknowledged');
         sendJson(ctx.res, 200, { acknowledged, unknown });
       })
-      .on('GET', '/captures/:capture_id/file', async ({ req, res, params }) => {
+      .on('GET', '/captures/:capture_id/file', async ({ req, res, params, url }) => {
         const id = params['capture_id'] ?? '';
         if (!CAPTURE_ID_PATTERN.test(id))
           throw new ValidationError('capture_id: must use letters, digits, _ . and -', 'capture_id');
+        const query = validate(CaptureFileQuery, Object.fromEntries(url.searchParams), 'query');
         const record = d.journal.get(id);
         if (!record) throw new NotFoundError(`No capture ${id} on this agent.`, 'capture_not_found');
-        const path = d.store.resolveInside(record.file_name);
+        // ?extra=.fits: an original kept beside the JPEG, named like it; only suffixes the journal recorded.
+        const extra = query.extra === undefined ? null : record.extra_files?.find((f) => f.suffix === query.extra);
+        if (extra === undefined) {
+          throw new NotFoundError(`Capture ${id} has no ${query.extra ?? ''} file.`, 'capture_extra_not_found');
+        }
+        const path = d.store.resolveInside(extra ? record.file_name.replace(/\.jpg$/, extra.suffix) : record.file_name);
         let size: number;
         try {
           size = (await stat(path)).size;
         } catch {
-          d.journal.markMissing(id);
+          if (!extra) d.journal.markMissing(id);
           throw new NotFoundError(`The file of capture ${id} is missing on the agent.`, 'capture_file_missing');
         }
         const range = parseRange(req.headers.range, size);
@@ -344,9 +351,9 @@ export class AgentHttpServer {
           return;
         }
         const headers: Record<string, string | number> = {
-          'content-type': 'image/jpeg',
+          'content-type': extra ? 'application/octet-stream' : 'image/jpeg',
           'accept-ranges': 'bytes',
-          [SHA256_HEADER]: record.sha256,
+          [SHA256_HEADER]: extra ? extra.sha256 : record.sha256,
           'cache-control': 'no-store',
         };
         const start = range?.start ?? 0;

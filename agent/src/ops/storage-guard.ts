@@ -213,6 +213,10 @@ export class StorageGuard {
       throw new Error(`refusing to delete unsynced capture ${capture.capture_id} for ${reason}`);
     }
     const path = d.store.resolveInside(capture.file_name);
+    // Originals beside the JPEG (a FITS) were copied and verified with it before the acknowledgement.
+    for (const extra of d.journal.get(capture.capture_id)?.extra_files ?? []) {
+      await rm(path.replace(/\.jpg$/, extra.suffix), { force: true });
+    }
     await rm(path, { force: true });
     d.journal.markDeleted(capture.capture_id, d.now().toISOString(), reason);
     d.metrics?.retentionDeleted.inc({ reason });

@@ -239,6 +239,14 @@ export type StatusResponse = z.infer<typeof StatusResponse>;
 
 // ---------------------------------------------------------------- sync
 
+/** An original stored beside the JPEG (an INDI camera's FITS), fetched with GET /captures/:id/file?extra=SUFFIX. */
+export const ExtraFile = z.object({
+  suffix: z.string().regex(/^\.[a-z0-9]{1,8}$/),
+  sha256: z.string(),
+  size_bytes: z.number().int(),
+});
+export type ExtraFile = z.infer<typeof ExtraFile>;
+
 export const CaptureRecord = z.object({
   capture_id: z.string(),
   seq: z.number().int(),
@@ -261,8 +269,17 @@ export const CaptureRecord = z.object({
   clock_synced: z.boolean().optional(),
   /** True when the file was found after a crash without a journal row; settings_used is then not known. */
   reconciled: z.boolean().optional(),
+  /** Originals beside the JPEG; the station copies and verifies them before acknowledging. */
+  extra_files: z.array(ExtraFile).optional(),
 });
 export type CaptureRecord = z.infer<typeof CaptureRecord>;
+
+export const CaptureFileQuery = z.strictObject({
+  extra: z
+    .string()
+    .regex(/^\.[a-z0-9]{1,8}$/, 'extra is the suffix of an original beside the JPEG, like ".fits"')
+    .optional(),
+});
 
 export const CaptureListQuery = z.strictObject({
   after: z.coerce.number().int().min(0).default(0),
