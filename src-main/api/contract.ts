@@ -9,6 +9,10 @@
  *   event    {event, data}
  */
 import { z } from 'zod';
+import { orchestrationMethods, type DeploymentView } from './orchestration.js';
+import { exportMethods, type ExportEvent } from '../export/api-types.js';
+
+export * from '../export/api-types.js';
 
 export const AgentState = z.enum(['discovered', 'unpaired', 'paired', 'online', 'offline']);
 export type AgentState = z.infer<typeof AgentState>;
@@ -26,6 +30,14 @@ export interface AgentView {
   unsynced: number | null;
   lastError: string | null;
   embedded: boolean;
+  /** sha256 fingerprint of the agent's TLS certificate ("AB:CD:…"): pinned once paired, advertised before; null without TLS. */
+  tlsFingerprint?: string | null;
+  /** How the station learnt of it: added by address, found on the network (mDNS), or the embedded simulator. */
+  source?: 'manual' | 'mdns' | 'embedded';
+  /** The station's last deployment to this agent (issue #5); absent before any. */
+  deployment?: DeploymentView | null;
+  /** What the agent itself reports as deployed (GET /status). */
+  deployedProfile?: { profileId: string; version: string } | null;
 }
 
 export interface CaptureView {
@@ -45,6 +57,8 @@ export interface CaptureView {
   sha256: string;
   /** Relative media path, e.g. "thumbs/<id>.jpg"; the transport turns it into a URL. */
   thumbPath: string;
+  /** False while the thumbnail is still being made (just after a bulk sync): show a placeholder. */
+  thumbReady?: boolean;
   imagePath: string;
 }
 
@@ -66,6 +80,8 @@ export const AddAgentParams = z.strictObject({
   host: z.string().min(1).max(253),
   port: z.number().int().min(1).max(65535),
   name: z.string().max(64).optional(),
+  /** The agent's access token (issue 4): its admin token or one from POST /pair. */
+  token: z.string().min(32).max(512).optional(),
 });
 export const CaptureNowParams = z.strictObject({
   agentId: z.string().min(1).max(128),
@@ -76,6 +92,18 @@ export const ListCapturesParams = z.strictObject({
   limit: z.number().int().min(1).max(500).default(50),
 });
 export const AgentIdParams = z.strictObject({ agentId: z.string().min(1).max(128) });
+/** Pair with a camera using the 6-digit code it shows: by id (seen on the network or known) or by address. */
+export const PairAgentParams = z
+  .strictObject({
+    agentId: z.string().min(1).max(128).optional(),
+    /** "HOST:PORT", "HOST" (port 8080) or "http(s)://HOST:PORT". */
+    url: z.string().min(1).max(300).optional(),
+    code: z.string().regex(/^\d{6}$/, 'the pairing code is the 6 digits the camera shows'),
+  })
+  .refine((p) => (p.agentId === undefined) !== (p.url === undefined), {
+    message: 'give either agentId or url, not both',
+    path: ['agentId'],
+  });
 export const EmptyParams = z.strictObject({}).default({});
 
 /** Every method: its params schema and (as a phantom) its result type. */
@@ -84,9 +112,12 @@ export const methods = {
   listAgents: { params: EmptyParams, result: null as unknown as AgentView[] },
   addAgent: { params: AddAgentParams, result: null as unknown as AgentView },
   removeAgent: { params: AgentIdParams, result: null as unknown as { removed: boolean } },
+  pairAgent: { params: PairAgentParams, result: null as unknown as AgentView },
   captureNow: { params: CaptureNowParams, result: null as unknown as CaptureView },
   syncAgent: { params: AgentIdParams, result: null as unknown as { imported: number } },
   listCaptures: { params: ListCapturesParams, result: null as unknown as CapturePage },
+  ...orchestrationMethods,
+  ...exportMethods,
 } as const;
 
 export type MethodName = keyof typeof methods;
@@ -96,7 +127,18 @@ export type ResultOf<M extends MethodName> = (typeof methods)[M]['result'];
 export type StationEvent =
   | { event: 'agents.changed'; data: AgentView[] }
   | { event: 'capture.added'; data: CaptureView }
-  | { event: 'alert'; data: { level: 'info' | 'warning' | 'error'; code: string; message: string; time: string } };
+  | {
+      event: 'alert';
+      data: {
+        level: 'info' | 'warning' | 'error';
+        code: string;
+        message: string;
+        time: string;
+        id?: number;
+        agentId?: string | null;
+      };
+    }
+  | ExportEvent;
 
 export type StationEventName = StationEvent['event'];
 

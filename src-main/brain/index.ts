@@ -15,10 +15,17 @@ import {
 } from '../api/contract.js';
 import { findAppRoot, startEmbeddedAgent, type EmbeddedAgent } from '../agents/embedded-agent.js';
 import { Fleet } from '../agents/fleet.js';
+import { FileTokenVault, tokensPath, type TokenVault } from '../agents/token-store.js';
+import { DiscoveryBrowser } from '../discovery/browser.js';
+import { loadOrCreateStationIdentity, parseAgentAddress } from '../discovery/pairing.js';
 import { AgentsRepo } from '../db/agents-repo.js';
 import { CapturesRepo, type StoredCapture } from '../db/captures-repo.js';
 import { openDatabase, type Db } from '../db/database.js';
+import { exportHandlers } from '../export/handlers.js';
+import { ExportService } from '../export/service.js';
+import { startOrchestration, type Orchestration, type OrchestrationOptions } from '../orchestration/index.js';
 import { SyncEngine } from '../sync/sync-engine.js';
+import { DerivativesQueue } from '../media/derivatives.js';
 import { ensureDirSync } from '../util/atomic.js';
 import { StationError, errorMessage } from '../util/errors.js';
 import { createLogger, type Logger } from '../util/log.js';
@@ -34,6 +41,12 @@ export interface StationOptions {
   embeddedAgentArgs?: string[];
   pollIntervalMs?: number;
   log?: Logger;
+  /** Plan horizon, redeploy and alert settings (issue #5). */
+  orchestration?: OrchestrationOptions;
+  /** Where camera access tokens are kept; the Electron shell passes a keychain-sealed vault. Default: <dataDir>/agent-tokens.json (0600). */
+  tokenVault?: TokenVault;
+  /** Look for agents with mDNS (default true; SKYSTATION_MDNS=off turns it off anyway). */
+  discovery?: boolean;
 }
 
 export type DispatchResult = { ok: true; result: unknown } | { ok: false; error: ApiError };
@@ -102,19 +115,37 @@ export async function startStation(opts: StationOptions): Promise<Station> {
     sizeBytes: c.sizeBytes,
     sha256: c.sha256,
     thumbPath: c.thumbPath,
+    thumbReady: c.meanBrightness !== null && c.meanBrightness !== undefined,
     imagePath: c.imagePath,
   });
 
+  // Timelapse exports and night products (issue #6); the queue starts below.
+  const exportsService = new ExportService({
+    dataDir,
+    mediaDir,
+    gallery: captures,
+    agents: () => fleet.views(),
+    emit,
+    log,
+  });
+
+  const onImported = (agentId: string, captureId: string): void => {
+    metrics.imported.inc();
+    const row = captures.get(agentId, captureId);
+    if (row) emit({ event: 'capture.added', data: toCaptureView(row) });
+    if (row) exportsService.noteImported(row);
+  };
+  // Thumbnails and quality figures follow the verified copy, off the transfer's path.
+  const derivatives = new DerivativesQueue({ captures, mediaDir, log, onReady: onImported });
+  const resumed = derivatives.resumePending();
+  if (resumed > 0) log.info({ resumed }, 'making thumbnails left over from the last run');
   const sync = new SyncEngine({
     captures,
     mediaDir,
     log,
+    derivatives,
     onBytes: (n) => metrics.syncBytes.inc(n),
-    onImported: (agentId, captureId) => {
-      metrics.imported.inc();
-      const row = captures.get(agentId, captureId);
-      if (row) emit({ event: 'capture.added', data: toCaptureView(row) });
-    },
+    onImported,
   });
 
   const syncAgent = async (agentId: string): Promise<number> => {
@@ -128,6 +159,9 @@ export async function startStation(opts: StationOptions): Promise<Station> {
   const fleet: Fleet = new Fleet({
     repo: agentsRepo,
     log,
+    tokens: opts.tokenVault ?? new FileTokenVault(tokensPath(dataDir)),
+    discovery: opts.discovery === false ? null : new DiscoveryBrowser({ log }),
+    station: () => loadOrCreateStationIdentity(dataDir),
     ...(opts.pollIntervalMs !== undefined ? { pollIntervalMs: opts.pollIntervalMs } : {}),
     listener: {
       onAgentsChanged: (agents: AgentView[]) => {
@@ -137,16 +171,17 @@ export async function startStation(opts: StationOptions): Promise<Station> {
           metrics.agents.inc({ state: a.state });
           if (a.unsynced !== null) metrics.syncBacklog.set({ agent: a.name }, a.unsynced);
         }
-        emit({ event: 'agents.changed', data: agents });
+        orchestration?.alerts.observeAgents(agents);
+        emit({ event: 'agents.changed', data: decorate(agents) });
       },
       onAgentEvent: (agentId, event) => {
         if (event.type === 'capture.done') {
           syncAgent(agentId).catch((err: unknown) => log.warn({ err, agentId }, 'sync after capture failed'));
         } else if (event.type === 'warning' || event.type === 'capture.failed') {
-          emit({
-            event: 'alert',
-            data: { level: 'warning', code: event.code, message: event.message, time: event.time },
-          });
+          const name = fleet.view(agentId)?.name ?? agentId;
+          const alert = { level: 'warning', code: event.code, message: `${name}: ${event.message}`, agentId } as const;
+          if (orchestration) orchestration.alerts.raise(alert);
+          else emit({ event: 'alert', data: { ...alert, time: event.time } });
         }
       },
       onAgentOnline: (agentId) => {
@@ -154,7 +189,26 @@ export async function startStation(opts: StationOptions): Promise<Station> {
       },
     },
   });
-  fleet.start();
+  // Schedules, profiles, deployment, fleet capture, override tests and alerts (issue #5).
+  let orchestration: Orchestration | null = null;
+  const decorate = (agents: AgentView[]): AgentView[] =>
+    orchestration ? agents.map((a) => orchestration!.orchestrator.decorate(a)) : agents;
+  await fleet.start();
+  orchestration = await startOrchestration({
+    db,
+    dataDir,
+    fleet,
+    emit,
+    // Orchestrated captures and A/B tests need the thumbnails and quality figures too.
+    syncAgent: async (agentId: string) => {
+      const n = await syncAgent(agentId);
+      await derivatives.idle();
+      return n;
+    },
+    log,
+    options: opts.orchestration,
+  });
+  await exportsService.start();
 
   // The embedded simulated agent: a new user sees a working camera with no hardware.
   let embedded: EmbeddedAgent | null = null;
@@ -167,10 +221,12 @@ export async function startStation(opts: StationOptions): Promise<Station> {
       log,
       ...(opts.embeddedAgentArgs ? { extraArgs: opts.embeddedAgentArgs } : {}),
     });
-    await fleet.add(embedded.host, embedded.port, { embedded: true });
+    await fleet.add(embedded.host, embedded.port, { embedded: true, token: embedded.token });
   }
 
   const handlers: Handlers = {
+    ...orchestration.orchestrator.handlers,
+    ...exportHandlers(exportsService),
     health: (): Promise<StationHealth> => {
       const agents = fleet.views();
       return Promise.resolve({
@@ -182,8 +238,10 @@ export async function startStation(opts: StationOptions): Promise<Station> {
         startedAt,
       });
     },
-    listAgents: () => Promise.resolve(fleet.views()),
-    addAgent: (p) => fleet.add(p.host, p.port, { name: p.name }),
+    listAgents: () => Promise.resolve(decorate(fleet.allViews())),
+    pairAgent: (p) =>
+      fleet.pair(p.agentId !== undefined ? { agentId: p.agentId } : parseAgentAddress(p.url ?? ''), p.code),
+    addAgent: (p) => fleet.add(p.host, p.port, { name: p.name, token: p.token }),
     removeAgent: (p) => Promise.resolve({ removed: fleet.remove(p.agentId) }),
     syncAgent: async (p) => ({ imported: await syncAgent(p.agentId) }),
     captureNow: async (p) => {
@@ -192,6 +250,7 @@ export async function startStation(opts: StationOptions): Promise<Station> {
       const timer = metrics.captureDuration.startTimer();
       const response = await client.capture({ auto: true, schedule: 'manual' });
       await syncAgent(p.agentId);
+      await derivatives.whenDone(p.agentId, response.capture_id);
       const row = captures.get(p.agentId, response.capture_id);
       if (!row) {
         throw new StationError(
@@ -258,8 +317,12 @@ export async function startStation(opts: StationOptions): Promise<Station> {
     async close() {
       if (closed) return;
       closed = true;
+      await orchestration?.close();
+      await exportsService.close();
       await fleet.close();
       await embedded?.stop();
+      // Thumbnails still queued are made at the next start (their rows have no quality figures yet).
+      await derivatives.close();
       db.close();
       listeners.clear();
       log.flush();

@@ -93,7 +93,10 @@ describe('sync with the agent killed mid-download', () => {
       const sha = createHash('sha256').update(readFileSync(f)).digest('hex');
       expect(records.map((r) => r.sha256)).toContain(sha);
     }
-    expect(parts.length, `a partial download is kept for resuming (${first instanceof Error ? first.message : JSON.stringify(first)})`).toBe(1);
+    expect(
+      parts.length,
+      `a partial download is kept for resuming (${first instanceof Error ? first.message : JSON.stringify(first)})`,
+    ).toBe(1);
     const downloadedBefore = downloaded;
     expect(downloadedBefore).toBeLessThan(totalBytes);
 

@@ -38,16 +38,27 @@ function GalleryItem({ capture }: { capture: CaptureView }) {
   return (
     <li className="gallery-item">
       <figure>
-        <img
-          data-testid="gallery-item"
-          data-capture-id={capture.id}
-          src={api.mediaUrl(capture.thumbPath)}
-          alt={`${capture.agentName}, ${time}`}
-          loading="lazy"
-          decoding="async"
-          width={240}
-          height={Math.round((240 * capture.height) / Math.max(1, capture.width))}
-        />
+        {capture.thumbReady === false ? (
+          <div
+            data-testid="gallery-item"
+            data-capture-id={capture.id}
+            className="gallery-placeholder"
+            role="img"
+            aria-label={`${capture.agentName}, ${time} (thumbnail on its way)`}
+            style={{ width: 240, height: Math.round((240 * capture.height) / Math.max(1, capture.width)) }}
+          />
+        ) : (
+          <img
+            data-testid="gallery-item"
+            data-capture-id={capture.id}
+            src={api.mediaUrl(capture.thumbPath)}
+            alt={`${capture.agentName}, ${time}`}
+            loading="lazy"
+            decoding="async"
+            width={240}
+            height={Math.round((240 * capture.height) / Math.max(1, capture.width))}
+          />
+        )}
         <figcaption>
           <time dateTime={capture.capturedAt}>{time}</time>
           <span>ISO {capture.iso}</span>
