@@ -19,6 +19,7 @@ import {
   type StationApi,
   type StationEvent,
 } from '../src-main/api/contract';
+import { bindOrchestrationApi } from '../src-main/api/orchestration';
 import { EVENT_CHANNEL, INVOKE_CHANNEL, MEDIA_HOST, MEDIA_SCHEME } from '../src-main/electron/channels';
 
 type InvokeReply = { ok: true; result: unknown } | { ok: false; error: ApiError };
@@ -47,9 +48,20 @@ const skystation = {
   listAgents: (p) => call('listAgents', p),
   addAgent: (p) => call('addAgent', p),
   removeAgent: (p) => call('removeAgent', p),
+  pairAgent: (p) => call('pairAgent', p),
   captureNow: (p) => call('captureNow', p),
   syncAgent: (p) => call('syncAgent', p),
+  setAgentClock: (p) => call('setAgentClock', p),
   listCaptures: (p) => call('listCaptures', p),
+  'exports.create': (p) => call('exports.create', p),
+  'exports.list': (p) => call('exports.list', p),
+  'exports.get': (p) => call('exports.get', p),
+  'exports.cancel': (p) => call('exports.cancel', p),
+  'exports.retry': (p) => call('exports.retry', p),
+  'exports.nightProducts': (p) => call('exports.nightProducts', p),
+  'exports.getSettings': (p) => call('exports.getSettings', p),
+  'exports.setSettings': (p) => call('exports.setSettings', p),
+  ...bindOrchestrationApi((m, p) => call(m, p as never)),
   onEvent(listener) {
     const handler = (_e: IpcRendererEvent, event: StationEvent): void => listener(event);
     ipcRenderer.on(EVENT_CHANNEL, handler);

@@ -7,6 +7,8 @@ import {
   AckResponse,
   CaptureListResponse,
   CaptureResponse,
+  ClockSetResponse,
+  ClockStatusResponse,
   DeployResponse,
   ErrorResponse,
   HealthResponse,
@@ -61,6 +63,16 @@ export class AgentClient {
 
   capture(request: CaptureRequest, timeoutMs = 120_000): Promise<CaptureResponse> {
     return this.json('POST', '/capture', CaptureResponse, request, timeoutMs);
+  }
+
+  /** GET /clock: the agent's time and the offset it applies. */
+  clock(): Promise<ClockStatusResponse> {
+    return this.json('GET', '/clock', ClockStatusResponse);
+  }
+
+  /** POST /clock: tells the agent the station's time; `apply` corrects the agent's clock to it. */
+  setClock(time: Date, apply: boolean): Promise<ClockSetResponse> {
+    return this.json('POST', '/clock', ClockSetResponse, { time: time.toISOString(), apply });
   }
 
   /** POST /profile/deploy: the compiled profile snapshot plus its capture plan. */

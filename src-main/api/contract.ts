@@ -36,8 +36,19 @@ export interface AgentView {
   source?: 'manual' | 'mdns' | 'embedded';
   /** The station's last deployment to this agent (issue #5); absent before any. */
   deployment?: DeploymentView | null;
+  /** Agent clock minus station clock at the last check (ms); null before the first. */
+  clockOffsetMs?: number | null;
   /** What the agent itself reports as deployed (GET /status). */
   deployedProfile?: { profileId: string; version: string } | null;
+}
+
+export interface ClockSetView {
+  agentId: string;
+  /** Agent minus station before the correction, in ms. */
+  offsetBeforeMs: number;
+  /** Agent minus station after it, in ms (measured again). */
+  offsetAfterMs: number;
+  applied: 'offset' | 'system_clock' | 'none';
 }
 
 export interface CaptureView {
@@ -116,6 +127,8 @@ export const methods = {
   captureNow: { params: CaptureNowParams, result: null as unknown as CaptureView },
   syncAgent: { params: AgentIdParams, result: null as unknown as { imported: number } },
   listCaptures: { params: ListCapturesParams, result: null as unknown as CapturePage },
+  /** Corrects the agent's clock to the station's (as an offset on the agent, or its system clock when allowed). */
+  setAgentClock: { params: AgentIdParams, result: null as unknown as ClockSetView },
   ...orchestrationMethods,
   ...exportMethods,
 } as const;

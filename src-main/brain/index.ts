@@ -26,6 +26,7 @@ import { ExportService } from '../export/service.js';
 import { startOrchestration, type Orchestration, type OrchestrationOptions } from '../orchestration/index.js';
 import { SyncEngine } from '../sync/sync-engine.js';
 import { DerivativesQueue } from '../media/derivatives.js';
+import { compareClocks, describeOffset, type ClockComparison } from '../agents/clock-check.js';
 import { ensureDirSync } from '../util/atomic.js';
 import { StationError, errorMessage } from '../util/errors.js';
 import { createLogger, type Logger } from '../util/log.js';
@@ -99,6 +100,26 @@ export async function startStation(opts: StationOptions): Promise<Station> {
   };
 
   const agentNames = (): Map<string, string> => new Map(fleet.views().map((a) => [a.id, a.name]));
+
+  // Clocks are compared at every connection; a drifted agent raises an alert here and a warning on the agent.
+  const clockChecks = new Map<string, ClockComparison>();
+  const checkClock = async (agentId: string): Promise<ClockComparison | null> => {
+    const client = fleet.client(agentId);
+    if (!client) return null;
+    const c = await compareClocks(client);
+    clockChecks.set(agentId, c);
+    if (c.drifted) {
+      const alert = {
+        level: 'warning',
+        code: 'clock_offset',
+        message: describeOffset(agentNames().get(agentId) ?? agentId, c.offsetMs),
+        agentId,
+      } as const;
+      if (orchestration) orchestration.alerts.raise(alert);
+      else emit({ event: 'alert', data: { ...alert, time: new Date().toISOString() } });
+    }
+    return c;
+  };
   const toCaptureView = (c: StoredCapture, names = agentNames()): CaptureView => ({
     id: `${c.agentId}/${c.captureId}`,
     agentId: c.agentId,
@@ -186,13 +207,17 @@ export async function startStation(opts: StationOptions): Promise<Station> {
       },
       onAgentOnline: (agentId) => {
         syncAgent(agentId).catch((err: unknown) => log.warn({ err, agentId }, 'sync on reconnect failed'));
+        checkClock(agentId).catch((err: unknown) => log.warn({ err, agentId }, 'clock check failed'));
       },
     },
   });
   // Schedules, profiles, deployment, fleet capture, override tests and alerts (issue #5).
   let orchestration: Orchestration | null = null;
   const decorate = (agents: AgentView[]): AgentView[] =>
-    orchestration ? agents.map((a) => orchestration!.orchestrator.decorate(a)) : agents;
+    (orchestration ? agents.map((a) => orchestration!.orchestrator.decorate(a)) : agents).map((a) => ({
+      ...a,
+      clockOffsetMs: clockChecks.get(a.id)?.offsetMs ?? null,
+    }));
   await fleet.start();
   orchestration = await startOrchestration({
     db,
@@ -244,6 +269,14 @@ export async function startStation(opts: StationOptions): Promise<Station> {
     addAgent: (p) => fleet.add(p.host, p.port, { name: p.name, token: p.token }),
     removeAgent: (p) => Promise.resolve({ removed: fleet.remove(p.agentId) }),
     syncAgent: async (p) => ({ imported: await syncAgent(p.agentId) }),
+    setAgentClock: async (p) => {
+      const client = fleet.client(p.agentId);
+      if (!client) throw new StationError('agent_unknown', `No agent with id ${p.agentId} is configured.`);
+      const before = (await checkClock(p.agentId))!;
+      const r = await client.setClock(new Date(), true);
+      const after = (await checkClock(p.agentId))!;
+      return { agentId: p.agentId, offsetBeforeMs: before.offsetMs, offsetAfterMs: after.offsetMs, applied: r.applied };
+    },
     captureNow: async (p) => {
       const client = fleet.client(p.agentId);
       if (!client) throw new StationError('agent_unknown', `No agent with id ${p.agentId} is configured.`);

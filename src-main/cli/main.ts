@@ -11,15 +11,25 @@ import { parseArgs } from 'node:util';
 import { StationApiError, type AgentView, type CaptureView } from '../api/contract.js';
 import { StationError, errorMessage } from '../util/errors.js';
 import { StationClient } from './client.js';
+import { runPasswordCommand } from '../auth/index.js';
+import { isOrchestrationCommand, ORCHESTRATION_USAGE, runOrchestrationCli } from '../orchestration/cli.js';
+import { runExportCommand } from './export-cmd.js';
+import { runPairCommand } from './pair-cmd.js';
 
 const USAGE = `Usage: skystation <command> [args] [--json] [--url ws://127.0.0.1:8082/api/ws]
 Commands:
   status                 station health and agents
   agents                 list agents
   add HOST PORT          add an agent by address
+  pair HOST:PORT CODE    pair with a camera by address using its 6-digit code (or: pair --id AGENT CODE)
   capture AGENT          take a picture now (AGENT: id, id prefix or name)
   sync AGENT             copy new captures from an agent
-  captures [AGENT]       newest captures`;
+  captures [AGENT]       newest captures
+  clock AGENT [--set]    compare an agent's clock with the station's; --set corrects it
+  export --camera ID --from ISO --to ISO [--preset 1080p-h264] [--fps 25] ...
+                         make a timelapse (skystation export --help)
+${ORCHESTRATION_USAGE}
+  password set [--data-dir DIR]    the operator password for serving off this computer`;
 
 export function formatTable(rows: readonly (readonly string[])[]): string {
   if (rows.length === 0) return '';
@@ -36,7 +46,7 @@ export function formatTable(rows: readonly (readonly string[])[]): string {
 
 function agentsTable(agents: readonly AgentView[]): string {
   return formatTable([
-    ['ID', 'NAME', 'ADDRESS', 'STATE', 'CAMERA', 'DISK', 'UNSYNCED'],
+    ['ID', 'NAME', 'ADDRESS', 'STATE', 'CAMERA', 'DISK', 'UNSYNCED', 'PROFILE'],
     ...agents.map((a) => [
       a.id.slice(0, 8),
       a.name,
@@ -45,6 +55,9 @@ function agentsTable(agents: readonly AgentView[]): string {
       a.cameraModel ?? '-',
       a.diskUsedPercent === null ? '-' : `${a.diskUsedPercent.toFixed(0)}%`,
       a.unsynced === null ? '-' : String(a.unsynced),
+      a.deployment
+        ? `${a.deployment.profileId} ${a.deployment.version}${a.deployment.status === 'failed' ? ' (deploy failed)' : ''}`
+        : '-',
     ]),
   ]);
 }
@@ -80,6 +93,10 @@ export async function runCli(
   argv: string[],
   out: (s: string) => void = (s) => process.stdout.write(`${s}\n`),
 ): Promise<number> {
+  if (argv[0] === 'export') return runExportCommand(argv.slice(1), out);
+  if (argv[0] === 'pair') return runPairCommand(argv.slice(1), out);
+  if (isOrchestrationCommand(argv[0])) return runOrchestrationCli(argv, out);
+  if (argv[0] === 'password') return runPasswordCommand(argv.slice(1), out);
   let parsed;
   try {
     parsed = parseArgs({
@@ -87,6 +104,7 @@ export async function runCli(
       options: {
         url: { type: 'string', default: process.env['SKYSTATION_URL'] ?? 'ws://127.0.0.1:8082/api/ws' },
         json: { type: 'boolean', default: false },
+        set: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
       allowPositionals: true,
@@ -108,12 +126,16 @@ export async function runCli(
     process.stderr.write(`"${command}" needs ${n} argument(s).\n${USAGE}\n`);
     return false;
   };
-  const known = ['status', 'agents', 'add', 'capture', 'sync', 'captures'];
+  const known = ['status', 'agents', 'add', 'capture', 'sync', 'captures', 'clock'];
   if (!known.includes(command)) {
     process.stderr.write(`Unknown command "${command}".\n${USAGE}\n`);
     return 2;
   }
-  if ((command === 'add' && !needArgs(2)) || ((command === 'capture' || command === 'sync') && !needArgs(1))) return 2;
+  if (
+    (command === 'add' && !needArgs(2)) ||
+    ((command === 'capture' || command === 'sync' || command === 'clock') && !needArgs(1))
+  )
+    return 2;
 
   let client: StationClient;
   try {
@@ -158,6 +180,26 @@ export async function runCli(
         const agent = await resolveAgent(client, rest[0]!);
         const r = await client.call('syncAgent', { agentId: agent.id });
         emit(r, () => `Imported ${r.imported} new capture(s) from ${agent.name}`);
+        break;
+      }
+      case 'clock': {
+        const agent = await resolveAgent(client, rest[0]!);
+        if (parsed.values.set) {
+          const r = await client.call('setAgentClock', { agentId: agent.id });
+          emit(
+            r,
+            () =>
+              `${agent.name}: clock was ${(r.offsetBeforeMs / 1000).toFixed(3)} s off, now ${(r.offsetAfterMs / 1000).toFixed(3)} s (${r.applied === 'system_clock' ? 'system clock set' : 'offset applied on the agent'})`,
+          );
+        } else {
+          const views = await client.call('listAgents');
+          const offset = views.find((v) => v.id === agent.id)?.clockOffsetMs ?? null;
+          emit({ agentId: agent.id, clockOffsetMs: offset }, () =>
+            offset === null
+              ? `${agent.name}: not compared yet (it has not been online since the station started)`
+              : `${agent.name}: clock ${(offset / 1000).toFixed(3)} s ${offset >= 0 ? 'ahead of' : 'behind'} the station (--set corrects it)`,
+          );
+        }
         break;
       }
       case 'captures': {

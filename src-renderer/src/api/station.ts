@@ -4,6 +4,7 @@
  * is none, so we talk WebSocket to the same origin.
  */
 import { StationApiError, type StationApi } from '../../../src-main/api/contract';
+import { bindOrchestrationApi } from '../../../src-main/api/orchestration';
 import { createWsTransport, type ConnectionState } from './ws-transport';
 
 export type TransportKind = 'ipc' | 'websocket';
@@ -45,9 +46,20 @@ function wrapBridge(bridge: StationApi): StationApi {
     listAgents: guard(bridge.listAgents),
     addAgent: guard(bridge.addAgent),
     removeAgent: guard(bridge.removeAgent),
+    pairAgent: guard(bridge.pairAgent),
     captureNow: guard(bridge.captureNow),
     syncAgent: guard(bridge.syncAgent),
+    setAgentClock: guard(bridge.setAgentClock),
     listCaptures: guard(bridge.listCaptures),
+    'exports.create': guard(bridge['exports.create']),
+    'exports.list': guard(bridge['exports.list']),
+    'exports.get': guard(bridge['exports.get']),
+    'exports.cancel': guard(bridge['exports.cancel']),
+    'exports.retry': guard(bridge['exports.retry']),
+    'exports.nightProducts': guard(bridge['exports.nightProducts']),
+    'exports.getSettings': guard(bridge['exports.getSettings']),
+    'exports.setSettings': guard(bridge['exports.setSettings']),
+    ...bindOrchestrationApi((m, p) => guard(bridge[m] as (p?: unknown) => Promise<unknown>)(p)),
     onEvent: (listener) => bridge.onEvent(listener),
     mediaUrl: (path) => bridge.mediaUrl(path),
   } satisfies StationApi;

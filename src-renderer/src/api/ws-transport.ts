@@ -14,6 +14,7 @@ import {
   type StationApi,
   type StationEvent,
 } from '../../../src-main/api/contract';
+import { bindOrchestrationApi } from '../../../src-main/api/orchestration';
 
 /** What arrives from the server; results are trusted to match the contract's phantom types. */
 const Incoming = z.union([
@@ -214,9 +215,20 @@ export function createWsTransport(opts: WsTransportOptions = {}): WsTransport {
     listAgents: (p) => call('listAgents', p),
     addAgent: (p) => call('addAgent', p),
     removeAgent: (p) => call('removeAgent', p),
+    pairAgent: (p) => call('pairAgent', p),
     captureNow: (p) => call('captureNow', p),
     syncAgent: (p) => call('syncAgent', p),
+    setAgentClock: (p) => call('setAgentClock', p),
     listCaptures: (p) => call('listCaptures', p),
+    'exports.create': (p) => call('exports.create', p),
+    'exports.list': (p) => call('exports.list', p),
+    'exports.get': (p) => call('exports.get', p),
+    'exports.cancel': (p) => call('exports.cancel', p),
+    'exports.retry': (p) => call('exports.retry', p),
+    'exports.nightProducts': (p) => call('exports.nightProducts', p),
+    'exports.getSettings': (p) => call('exports.getSettings', p),
+    'exports.setSettings': (p) => call('exports.setSettings', p),
+    ...bindOrchestrationApi((m, p) => call(m, p as never)),
     onEvent(listener) {
       eventListeners.add(listener);
       return () => {
