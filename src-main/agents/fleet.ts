@@ -469,6 +469,15 @@ export class Fleet {
   }
 }
 
+/** The first temperature a sensor of the agent reports, else its SoC temperature; null when neither. */
+function sensorTemperature(status: LiveAgent['status']): number | null {
+  for (const sensor of status?.sensors ?? []) {
+    const t = sensor.latest.find((r) => r.temperature_c !== undefined)?.temperature_c;
+    if (t !== undefined) return t;
+  }
+  return status?.system?.soc_temperature_c ?? null;
+}
+
 function toView(a: LiveAgent): AgentView {
   return {
     id: a.row.id,
@@ -481,6 +490,7 @@ function toView(a: LiveAgent): AgentView {
     cameraReady: a.status?.camera_ready ?? false,
     diskUsedPercent: a.status ? a.status.disk.used_percent : null,
     unsynced: a.status ? a.status.captures.unsynced : null,
+    temperatureC: sensorTemperature(a.status),
     lastError: a.lastError,
     embedded: a.row.embedded,
     tlsFingerprint: a.row.tlsFingerprint ?? null,

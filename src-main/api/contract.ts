@@ -28,6 +28,8 @@ export interface AgentView {
   cameraReady: boolean;
   diskUsedPercent: number | null;
   unsynced: number | null;
+  /** °C from the agent's first temperature sensor, else its SoC; null when it has neither. */
+  temperatureC?: number | null;
   lastError: string | null;
   embedded: boolean;
   /** sha256 fingerprint of the agent's TLS certificate ("AB:CD:…"): pinned once paired, advertised before; null without TLS. */

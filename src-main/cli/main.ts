@@ -46,7 +46,7 @@ export function formatTable(rows: readonly (readonly string[])[]): string {
 
 function agentsTable(agents: readonly AgentView[]): string {
   return formatTable([
-    ['ID', 'NAME', 'ADDRESS', 'STATE', 'CAMERA', 'DISK', 'UNSYNCED', 'PROFILE'],
+    ['ID', 'NAME', 'ADDRESS', 'STATE', 'CAMERA', 'DISK', 'TEMP', 'UNSYNCED', 'PROFILE', 'PLAN UNTIL'],
     ...agents.map((a) => [
       a.id.slice(0, 8),
       a.name,
@@ -54,10 +54,12 @@ function agentsTable(agents: readonly AgentView[]): string {
       a.state,
       a.cameraModel ?? '-',
       a.diskUsedPercent === null ? '-' : `${a.diskUsedPercent.toFixed(0)}%`,
+      a.temperatureC === null || a.temperatureC === undefined ? '-' : `${a.temperatureC.toFixed(1)}°C`,
       a.unsynced === null ? '-' : String(a.unsynced),
       a.deployment
         ? `${a.deployment.profileId} ${a.deployment.version}${a.deployment.status === 'failed' ? ' (deploy failed)' : ''}`
         : '-',
+      a.deployment?.horizon ? a.deployment.horizon.slice(0, 10) : '-',
     ]),
   ]);
 }

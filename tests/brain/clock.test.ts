@@ -22,7 +22,12 @@ describe('clock comparison between the station and an agent', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'skys-clock-'));
-    agent = await startAgentProcess(join(dir, 'agent'), ['--sim-time', new Date(Date.now() - HOUR).toISOString()]);
+    agent = await startAgentProcess(join(dir, 'agent'), [
+      '--sim-time',
+      new Date(Date.now() - HOUR).toISOString(),
+      '--sensor',
+      'simulated',
+    ]);
     station = await startStation({
       dataDir: join(dir, 'station'),
       embeddedAgent: false,
@@ -45,6 +50,12 @@ describe('clock comparison between the station and an agent', () => {
       (list) => typeof list.find((a) => a.id === view.id)?.clockOffsetMs === 'number',
     );
     const offset = agents.find((a) => a.id === view.id)!.clockOffsetMs!;
+    // The per-camera status carries the sensor temperature too.
+    const withTemp = await until(
+      () => station.call('listAgents'),
+      (list) => typeof list.find((a) => a.id === view.id)?.temperatureC === 'number',
+    );
+    expect(withTemp[0]!.temperatureC).toBeGreaterThan(-60);
     expect(offset).toBeLessThan(-HOUR + 5_000);
     expect(offset).toBeGreaterThan(-HOUR - 5_000);
     // The station's alert, from its own measurement, and the agent's warning event relayed as an alert.
