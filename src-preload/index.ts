@@ -52,6 +52,7 @@ const skystation = {
   captureNow: (p) => call('captureNow', p),
   syncAgent: (p) => call('syncAgent', p),
   setAgentClock: (p) => call('setAgentClock', p),
+  sensorSeries: (p) => call('sensorSeries', p),
   listCaptures: (p) => call('listCaptures', p),
   'exports.create': (p) => call('exports.create', p),
   'exports.list': (p) => call('exports.list', p),

@@ -97,6 +97,13 @@ export const AGENT_VERSION: string = (() => {
   }
 })();
 
+/** The simulated sensor's period: the option, else SKYSTATION_SIM_SENSOR_INTERVAL_MS (tests), else its default. */
+function simulatedSensorInterval(options: AgentOptions): number | undefined {
+  if (options.simulatedSensorIntervalMs) return options.simulatedSensorIntervalMs;
+  const raw = Number(process.env['SKYSTATION_SIM_SENSOR_INTERVAL_MS']);
+  return Number.isFinite(raw) && raw >= 50 ? raw : undefined;
+}
+
 export function timeScaleFromEnv(env: NodeJS.ProcessEnv = process.env): number {
   const raw = env['SKYSTATION_SIM_TIME_SCALE'];
   if (raw === undefined || raw === '') return 1;
@@ -270,7 +277,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       dataDir,
       config: boot.config,
       ...(options.sensors ? { sensorSpecs: options.sensors } : {}),
-      ...(options.simulatedSensorIntervalMs ? { simulatedSensorIntervalMs: options.simulatedSensorIntervalMs } : {}),
+      ...(simulatedSensorInterval(options) ? { simulatedSensorIntervalMs: simulatedSensorInterval(options) } : {}),
       journal,
       store,
       log,

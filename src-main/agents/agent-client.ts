@@ -7,6 +7,7 @@ import {
   AckResponse,
   CaptureListResponse,
   CaptureResponse,
+  SensorReadingsResponse,
   ClockSetResponse,
   ClockStatusResponse,
   DeployResponse,
@@ -63,6 +64,12 @@ export class AgentClient {
 
   capture(request: CaptureRequest, timeoutMs = 120_000): Promise<CaptureResponse> {
     return this.json('POST', '/capture', CaptureResponse, request, timeoutMs);
+  }
+
+  /** GET /sensors/readings: the sensor time series after a reading id, oldest first. */
+  sensorReadings(after: number, limit = 1000): Promise<SensorReadingsResponse> {
+    const q = new URLSearchParams({ after: String(after), limit: String(limit) });
+    return this.json('GET', `/sensors/readings?${q.toString()}`, SensorReadingsResponse);
   }
 
   /** GET /clock: the agent's time and the offset it applies. */

@@ -44,6 +44,15 @@ export interface AgentView {
   deployedProfile?: { profileId: string; version: string } | null;
 }
 
+export interface SensorPointView {
+  sensor: string;
+  probe: string | null;
+  time: string;
+  temperatureC: number | null;
+  humidityPercent: number | null;
+  lux: number | null;
+}
+
 export interface ClockSetView {
   agentId: string;
   /** Agent minus station before the correction, in ms. */
@@ -118,6 +127,13 @@ export const PairAgentParams = z
     path: ['agentId'],
   });
 export const EmptyParams = z.strictObject({}).default({});
+export const SensorSeriesParams = z.strictObject({
+  agentId: z.string().min(1).max(128),
+  sensor: z.string().min(1).max(64).optional(),
+  from: z.iso.datetime({ offset: true }).optional(),
+  to: z.iso.datetime({ offset: true }).optional(),
+  limit: z.number().int().min(1).max(100_000).default(5000),
+});
 
 /** Every method: its params schema and (as a phantom) its result type. */
 export const methods = {
@@ -129,6 +145,8 @@ export const methods = {
   captureNow: { params: CaptureNowParams, result: null as unknown as CaptureView },
   syncAgent: { params: AgentIdParams, result: null as unknown as { imported: number } },
   listCaptures: { params: ListCapturesParams, result: null as unknown as CapturePage },
+  /** Sensor time series of one agent (temperature, humidity, lux), for charts. */
+  sensorSeries: { params: SensorSeriesParams, result: null as unknown as SensorPointView[] },
   /** Corrects the agent's clock to the station's (as an offset on the agent, or its system clock when allowed). */
   setAgentClock: { params: AgentIdParams, result: null as unknown as ClockSetView },
   ...orchestrationMethods,

@@ -26,6 +26,8 @@ import { ExportService } from '../export/service.js';
 import { startOrchestration, type Orchestration, type OrchestrationOptions } from '../orchestration/index.js';
 import { SyncEngine } from '../sync/sync-engine.js';
 import { DerivativesQueue } from '../media/derivatives.js';
+import { SensorsRepo } from '../db/sensors-repo.js';
+import { syncSensorReadings } from '../sync/sensor-sync.js';
 import { compareClocks, describeOffset, type ClockComparison } from '../agents/clock-check.js';
 import { ensureDirSync } from '../util/atomic.js';
 import { StationError, errorMessage } from '../util/errors.js';
@@ -33,6 +35,9 @@ import { createLogger, type Logger } from '../util/log.js';
 import { StationMetrics } from './metrics.js';
 
 export const STATION_VERSION = '0.1.0';
+
+/** Live sensor events trigger a copy of the agent's series at most this often. */
+const SENSOR_SYNC_MIN_MS = 5_000;
 
 export interface StationOptions {
   dataDir: string;
@@ -85,6 +90,8 @@ export async function startStation(opts: StationOptions): Promise<Station> {
   const db: Db = openDatabase(join(dataDir, 'gallery.sqlite'));
   const agentsRepo = new AgentsRepo(db);
   const captures = new CapturesRepo(db);
+  const sensors = new SensorsRepo(db);
+  const sensorSyncedAt = new Map<string, number>();
   const listeners = new Set<(e: StationEvent) => void>();
   const startedAt = new Date().toISOString();
   const metrics = new StationMetrics();
@@ -174,6 +181,10 @@ export async function startStation(opts: StationOptions): Promise<Station> {
     if (!client) throw new StationError('agent_unknown', `No agent with id ${agentId} is configured.`);
     const r = await sync.sync(agentId, client);
     if (r.failed > 0) metrics.syncErrors.inc(r.failed);
+    // The sensor time series follows the captures; a failure here never fails the capture sync.
+    await syncSensorReadings(agentId, client, sensors).catch((err: unknown) =>
+      log.warn({ err, agentId }, 'sensor readings sync failed; retried at the next sync'),
+    );
     return r.imported;
   };
 
@@ -198,6 +209,16 @@ export async function startStation(opts: StationOptions): Promise<Station> {
       onAgentEvent: (agentId, event) => {
         if (event.type === 'capture.done') {
           syncAgent(agentId).catch((err: unknown) => log.warn({ err, agentId }, 'sync after capture failed'));
+        } else if (event.type === 'sensor') {
+          // Live readings: copy the series at most every few seconds per agent.
+          const last = sensorSyncedAt.get(agentId) ?? 0;
+          const client = fleet.client(agentId);
+          if (client && Date.now() - last >= SENSOR_SYNC_MIN_MS) {
+            sensorSyncedAt.set(agentId, Date.now());
+            syncSensorReadings(agentId, client, sensors).catch((err: unknown) =>
+              log.warn({ err, agentId }, 'sensor readings sync failed; retried later'),
+            );
+          }
         } else if (event.type === 'warning' || event.type === 'capture.failed') {
           const name = fleet.view(agentId)?.name ?? agentId;
           const alert = { level: 'warning', code: event.code, message: `${name}: ${event.message}`, agentId } as const;
@@ -269,6 +290,8 @@ export async function startStation(opts: StationOptions): Promise<Station> {
     addAgent: (p) => fleet.add(p.host, p.port, { name: p.name, token: p.token }),
     removeAgent: (p) => Promise.resolve({ removed: fleet.remove(p.agentId) }),
     syncAgent: async (p) => ({ imported: await syncAgent(p.agentId) }),
+    sensorSeries: (p) =>
+      Promise.resolve(sensors.series({ agentId: p.agentId, sensor: p.sensor, from: p.from, to: p.to, limit: p.limit })),
     setAgentClock: async (p) => {
       const client = fleet.client(p.agentId);
       if (!client) throw new StationError('agent_unknown', `No agent with id ${p.agentId} is configured.`);

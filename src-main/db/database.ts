@@ -59,6 +59,74 @@ const migrations: readonly string[] = [
   CREATE INDEX captures_profile_time ON captures (profile, captured_at DESC, rowid DESC);
   CREATE INDEX captures_test_time ON captures (test_id, captured_at DESC, rowid DESC) WHERE test_id IS NOT NULL;
   `,
+  // 3: orchestration (issue #5): station settings (location), schedules, camera assignments, deployments,
+  // override tests and alerts
+  `
+  CREATE TABLE station_settings (key TEXT PRIMARY KEY, value_json TEXT NOT NULL);
+  CREATE TABLE schedules (name TEXT PRIMARY KEY, definition_json TEXT NOT NULL, updated_at TEXT NOT NULL);
+  CREATE TABLE camera_assignments (
+    camera_id TEXT PRIMARY KEY,
+    agent_id TEXT,
+    host TEXT NOT NULL,
+    port INTEGER NOT NULL,
+    site TEXT,
+    profile_id TEXT,
+    schedules_json TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+  );
+  CREATE TABLE deployments (
+    agent_id TEXT PRIMARY KEY,
+    profile_id TEXT NOT NULL,
+    version TEXT NOT NULL,
+    status TEXT NOT NULL,
+    deployed_at TEXT NOT NULL,
+    horizon TEXT,
+    windows INTEGER NOT NULL,
+    error TEXT,
+    redeploys INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE TABLE ab_tests (
+    id TEXT PRIMARY KEY,
+    created_at TEXT NOT NULL,
+    finished_at TEXT,
+    status TEXT NOT NULL,
+    spec_json TEXT NOT NULL,
+    failures_json TEXT NOT NULL DEFAULT '[]'
+  );
+  CREATE TABLE alerts (
+    id INTEGER PRIMARY KEY,
+    time TEXT NOT NULL,
+    level TEXT NOT NULL,
+    code TEXT NOT NULL,
+    message TEXT NOT NULL,
+    agent_id TEXT,
+    dedupe_key TEXT,
+    resolved_at TEXT
+  );
+  CREATE INDEX alerts_open ON alerts (dedupe_key) WHERE resolved_at IS NULL;
+  `,
+  // 4: fleet states (issue #4/#5): how an agent was found, its pairing and TLS fingerprint, its last known state
+  `
+  ALTER TABLE agents ADD COLUMN source TEXT NOT NULL DEFAULT 'manual';
+  ALTER TABLE agents ADD COLUMN tls_fingerprint TEXT;
+  ALTER TABLE agents ADD COLUMN paired_at TEXT;
+  ALTER TABLE agents ADD COLUMN state TEXT NOT NULL DEFAULT 'offline';
+  `,
+  // 5: sensor time series copied from the agents (readings keep the agent's id: the sync cursor)
+  `
+  CREATE TABLE sensor_readings (
+    agent_id TEXT NOT NULL,
+    reading_id INTEGER NOT NULL,
+    sensor TEXT NOT NULL,
+    probe TEXT,
+    time TEXT NOT NULL,
+    temperature_c REAL,
+    humidity_percent REAL,
+    lux REAL,
+    PRIMARY KEY (agent_id, reading_id)
+  );
+  CREATE INDEX sensor_readings_series ON sensor_readings (agent_id, sensor, time);
+  `,
 ];
 
 export const SCHEMA_VERSION = migrations.length;

@@ -368,6 +368,16 @@ export class Journal {
     return rows as StoredSensorReading[];
   }
 
+  /** Readings with an id above `afterId`, oldest first: the station's sync of the time series. */
+  sensorReadingsAfter(afterId: number, limit: number): (StoredSensorReading & { id: number })[] {
+    return this.db
+      .prepare(
+        `SELECT id, sensor, probe, time, temperature_c, humidity_percent, lux FROM sensor_readings
+         WHERE id > ? ORDER BY id LIMIT ?`,
+      )
+      .all(afterId, limit) as (StoredSensorReading & { id: number })[];
+  }
+
   /** Deletes sensor readings older than `cutoff` (ISO); returns how many. */
   pruneSensorReadings(cutoff: string): number {
     return this.db.prepare(`DELETE FROM sensor_readings WHERE time < ?`).run(cutoff).changes;

@@ -17,6 +17,8 @@ import {
   AGENT_API_VERSION,
   AutoCaptureRequest,
   CaptureFileQuery,
+  SensorReadingsQuery,
+  type SensorReadingsResponse,
   CaptureListQuery,
   DeployedCaptureRequest,
   DeploymentBundle,
@@ -315,6 +317,17 @@ export class AgentHttpServer {
         }
         d.log.info({ event: 'captures.acked', acknowledged, unknown: unknown.length }, 'captures acknowledged');
         sendJson(ctx.res, 200, { acknowledged, unknown });
+      })
+      .on('GET', '/sensors/readings', ({ res, url }) => {
+        const q = validate(SensorReadingsQuery, Object.fromEntries(url.searchParams), 'query');
+        const items = d.journal.sensorReadingsAfter(q.after, q.limit + 1);
+        const more = items.length > q.limit;
+        const page = more ? items.slice(0, q.limit) : items;
+        const body: SensorReadingsResponse = {
+          items: page,
+          next_after: more ? page[page.length - 1]!.id : null,
+        };
+        sendJson(res, 200, body);
       })
       .on('GET', '/captures/:capture_id/file', async ({ req, res, params, url }) => {
         const id = params['capture_id'] ?? '';

@@ -274,6 +274,29 @@ export const CaptureRecord = z.object({
 });
 export type CaptureRecord = z.infer<typeof CaptureRecord>;
 
+export const SensorReadingsQuery = z.strictObject({
+  /** Readings with an id above this (the station's cursor). */
+  after: z.coerce.number().int().min(0).default(0),
+  limit: z.coerce.number().int().min(1).max(5000).default(1000),
+});
+
+export const SensorReadingRecord = z.object({
+  id: z.number().int(),
+  sensor: z.string(),
+  probe: z.string().nullable(),
+  time: z.string(),
+  temperature_c: z.number().nullable(),
+  humidity_percent: z.number().nullable(),
+  lux: z.number().nullable(),
+});
+export type SensorReadingRecord = z.infer<typeof SensorReadingRecord>;
+
+export const SensorReadingsResponse = z.object({
+  items: z.array(SensorReadingRecord),
+  next_after: z.number().int().nullable(),
+});
+export type SensorReadingsResponse = z.infer<typeof SensorReadingsResponse>;
+
 export const CaptureFileQuery = z.strictObject({
   extra: z
     .string()

@@ -50,6 +50,7 @@ function wrapBridge(bridge: StationApi): StationApi {
     captureNow: guard(bridge.captureNow),
     syncAgent: guard(bridge.syncAgent),
     setAgentClock: guard(bridge.setAgentClock),
+    sensorSeries: guard(bridge.sensorSeries),
     listCaptures: guard(bridge.listCaptures),
     'exports.create': guard(bridge['exports.create']),
     'exports.list': guard(bridge['exports.list']),

@@ -219,6 +219,7 @@ export function createWsTransport(opts: WsTransportOptions = {}): WsTransport {
     captureNow: (p) => call('captureNow', p),
     syncAgent: (p) => call('syncAgent', p),
     setAgentClock: (p) => call('setAgentClock', p),
+    sensorSeries: (p) => call('sensorSeries', p),
     listCaptures: (p) => call('listCaptures', p),
     'exports.create': (p) => call('exports.create', p),
     'exports.list': (p) => call('exports.list', p),
