@@ -71,6 +71,9 @@ export async function startEmbeddedAgent(opts: {
       '--name',
       'simulated-sky',
       '--no-mdns',
+      // A simulated temperature/humidity/light sensor beside the simulated camera, so the demo has charts.
+      '--sensor',
+      'simulated',
       ...(opts.extraArgs ?? []),
     ],
     {

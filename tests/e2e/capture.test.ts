@@ -76,6 +76,8 @@ describe('capture from the UI in a browser', () => {
     const port = await freePort();
     station = run(process.execPath, [HEADLESS_JS, '--data-dir', dataDir, '--port', String(port)], {
       SKYSTATION_MDNS: 'off',
+      // The embedded agent's simulated sensor reads every 300 ms, so the chart has points quickly.
+      SKYSTATION_SIM_SENSOR_INTERVAL_MS: '300',
     });
     const line = await waitForLine(station, /Skystation is running at/, 30_000).catch((err: unknown) => {
       const stderr = station?.stderr.join('\n') ?? '';
@@ -152,6 +154,10 @@ describe('capture from the UI in a browser', () => {
     await expect(page.getByTestId('capture-error').count()).resolves.toBe(0);
     // The button is usable again once the capture finished.
     await expect.poll(() => button.textContent(), { timeout: 30_000 }).toBe('Capture now');
+    // The simulated sensor's temperature series is charted in the camera's row.
+    await expect
+      .poll(() => page.getByTestId('sensor-chart').locator('figcaption').textContent(), { timeout: 60_000 })
+      .toMatch(/°C now/);
 
     mkdirSync(join(ROOT, 'test-results'), { recursive: true });
     await page.screenshot({ path: SCREENSHOT, fullPage: true });

@@ -1,6 +1,8 @@
 import type { AgentView } from '../../../src-main/api/contract';
 import { useAgents, useCaptureNow } from '../api/hooks';
-import { errorText, formatPercent } from '../format';
+import { errorText, formatPercent, formatTime } from '../format';
+import { PairForm } from './PairForm';
+import { SensorChart } from './SensorChart';
 import { useUiStore } from '../state/ui-store';
 
 export function AgentList() {
@@ -82,7 +84,35 @@ function AgentRow({ agent }: { agent: AgentView }) {
           <dt>Unsynced</dt>
           <dd>{agent.unsynced ?? '—'}</dd>
         </div>
+        {typeof agent.temperatureC === 'number' && (
+          <div>
+            <dt>Temperature</dt>
+            <dd>{agent.temperatureC.toFixed(1)} °C</dd>
+          </div>
+        )}
+        {typeof agent.clockOffsetMs === 'number' && Math.abs(agent.clockOffsetMs) > 2000 && (
+          <div>
+            <dt>Clock</dt>
+            <dd className="warning" data-testid="agent-clock">
+              {(agent.clockOffsetMs / 1000).toFixed(0)} s off
+            </dd>
+          </div>
+        )}
+        {agent.state !== 'online' && (
+          <div>
+            <dt>Last seen</dt>
+            <dd data-testid="agent-last-seen">{agent.lastSeen ? formatTime(agent.lastSeen) : 'never'}</dd>
+          </div>
+        )}
+        {agent.tlsFingerprint && (
+          <div>
+            <dt>TLS</dt>
+            <dd title={agent.tlsFingerprint}>{agent.tlsFingerprint.slice(0, 17)}…</dd>
+          </div>
+        )}
       </dl>
+      {(agent.state === 'online' || agent.state === 'offline') && <SensorChart agentId={agent.id} />}
+      {(agent.state === 'unpaired' || agent.state === 'discovered') && <PairForm agent={agent} />}
       <div className="agent-actions">
         <button
           type="button"
