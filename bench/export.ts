@@ -5,21 +5,26 @@
  * 1,440 1080p JPEG frames (BENCH_EXPORT_FRAMES to shrink) are made from 8
  * distinct sharp-rendered images (sky gradient, stars, noise, brightness
  * varied by ±15 % so deflicker has work to do) hard-linked under many names.
- * Timed, one after the other, same x264 preset and CRF:
- *  (a) the reference: ffmpeg -framerate 30 -i frame_%05d.jpg -c:v libx264 -pix_fmt yuv420p -crf 20 -preset medium out.mp4
+ * Timed, one after the other, with the SAME encoder settings (videoEncoderArgs:
+ * x264 medium, CRF 20, sliced threads, rc-lookahead 8, high profile, faststart):
+ *  (a) the reference: ffmpeg -framerate 30 -i frame_%05d.jpg <those settings> out.mp4
  *  (b) runExport, preset h264-1080p;  (c) the same with deflicker 'smooth'.
- * (b) and (c) run in a child Node process (tsx) so that its memory can be
- * watched: /proc/<pid>/status VmRSS of that process and of its ffmpeg child
- * is polled every 100 ms and the peak of their sum is reported. The timed
- * span is measured inside the child (around runExport only).
+ * (b) and (c) run in a child Node process on the export code bundled by
+ * esbuild (plain JavaScript, as the built station runs it). Memory: the
+ * child's own peak RSS (getrusage) and V8 heap / Buffer peaks, and the peak
+ * RSS (VmHWM) of its ffmpeg, polled every 100 ms; export_peak_rss_mb is
+ * node peak + ffmpeg peak (an upper bound of what they hold at once). The
+ * timed span is measured inside the child (around runExport only).
  */
 import { execFile, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { link, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { link, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
+import { videoEncoderArgs } from '../src-main/export/export.js';
 import { notMeasured, result, type BenchResult } from './lib.js';
 
 const pexec = promisify(execFile);
@@ -73,11 +78,11 @@ export async function makeFrames(dir: string, count: number): Promise<{ path: st
   return frames;
 }
 
-/** VmRSS of a process in kB (0 once it has exited). */
-function rssKb(pid: number): number {
+/** A field of /proc/<pid>/status in kB (0 once the process has exited). */
+function statusKb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   try {
     const text = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const m = /VmRSS:\s+(\d+)/.exec(text);
+    const m = new RegExp(`${field}:\\s+(\\d+)`).exec(text);
     return m ? Number(m[1]) : 0;
   } catch {
     return 0;
@@ -99,45 +104,94 @@ function descendants(pid: number): number[] {
 
 interface ChildRun {
   seconds: number;
-  peakRssMb: number;
-  peakNodeMb: number;
-  peakFfmpegMb: number;
+  /** Node's own peak RSS (getrusage maxrss of the export process). */
+  nodeMaxRssMb: number;
+  /** Peaks of the V8 heap and of memory outside it (Buffers from sharp), polled every 50 ms inside the child. */
+  nodeHeapMb: number;
+  nodeExternalMb: number;
+  /** ffmpeg's peak RSS (VmHWM), the largest over its runs. */
+  ffmpegHwmMb: number;
+  /** Peak of (node VmRSS + ffmpeg VmRSS) sampled together every 100 ms. */
+  sampledSumMb: number;
 }
 
-/** Run one export in a child Node process, polling memory of it and its ffmpeg. */
-async function exportInChild(requestJson: string): Promise<ChildRun> {
+/**
+ * The export code bundled to plain JavaScript (as the station runs it: the
+ * built main bundle), so the child's memory is not inflated by tsx's
+ * on-the-fly compiler (~50 MB).
+ */
+async function bundleExport(): Promise<string> {
+  const { build } = await import('esbuild');
+  // Inside node_modules/.cache so that its imports (sharp, execa, zod) resolve.
+  const file = join(import.meta.dirname, '..', 'node_modules', '.cache', 'skystation-bench', 'export-bundle.mjs');
+  await build({
+    entryPoints: [join(import.meta.dirname, '..', 'src-main', 'export', 'index.ts')],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    outfile: file,
+    logLevel: 'error',
+  });
+  return file;
+}
+
+/** Run one export in a child Node process, measuring its memory and its ffmpeg's. */
+async function exportInChild(bundle: string, requestJson: string): Promise<ChildRun> {
+  // A file, not an environment variable: 1,440 frame paths exceed the kernel's 128 kB limit per variable.
+  const requestFile = join(dirname(bundle), `request-${process.pid}.json`);
+  await writeFile(requestFile, requestJson);
   const script = `
-    import { runExport } from ${JSON.stringify(join(import.meta.dirname, '..', 'src-main', 'export', 'index.ts'))};
-    const req = JSON.parse(process.env.BENCH_EXPORT_REQUEST);
+    const { runExport } = await import(${JSON.stringify(pathToFileURL(bundle).href)});
+    const { readFileSync } = await import('node:fs');
+    const req = JSON.parse(readFileSync(process.env.BENCH_EXPORT_REQUEST_FILE, 'utf8'));
+    let heap = 0, external = 0;
+    const poll = setInterval(() => {
+      const m = process.memoryUsage();
+      heap = Math.max(heap, m.heapUsed);
+      external = Math.max(external, m.external + m.arrayBuffers);
+    }, 50);
     const t = performance.now();
     await runExport(req);
-    process.stdout.write(JSON.stringify({ seconds: (performance.now() - t) / 1000 }));
+    const seconds = (performance.now() - t) / 1000;
+    clearInterval(poll);
+    process.stdout.write(JSON.stringify({ seconds, heap, external, maxRssKb: process.resourceUsage().maxRSS }));
   `;
-  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
     cwd: join(import.meta.dirname, '..'),
-    env: { ...process.env, BENCH_EXPORT_REQUEST: requestJson },
+    env: { ...process.env, BENCH_EXPORT_REQUEST_FILE: requestFile },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
   let err = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  let peak = 0;
-  let peakNode = 0;
-  let peakFf = 0;
+  let sampled = 0;
+  const hwm = new Map<number, number>();
   const timer = setInterval(() => {
     if (child.pid === undefined) return;
-    const node = rssKb(child.pid);
-    const ff = descendants(child.pid).reduce((s, p) => s + rssKb(p), 0);
-    peak = Math.max(peak, node + ff);
-    peakNode = Math.max(peakNode, node);
-    peakFf = Math.max(peakFf, ff);
+    const node = statusKb(child.pid, 'VmRSS');
+    let ff = 0;
+    for (const pid of descendants(child.pid)) {
+      ff += statusKb(pid, 'VmRSS');
+      hwm.set(pid, Math.max(hwm.get(pid) ?? 0, statusKb(pid, 'VmHWM')));
+    }
+    sampled = Math.max(sampled, node + ff);
   }, 100);
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
   clearInterval(timer);
+  await rm(requestFile, { force: true });
   if (code !== 0) throw new Error(`export child failed (${code}): ${err.slice(-2000)}`);
-  const { seconds } = JSON.parse(out) as { seconds: number };
-  return { seconds, peakRssMb: peak / 1024, peakNodeMb: peakNode / 1024, peakFfmpegMb: peakFf / 1024 };
+  const r = JSON.parse(out) as { seconds: number; heap: number; external: number; maxRssKb: number };
+  return {
+    seconds: r.seconds,
+    nodeMaxRssMb: r.maxRssKb / 1024,
+    nodeHeapMb: r.heap / 1048576,
+    nodeExternalMb: r.external / 1048576,
+    ffmpegHwmMb: Math.max(0, ...hwm.values()) / 1024,
+    sampledSumMb: sampled / 1024,
+  };
 }
 
 export async function benchExport(): Promise<BenchResult[]> {
@@ -159,33 +213,42 @@ export async function benchExport(): Promise<BenchResult[]> {
     const frames = await makeFrames(dir, count);
     const out = join(dir, 'out');
     await mkdir(out);
-    const t = performance.now();
-    await pexec('ffmpeg', [
-      '-hide_banner',
-      '-loglevel',
-      'error',
-      '-y',
-      '-framerate',
-      '30',
-      '-i',
-      join(dir, 'frame_%05d.jpg'),
-      '-c:v',
-      'libx264',
-      '-pix_fmt',
-      'yuv420p',
-      '-crf',
-      '20',
-      '-preset',
-      'medium',
-      join(out, 'reference.mp4'),
-    ]);
-    const reference = (performance.now() - t) / 1000;
+    const runReference = async (): Promise<number> => {
+      const t = performance.now();
+      // The same encoder and settings as runExport's h264-1080p (videoEncoderArgs), so the ratio compares like with like.
+      await pexec('ffmpeg', [
+        '-hide_banner',
+        '-loglevel',
+        'error',
+        '-y',
+        '-framerate',
+        '30',
+        '-i',
+        join(dir, 'frame_%05d.jpg'),
+        ...videoEncoderArgs('libx264', { encoderPreset: 'medium', crf: 20 }),
+        '-profile:v',
+        'high',
+        '-movflags',
+        '+faststart',
+        join(out, 'reference.mp4'),
+      ]);
+      return (performance.now() - t) / 1000;
+    };
+    // The machine may be shared: the reference runs before and after the two exports and their mean is used.
+    const referenceBefore = await runReference();
     const base = { frames, preset: 'h264-1080p', fps: 30, crf: 20, encoderPreset: 'medium', outputDir: out };
-    const plain = await exportInChild(JSON.stringify({ ...base, name: 'plain' }));
-    const smooth = await exportInChild(JSON.stringify({ ...base, name: 'smooth', deflicker: 'smooth' }));
+    const bundle = await bundleExport();
+    const plain = await exportInChild(bundle, JSON.stringify({ ...base, name: 'plain' }));
+    const smooth = await exportInChild(bundle, JSON.stringify({ ...base, name: 'smooth', deflicker: 'smooth' }));
+    const referenceAfter = await runReference();
+    const reference = (referenceBefore + referenceAfter) / 2;
     const outputs = (await readdir(out)).length;
-    const peak = Math.max(plain.peakRssMb, smooth.peakRssMb);
-    const head = `${count} frames 1080p; reference ffmpeg ${reference.toFixed(1)} s`;
+    // Sum of the two peaks: an upper bound of what node + ffmpeg hold at once.
+    const peakOf = (r: ChildRun): number => r.nodeMaxRssMb + r.ffmpegHwmMb;
+    const peak = Math.max(peakOf(plain), peakOf(smooth));
+    const mem = (name: string, r: ChildRun): string =>
+      `${name}: node maxrss ${r.nodeMaxRssMb.toFixed(0)} (heap ${r.nodeHeapMb.toFixed(0)}, buffers ${r.nodeExternalMb.toFixed(0)}) + ffmpeg VmHWM ${r.ffmpegHwmMb.toFixed(0)} MB; sampled together ${r.sampledSumMb.toFixed(0)} MB`;
+    const head = `${count} frames 1080p; reference ffmpeg (same encoder settings) ${referenceBefore.toFixed(1)} s before, ${referenceAfter.toFixed(1)} s after`;
     return [
       result(
         'export_vs_ffmpeg_ratio',
@@ -206,7 +269,7 @@ export async function benchExport(): Promise<BenchResult[]> {
         peak,
         'MB',
         { text: '≤ 400', ok: (v) => v <= 400 },
-        `peak of (Node export process VmRSS + its ffmpeg child's VmRSS), polled every 100 ms; plain: node ${plain.peakNodeMb.toFixed(0)} + ffmpeg ${plain.peakFfmpegMb.toFixed(0)} MB peaks; smooth: node ${smooth.peakNodeMb.toFixed(0)} + ffmpeg ${smooth.peakFfmpegMb.toFixed(0)} MB peaks; ${outputs} files written`,
+        `node peak RSS + ffmpeg peak RSS (VmHWM), encoder x264 medium crf 20 sliced-threads rc-lookahead=8; ${mem('plain', plain)}; ${mem('smooth', smooth)}; ${outputs} files written`,
       ),
     ];
   } finally {

@@ -8,15 +8,17 @@
  *    hand-written `ffmpeg -framerate 30 -i frame_%05d.jpg` command);
  *  - stream: sharp decodes, crops, scales and exposure-corrects each frame and
  *    raw RGB frames go to ffmpeg's stdin with backpressure, a few frames in
- *    flight. Used by deflicker 'smooth', and when frames cannot be linked
- *    (mixed formats, no symlinks on this system).
+ *    flight. Used when frames cannot be linked (mixed formats, no symlinks
+ *    on this system) and for smooth deflicker of very long sequences.
+ * Smooth deflicker otherwise stays in ffmpeg: the measured per-frame gains
+ * are sent to a colorchannelmixer through sendcmd.
  * The output is written under a hidden temporary name in the target folder
  * and renamed only when ffmpeg succeeded: a cancel or a failure never leaves a
  * half-written file under the final name.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import sharp from 'sharp';
@@ -55,6 +57,34 @@ export interface ExportResult {
 }
 
 const LINKABLE = new Set(['.jpg', '.jpeg', '.png', '.tif', '.tiff']);
+
+/**
+ * Encoder arguments, shared with the benchmark's reference ffmpeg command so
+ * the comparison is fair (same encoder, same settings).
+ *
+ * Memory (TARGETS export_peak_rss_mb ≤ 400 MB with Node): x264 at 1080p with
+ * preset medium and its defaults (frame threads = 1.5 × cores, rc-lookahead
+ * 40) peaks near 500 MB, because every frame in the lookahead and in each
+ * frame thread is a full set of half-pel planes (~8 MB). Sliced threads
+ * (parallel slices of one frame: no frames in flight per thread) and an
+ * 8-frame lookahead bound it to ~210 MB at the same CPU time per frame
+ * (measured on 120 frames: 18–21 s CPU either way; 8 vs 10 frames of
+ * lookahead: 14 MB less, file size within 0.2 %). x265 gets a 15-frame lookahead and
+ * at most 2 frame threads.
+ */
+export function videoEncoderArgs(
+  codec: 'libx264' | 'libx265',
+  o: { encoderPreset: string; crf: number; threads?: number },
+): string[] {
+  const threads = o.threads ?? Math.max(1, Math.min(4, availableParallelism()));
+  const args = ['-c:v', codec, '-preset', o.encoderPreset, '-crf', String(o.crf), '-pix_fmt', 'yuv420p'];
+  if (codec === 'libx265') {
+    return [...args, '-tag:v', 'hvc1', '-x265-params', 'log-level=error:rc-lookahead=15:frame-threads=2'];
+  }
+  return [...args, '-tag:v', 'avc1', '-x264-params', `sliced-threads=1:threads=${threads}:rc-lookahead=8`];
+}
+/** Longest sequence whose smooth-deflicker gains are sent to ffmpeg as commands (see runExport). */
+export const MAX_GAIN_COMMAND_FRAMES = 1600;
 /** Frames decoded ahead of ffmpeg in the stream path (each is width×height×3 bytes). */
 const FRAMES_AHEAD = 2;
 
@@ -134,6 +164,33 @@ export function overlayCommands(seq: readonly TimedFrame[], fps: number, tz: str
   return `${lines.join('\n')}\n`;
 }
 
+/**
+ * The smooth-deflicker gain as colorchannelmixer parameters: R'G'B' each
+ * multiplied by g, exactly like sharp's linear(g) on sRGB values. (eq was
+ * tried: it works on limited-range YUV with integer rounding and missed the
+ * target brightness by several levels.) The mixer accepts gains up to 2.
+ */
+export function mixerGain(g: number, form: 'args' | 'command'): string {
+  const v = Math.max(0, Math.min(2, g)).toFixed(5);
+  return form === 'args'
+    ? `rr=${v}:gg=${v}:bb=${v}`
+    : `colorchannelmixer@dfl rr ${v}, colorchannelmixer@dfl gg ${v}, colorchannelmixer@dfl bb ${v}`;
+}
+
+/** sendcmd script: the deflicker gain of each output frame, sent when it changes. */
+export function gainCommands(seq: readonly TimedFrame[], gains: ReadonlyMap<string, number>, fps: number): string {
+  const lines: string[] = [];
+  let previous = '';
+  seq.forEach((f, i) => {
+    const cmd = mixerGain(gains.get(f.path) ?? 1, 'command');
+    if (cmd === previous) return;
+    previous = cmd;
+    const at = i === 0 ? 0 : (i - 0.25) / fps;
+    lines.push(`${at.toFixed(6)} ${cmd};`);
+  });
+  return `${lines.join('\n')}\n`;
+}
+
 interface InputSource {
   kind: 'files' | 'stream';
   args: string[];
@@ -187,6 +244,8 @@ function streamSource(
     kind: 'stream',
     args: ['-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${width}x${height}`, '-i', 'pipe:0'],
     feed: async (stdin, signal) => {
+      // libvips' operation cache would keep decoded frames we never reuse.
+      sharp.cache(false);
       const inflight: Promise<Buffer>[] = [];
       let next = 0;
       const launch = (): void => {
@@ -274,6 +333,7 @@ export async function runExport(input: unknown, options: RunExportOptions = {}):
     if (req.deflicker === 'smooth') {
       const unique = ordered.map((f) => f.path);
       const measured = await measureAll(unique, {
+        concurrency: 2,
         signal,
         onMeasured: (n) => report('measuring', n / unique.length, 0),
       });
@@ -281,7 +341,11 @@ export async function runExport(input: unknown, options: RunExportOptions = {}):
       gains = new Map(unique.map((p, i) => [p, g[i]!]));
       log?.debug({ frames: unique.length }, 'export: brightness measured');
     }
-    const linked = gains === null ? await linkFrames(seq, work) : null;
+    // Long smooth-deflicker sequences go through the Node stream path: ffmpeg's
+    // sendcmd keeps ~12 kB per parsed command (3 per frame, measured with
+    // ffmpeg 5.1), which passes the stream path's bounded ~80 MB of frame
+    // buffers at about 2,000 frames.
+    const linked = gains !== null && seq.length > MAX_GAIN_COMMAND_FRAMES ? null : await linkFrames(seq, work);
     const makeSource = (): InputSource => linked ?? streamSource(seq, req, size, gains);
     const { width, height } = size;
     const fps = String(req.fps);
@@ -295,6 +359,15 @@ export async function runExport(input: unknown, options: RunExportOptions = {}):
           : `scale=${width}:${height}:force_original_aspect_ratio=decrease,pad=${width}:${height}:(ow-iw)/2:(oh-ih)/2`,
       );
       chain.push('setsar=1');
+      if (gains !== null) {
+        // Smooth deflicker inside ffmpeg: per-frame gains sent to a colour mixer (no pixels pass through Node).
+        await writeFile(join(work, 'gain.cmd'), gainCommands(seq, gains, req.fps));
+        chain.push(
+          'sendcmd=f=gain.cmd',
+          'format=gbrp',
+          `colorchannelmixer@dfl=${mixerGain(gains.get(seq[0]!.path) ?? 1, 'args')}`,
+        );
+      }
     }
     if (req.deflicker === 'ffmpeg') chain.push(`deflicker=size=${Math.min(129, req.deflickerWindow)}:mode=pm`);
     if (req.denoise === 'hqdn3d') chain.push('hqdn3d');
@@ -341,20 +414,8 @@ export async function runExport(input: unknown, options: RunExportOptions = {}):
 
     const out: string[] = [];
     if (preset.kind === 'video') {
-      out.push(
-        '-c:v',
-        preset.codec,
-        '-preset',
-        req.encoderPreset,
-        '-crf',
-        String(req.crf ?? preset.crf),
-        '-pix_fmt',
-        'yuv420p',
-      );
-      // A 20-frame rate-control lookahead (medium's default is 40) cuts x264's
-      // memory at 1080p from ~500 MB to ~370 MB at the same speed (TARGETS: ≤ 400 MB).
-      if (preset.codec === 'libx265') out.push('-tag:v', 'hvc1', '-x265-params', 'log-level=error:rc-lookahead=20');
-      else out.push('-profile:v', preset.profile ?? 'high', '-tag:v', 'avc1', '-x264-params', 'rc-lookahead=20');
+      out.push(...videoEncoderArgs(preset.codec, { encoderPreset: req.encoderPreset, crf: req.crf ?? preset.crf }));
+      if (preset.profile !== null) out.push('-profile:v', preset.profile);
       out.push('-movflags', '+faststart', '-an', '-f', 'mp4', '-y', partial);
     } else {
       await mkdir(partial);

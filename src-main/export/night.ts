@@ -34,6 +34,7 @@ async function inOrder<T, R>(
   work: (item: T, i: number) => Promise<R>,
   use: (r: R, i: number) => void,
   signal?: AbortSignal,
+  onProgress?: (done: number, total: number) => void,
 ): Promise<void> {
   const inflight: Promise<R>[] = [];
   let next = 0;
@@ -47,10 +48,11 @@ async function inOrder<T, R>(
   };
   launch();
   for (let i = 0; inflight.length > 0; i++) {
-    if (signal?.aborted) throw new StationError('cancelled', 'Cancelled.');
+    if (signal?.aborted) throw new StationError('export_cancelled', 'The export was cancelled.');
     const r = await inflight.shift()!;
     launch();
     use(r, i);
+    onProgress?.(i + 1, items.length);
   }
 }
 
@@ -63,7 +65,9 @@ function unreadable(path: string, err: unknown): StationError {
 export interface KeogramOptions {
   /** Burn hour ticks (top and bottom edges) where the hour changes; default true. Needs capture times. */
   hourTicks?: boolean;
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
+  /** Called after each frame is folded in. */
+  onProgress?: ((done: number, total: number) => void) | undefined;
 }
 
 /**
@@ -113,6 +117,7 @@ export async function makeKeogram(
       for (let y = 0; y < height; y++) col.copy(out, (y * width + x) * 3, y * 3, y * 3 + 3);
     },
     options.signal,
+    options.onProgress,
   );
   if (options.hourTicks !== false) {
     const tick = Math.max(3, Math.round(height / 25));
@@ -137,7 +142,10 @@ export async function makeKeogram(
 export async function makeStartrails(
   frames: readonly NightFrame[],
   outPath: string,
-  options: { signal?: AbortSignal } = {},
+  options: {
+    signal?: AbortSignal | undefined;
+    onProgress?: ((done: number, total: number) => void) | undefined;
+  } = {},
 ): Promise<NightProductResult> {
   const list = normalise(frames);
   let acc: Buffer | null = null;
@@ -173,6 +181,7 @@ export async function makeStartrails(
       for (let p = 0; p < a.length; p++) if (data[p]! > a[p]!) a[p] = data[p]!;
     },
     options.signal,
+    options.onProgress,
   );
   await saveImageAtomic(sharp(acc!, { raw: { width, height, channels: 3 } }), outPath);
   return { outputPath: outPath, width, height, frames: list.length };

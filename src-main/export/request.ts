@@ -74,6 +74,10 @@ export const ExportRequestSchema = z
       .regex(/^[^/\\]+$/, { message: 'must be a file name, without folders' })
       .optional(),
     overwrite: z.boolean().default(false),
+    /** A timelapse (the default) or a night product made from the same frames (keogram, startrails). */
+    product: z.enum(['timelapse', 'keogram', 'startrails']).default('timelapse'),
+    /** What a person reads in the job list. */
+    label: z.string().max(300).optional(),
   })
   .superRefine((r, ctx) => {
     if (r.outputPath === undefined && (r.outputDir === undefined || r.name === undefined)) {
@@ -105,11 +109,14 @@ export function parseExportRequest(input: unknown): ParsedExportRequest {
   throw new StationError('invalid_export_request', `The export request is invalid: ${parts.join('; ')}.`);
 }
 
-/** The final output: a .mp4 file for video presets, a folder for image sequences. */
+/** The final output: a .mp4 file for video presets, a folder for image sequences, an image for night products. */
 export function resolveOutputPath(req: ParsedExportRequest): string {
   const kind = PRESETS[req.preset].kind;
   if (req.outputPath !== undefined) return req.outputPath;
   const name = req.name!;
+  if (req.product !== 'timelapse') {
+    return join(req.outputDir!, extname(name) === '' ? `${name}.${req.product === 'keogram' ? 'png' : 'jpg'}` : name);
+  }
   if (kind === 'images') return join(req.outputDir!, name);
   return join(req.outputDir!, extname(name) === '' ? `${name}.mp4` : name);
 }

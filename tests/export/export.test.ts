@@ -141,6 +141,31 @@ describe('runExport', () => {
     expect(afterFfmpeg).toBeLessThan(before * 0.8);
   });
 
+  it("deflicker 'smooth' on mixed JPEG/PNG frames (the sharp stream path) removes the flicker too", async () => {
+    const png = await makeFrames(join(root, 'flicker-png'), {
+      count: 30,
+      format: 'png',
+      gain: (i) => (i % 2 === 0 ? 1.2 : 0.8),
+      start: '2025-01-10T20:30:00Z',
+    });
+    const mixed = [...flicker.slice(0, 30), ...png];
+    const base = {
+      frames: mixed,
+      preset: 'h264-720p-web',
+      width: 320,
+      height: 180,
+      encoderPreset: 'ultrafast',
+      crf: 12,
+      outputDir: join(root, 'out'),
+    } as const;
+    const none = await runExport({ ...base, name: 'mixed-none', deflicker: 'none' });
+    const smooth = await runExport({ ...base, name: 'mixed-smooth', deflicker: 'smooth' });
+    const before = flickerIndex(await frameMeans(none.outputPath));
+    expect(before).toBeGreaterThan(10);
+    expect(flickerIndex(await frameMeans(smooth.outputPath))).toBeLessThan(before * 0.15);
+    expect((await probe(smooth.outputPath)).frames).toBe(60);
+  });
+
   it('cancel mid-export leaves neither the final file nor a temporary one', async () => {
     const dir = join(root, 'cancel');
     const controller = new AbortController();

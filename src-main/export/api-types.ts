@@ -1,0 +1,190 @@
+/**
+ * The exports part of the station API (methods exports.*, events export.*).
+ * Pure TypeScript + zod with no Node imports: the renderer, the preload and
+ * the CLI import it through src-main/api/contract.ts.
+ */
+import { z } from 'zod';
+
+/** Preset names; the same list as PRESET_NAMES in request.ts (a spec checks they agree). */
+export const EXPORT_PRESETS = ['h264-1080p', 'h265-4k', 'h264-720p-web', 'image-sequence'] as const;
+export type ExportPresetName = (typeof EXPORT_PRESETS)[number];
+export const EXPORT_PRODUCTS = ['timelapse', 'keogram', 'startrails'] as const;
+export type ExportProduct = (typeof EXPORT_PRODUCTS)[number];
+
+const Instant = z.iso.datetime({ offset: true });
+const Name = z.string().min(1).max(128);
+
+/** Which gallery images: always by camera and time range, optionally narrowed. Ordered by capture time. */
+export const ExportSelection = z
+  .strictObject({
+    /** Camera ids (agent ids); an id prefix or a camera name also matches. */
+    agentIds: z.array(Name).min(1).max(64),
+    from: Instant,
+    to: Instant,
+    schedules: z.array(Name).min(1).max(32).optional(),
+    profile: Name.optional(),
+    testId: Name.optional(),
+    /** Test variant (e.g. "a" / "b" of an override test). */
+    variant: z.string().min(1).max(64).optional(),
+  })
+  .refine((s) => Date.parse(s.from) <= Date.parse(s.to), { message: 'from must not be after to', path: ['to'] });
+export type ExportSelection = z.input<typeof ExportSelection>;
+
+const even = z.number().int().positive().max(8192).multipleOf(2, { message: 'must be an even number of pixels' });
+
+/** How to render; every field optional (the preset decides). */
+export const ExportOptions = z.strictObject({
+  preset: z.enum(EXPORT_PRESETS).default('h264-1080p'),
+  fps: z.union([z.literal(24), z.literal(25), z.literal(30), z.literal(60)]).default(25),
+  width: even.optional(),
+  height: even.optional(),
+  fit: z.enum(['cover', 'contain']).optional(),
+  crop: z
+    .strictObject({
+      left: z.number().int().nonnegative(),
+      top: z.number().int().nonnegative(),
+      width: z.number().int().positive(),
+      height: z.number().int().positive(),
+    })
+    .optional(),
+  /** Quality: constant rate factor (lower is better, larger files). */
+  crf: z.number().int().min(0).max(51).optional(),
+  encoderPreset: z
+    .enum(['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow', 'slower', 'veryslow'])
+    .optional(),
+  deflicker: z.enum(['none', 'ffmpeg', 'smooth']).optional(),
+  deflickerWindow: z.number().int().min(3).max(301).optional(),
+  stabilise: z.boolean().optional(),
+  overlay: z.boolean().optional(),
+  overlayTimeZone: z.string().min(1).max(64).optional(),
+  denoise: z.enum(['none', 'hqdn3d', 'atadenoise']).optional(),
+  pacing: z.enum(['sequence', 'realtime']).optional(),
+  imageFormat: z.enum(['jpg', 'png']).optional(),
+  /** File name (no folders) under the station's exports folder. */
+  name: z
+    .string()
+    .min(1)
+    .max(200)
+    .regex(/^[^/\\]+$/, { message: 'must be a file name, without folders' })
+    .optional(),
+  /** An absolute path on the station's computer instead (the CLI's --out). */
+  outputPath: z
+    .string()
+    .min(2)
+    .max(4096)
+    .refine((p) => p.startsWith('/') || /^[A-Za-z]:[\\/]/.test(p), { message: 'must be an absolute path' })
+    .optional(),
+  overwrite: z.boolean().optional(),
+});
+export type ExportOptions = z.input<typeof ExportOptions>;
+
+export const ExportCreateParams = z.strictObject({
+  selection: ExportSelection,
+  options: ExportOptions.default({ preset: 'h264-1080p', fps: 25 }),
+  product: z.enum(EXPORT_PRODUCTS).default('timelapse'),
+});
+export const ExportJobParams = z.strictObject({ jobId: z.string().min(1).max(64) });
+export const ExportNightParams = z.strictObject({
+  agentId: Name,
+  /** The evening's date (YYYY-MM-DD, station local time); the night runs from noon to noon. */
+  night: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, { message: 'use YYYY-MM-DD' }),
+});
+
+export const S3SettingsInput = z.strictObject({
+  endpoint: z.url().max(512).optional(),
+  region: z.string().min(1).max(64).default('us-east-1'),
+  bucket: z.string().min(3).max(63),
+  prefix: z.string().max(256).default('skystation/'),
+  accessKeyId: z.string().min(1).max(256),
+  /** Write-only: reading settings shows only whether it is set. Omit to keep the stored one. */
+  secretAccessKey: z.string().min(1).max(256).optional(),
+  forcePathStyle: z.boolean().default(false),
+});
+
+export const ExportSettingsPatch = z.strictObject({
+  /** Make a keogram and a startrails image for each camera's night once its captures stop arriving. */
+  autoNightProducts: z.boolean().optional(),
+  /** Minutes with no new night capture before the night counts as finished. */
+  nightQuietMinutes: z
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 60)
+    .optional(),
+  /** Upload finished exports (and optionally originals) to S3. */
+  archiveExports: z.boolean().optional(),
+  archiveOriginals: z.boolean().optional(),
+  s3: S3SettingsInput.nullable().optional(),
+});
+
+export interface ExportSettingsView {
+  autoNightProducts: boolean;
+  nightQuietMinutes: number;
+  archiveExports: boolean;
+  archiveOriginals: boolean;
+  s3: {
+    endpoint: string | null;
+    region: string;
+    bucket: string;
+    prefix: string;
+    accessKeyId: string;
+    secretAccessKeySet: boolean;
+    forcePathStyle: boolean;
+  } | null;
+  /** The S3 archive's state: uploads waiting or running, the last one finished, the last error. */
+  archive: { queued: number; lastUploaded: string | null; lastError: string | null };
+}
+
+export type ExportJobStatus = 'queued' | 'running' | 'done' | 'failed' | 'cancelled' | 'interrupted';
+
+export interface ExportProgressView {
+  /** 0–100. */
+  percent: number;
+  fps: number;
+  etaSeconds: number | null;
+  stage: 'measuring' | 'stabilising' | 'encoding';
+}
+
+export interface ExportJobView {
+  id: string;
+  status: ExportJobStatus;
+  product: ExportProduct;
+  /** What a person reads in a list: "Roof cam, 10 Jan 20:00 – 11 Jan 06:00, 1080p H.264". */
+  label: string;
+  preset: ExportPresetName;
+  fps: number;
+  frames: number;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  progress: ExportProgressView | null;
+  result: {
+    outputPath: string;
+    /** Path under the media folder ("exports/x.mp4") when the UI can open it through mediaUrl; else null. */
+    mediaPath: string | null;
+    frames: number;
+    durationSeconds: number;
+    width: number;
+    height: number;
+  } | null;
+  error: { code: string; message: string } | null;
+  /** Only interrupted, failed and cancelled jobs can be retried. */
+  retryable: boolean;
+}
+
+export type ExportEvent =
+  | { event: 'export.progress'; data: { job: ExportJobView; progress: ExportProgressView } }
+  | { event: 'export.finished'; data: { job: ExportJobView } }
+  | { event: 'export.failed'; data: { job: ExportJobView } };
+
+/** The exports.* methods, merged into the contract's `methods`. */
+export const exportMethods = {
+  'exports.create': { params: ExportCreateParams, result: null as unknown as ExportJobView },
+  'exports.list': { params: z.strictObject({}).default({}), result: null as unknown as ExportJobView[] },
+  'exports.get': { params: ExportJobParams, result: null as unknown as ExportJobView },
+  'exports.cancel': { params: ExportJobParams, result: null as unknown as { cancelled: boolean } },
+  'exports.retry': { params: ExportJobParams, result: null as unknown as ExportJobView },
+  'exports.nightProducts': { params: ExportNightParams, result: null as unknown as ExportJobView[] },
+  'exports.getSettings': { params: z.strictObject({}).default({}), result: null as unknown as ExportSettingsView },
+  'exports.setSettings': { params: ExportSettingsPatch, result: null as unknown as ExportSettingsView },
+} as const;

@@ -1,0 +1,300 @@
+/**
+ * Exports pane (issue #6): make a timelapse from the gallery's current camera
+ * and a time range, follow the queue (progress bar, fps, ETA), cancel, retry,
+ * open the result; night products (keogram, startrails) on request; the
+ * "night products after sync" setting.
+ */
+import { useEffect, useState, type FormEvent } from 'react';
+import { useMutation, useQuery, useQueryClient, type QueryClient } from '@tanstack/react-query';
+import type { ExportJobView, ExportOptions, ExportPresetName } from '../../../src-main/api/contract';
+import { useAgents, useStation } from '../api/hooks';
+import { errorText, formatTime } from '../format';
+import { useUiStore } from '../state/ui-store';
+import './exports.css';
+
+export const exportKeys = { jobs: ['exports', 'jobs'] as const, settings: ['exports', 'settings'] as const };
+
+const PRESETS: { value: ExportPresetName; label: string }[] = [
+  { value: 'h264-1080p', label: '1080p H.264' },
+  { value: 'h265-4k', label: '4K H.265' },
+  { value: 'h264-720p-web', label: '720p web' },
+  { value: 'image-sequence', label: 'Image sequence' },
+];
+
+/** datetime-local value (local time, minutes) for a Date. */
+function localInput(d: Date): string {
+  const p = (n: number): string => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
+}
+
+function eta(seconds: number | null): string {
+  if (seconds === null) return 'estimating…';
+  const s = Math.max(0, Math.round(seconds));
+  const m = Math.floor(s / 60);
+  return m > 0 ? `${m} min ${String(s % 60).padStart(2, '0')} s left` : `${s} s left`;
+}
+
+function upsertJob(client: QueryClient, job: ExportJobView): void {
+  client.setQueryData<ExportJobView[]>(exportKeys.jobs, (jobs) => {
+    if (jobs === undefined) return [job];
+    const i = jobs.findIndex((j) => j.id === job.id);
+    if (i < 0) return [job, ...jobs];
+    const next = [...jobs];
+    next[i] = job;
+    return next;
+  });
+}
+
+function useExportJobs() {
+  const { api } = useStation();
+  const client = useQueryClient();
+  useEffect(
+    () =>
+      api.onEvent((e) => {
+        if (e.event === 'export.progress') upsertJob(client, e.data.job);
+        else if (e.event === 'export.finished' || e.event === 'export.failed') upsertJob(client, e.data.job);
+      }),
+    [api, client],
+  );
+  return useQuery({ queryKey: exportKeys.jobs, queryFn: () => api['exports.list']() });
+}
+
+export function ExportsPane() {
+  return (
+    <div className="exports-pane">
+      <CreateExportForm />
+      <JobList />
+      <NightSettings />
+    </div>
+  );
+}
+
+function CreateExportForm() {
+  const { api } = useStation();
+  const client = useQueryClient();
+  const agents = useAgents();
+  const selectedAgentId = useUiStore((s) => s.selectedAgentId);
+  const [agentId, setAgentId] = useState<string>('');
+  const [from, setFrom] = useState(() => localInput(new Date(Date.now() - 12 * 3_600_000)));
+  const [to, setTo] = useState(() => localInput(new Date()));
+  const [preset, setPreset] = useState<ExportPresetName>('h264-1080p');
+  const [fps, setFps] = useState<24 | 25 | 30 | 60>(25);
+  const [deflicker, setDeflicker] = useState<'none' | 'smooth' | 'ffmpeg'>('none');
+  const [overlay, setOverlay] = useState(false);
+  const [crf, setCrf] = useState('');
+  const camera = agentId || selectedAgentId || agents.data?.[0]?.id || '';
+
+  const create = useMutation({
+    mutationFn: (product: 'timelapse' | 'keogram' | 'startrails') => {
+      const options: ExportOptions = { preset, fps, deflicker, overlay };
+      if (crf !== '') options.crf = Number(crf);
+      return api['exports.create']({
+        selection: { agentIds: [camera], from: new Date(from).toISOString(), to: new Date(to).toISOString() },
+        options,
+        product,
+      });
+    },
+    onSuccess: (job) => upsertJob(client, job),
+  });
+
+  const submit = (e: FormEvent): void => {
+    e.preventDefault();
+    create.mutate('timelapse');
+  };
+
+  return (
+    <form className="export-form" onSubmit={submit} aria-label="New export">
+      <h3>New timelapse</h3>
+      <div className="export-fields">
+        <label>
+          Camera
+          <select value={camera} onChange={(e) => setAgentId(e.target.value)} data-testid="export-camera">
+            {(agents.data ?? []).map((a) => (
+              <option key={a.id} value={a.id}>
+                {a.name}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          From
+          <input type="datetime-local" value={from} onChange={(e) => setFrom(e.target.value)} required />
+        </label>
+        <label>
+          To
+          <input type="datetime-local" value={to} onChange={(e) => setTo(e.target.value)} required />
+        </label>
+        <label>
+          Preset
+          <select value={preset} onChange={(e) => setPreset(e.target.value as ExportPresetName)}>
+            {PRESETS.map((p) => (
+              <option key={p.value} value={p.value}>
+                {p.label}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Frame rate
+          <select value={fps} onChange={(e) => setFps(Number(e.target.value) as 24 | 25 | 30 | 60)}>
+            {[24, 25, 30, 60].map((f) => (
+              <option key={f} value={f}>
+                {f} fps
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Deflicker
+          <select value={deflicker} onChange={(e) => setDeflicker(e.target.value as 'none' | 'smooth' | 'ffmpeg')}>
+            <option value="none">Off</option>
+            <option value="smooth">Smooth (measured)</option>
+            <option value="ffmpeg">ffmpeg deflicker</option>
+          </select>
+        </label>
+        <label>
+          Quality (CRF)
+          <input
+            type="number"
+            min={0}
+            max={51}
+            placeholder="preset"
+            value={crf}
+            onChange={(e) => setCrf(e.target.value)}
+          />
+        </label>
+        <label className="inline">
+          <input type="checkbox" checked={overlay} onChange={(e) => setOverlay(e.target.checked)} /> Date, time and
+          temperature overlay
+        </label>
+      </div>
+      <div className="export-actions">
+        <button type="submit" disabled={camera === '' || create.isPending} data-testid="export-create">
+          Create export
+        </button>
+        <button type="button" disabled={camera === '' || create.isPending} onClick={() => create.mutate('keogram')}>
+          Keogram
+        </button>
+        <button type="button" disabled={camera === '' || create.isPending} onClick={() => create.mutate('startrails')}>
+          Startrails
+        </button>
+      </div>
+      {create.isError && (
+        <p className="error" role="alert">
+          {errorText(create.error)}
+        </p>
+      )}
+    </form>
+  );
+}
+
+function JobList() {
+  const jobs = useExportJobs();
+  if (jobs.isPending) return <p className="muted">Loading exports…</p>;
+  if (jobs.isError) {
+    return (
+      <p className="error" role="alert">
+        Could not load the exports: {errorText(jobs.error)}{' '}
+        <button type="button" onClick={() => void jobs.refetch()}>
+          Try again
+        </button>
+      </p>
+    );
+  }
+  if (jobs.data.length === 0) return <p className="empty">No exports yet.</p>;
+  return (
+    <ul className="export-jobs" aria-label="Exports">
+      {jobs.data.map((j) => (
+        <JobRow key={j.id} job={j} />
+      ))}
+    </ul>
+  );
+}
+
+function JobRow({ job }: { job: ExportJobView }) {
+  const { api } = useStation();
+  const client = useQueryClient();
+  const cancel = useMutation({ mutationFn: () => api['exports.cancel']({ jobId: job.id }) });
+  const retry = useMutation({
+    mutationFn: () => api['exports.retry']({ jobId: job.id }),
+    onSuccess: (j) => upsertJob(client, j),
+  });
+  const active = job.status === 'queued' || job.status === 'running';
+  const p = job.progress;
+  return (
+    <li className={`export-job export-${job.status}`} data-testid="export-job" data-status={job.status}>
+      <div className="export-job-head">
+        <strong>{job.label}</strong>
+        <span className="badge">{job.status}</span>
+      </div>
+      <div className="small muted">
+        {job.frames} frames · created {formatTime(job.createdAt)}
+      </div>
+      {job.status === 'running' && (
+        <div className="export-progress">
+          <progress max={100} value={p?.percent ?? 0} aria-label={`Progress of ${job.label}`} />
+          <span>
+            {(p?.percent ?? 0).toFixed(0)} % · {p?.stage ?? 'starting'} · {(p?.fps ?? 0).toFixed(1)} fps ·{' '}
+            {eta(p?.etaSeconds ?? null)}
+          </span>
+        </div>
+      )}
+      {job.status === 'done' && job.result && (
+        <div className="small">
+          {job.result.mediaPath !== null ? (
+            <a href={api.mediaUrl(job.result.mediaPath)} target="_blank" rel="noreferrer">
+              Open {job.result.mediaPath.split('/').pop()}
+            </a>
+          ) : (
+            <code>{job.result.outputPath}</code>
+          )}{' '}
+          · {job.result.width}×{job.result.height}
+          {job.result.durationSeconds > 0 ? ` · ${job.result.durationSeconds.toFixed(1)} s` : ''}
+        </div>
+      )}
+      {job.error && job.status !== 'done' && (
+        <p className={job.status === 'cancelled' ? 'muted small' : 'error small'}>{job.error.message}</p>
+      )}
+      <div className="export-actions">
+        {active && (
+          <button type="button" onClick={() => cancel.mutate()} disabled={cancel.isPending}>
+            Cancel
+          </button>
+        )}
+        {job.retryable && (
+          <button type="button" onClick={() => retry.mutate()} disabled={retry.isPending}>
+            {job.status === 'interrupted' ? 'Resume' : 'Retry'}
+          </button>
+        )}
+      </div>
+      {(cancel.isError || retry.isError) && (
+        <p className="error small" role="alert">
+          {errorText(cancel.error ?? retry.error)}
+        </p>
+      )}
+    </li>
+  );
+}
+
+function NightSettings() {
+  const { api } = useStation();
+  const client = useQueryClient();
+  const settings = useQuery({ queryKey: exportKeys.settings, queryFn: () => api['exports.getSettings']() });
+  const save = useMutation({
+    mutationFn: (autoNightProducts: boolean) => api['exports.setSettings']({ autoNightProducts }),
+    onSuccess: (s) => client.setQueryData(exportKeys.settings, s),
+  });
+  if (!settings.data) return null;
+  return (
+    <label className="inline small">
+      <input
+        type="checkbox"
+        checked={settings.data.autoNightProducts}
+        disabled={save.isPending}
+        onChange={(e) => save.mutate(e.target.checked)}
+      />{' '}
+      Make a keogram and startrails automatically after each night is synced
+      {save.isError && <span className="error"> {errorText(save.error)}</span>}
+    </label>
+  );
+}
