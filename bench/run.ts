@@ -5,49 +5,31 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { benchCapture } from './capture.js';
+import { benchDiscovery } from './discovery.js';
 import { benchExport } from './export.js';
 import { benchGallery } from './gallery.js';
+import { benchMemory } from './memory.js';
+import { benchPreview } from './preview.js';
 import { benchStart } from './start.js';
+import { benchSync } from './sync.js';
+import { benchFleet } from './fleet.js';
 import { benchThumbnails } from './thumbnails.js';
-import { notMeasured, table, type BenchResult } from './lib.js';
+import { table, type BenchResult } from './lib.js';
 
 type Group = () => Promise<BenchResult[]> | BenchResult[];
 
-const pending =
-  (why: string, ...rows: [string, string, string][]): Group =>
-  () =>
-    rows.map(([id, unit, target]) => notMeasured(id, unit, target, why));
-
 const groups: Record<string, Group> = {
-  capture: pending(
-    'not measured yet: needs the agent trigger timestamps (issue 4)',
-    ['capture_trigger_p99_ms', 'ms', '≤ 20'],
-    ['plan_start_error_p99_ms', 'ms', '≤ 10'],
-    ['capture_skew_p99_ms', 'ms', '≤ 20'],
-  ),
-  preview: pending(
-    'not measured yet: live preview is not built (issue 4)',
-    ['preview_1_fps', 'fps', '≥ 25'],
-    ['preview_1_latency_p95_ms', 'ms', '≤ 100'],
-    ['preview_5_fps', 'fps', '≥ 15'],
-    ['preview_5_latency_p95_ms', 'ms', '≤ 150'],
-  ),
-  discovery: pending(
-    'not measured yet: mDNS discovery is not built (issue 5)',
-    ['discovery_p50_ms', 'ms', '≤ 50'],
-    ['discovery_p95_ms', 'ms', '≤ 1500'],
-  ),
-  sync: pending('not measured yet (issue 5)', ['sync_vs_curl_ratio', 'ratio', '≥ 0.9']),
+  capture: () => benchCapture(),
+  preview: () => benchPreview(),
+  discovery: () => benchDiscovery(),
+  sync: () => benchSync(),
   gallery: () => benchGallery(),
   thumbnails: () => benchThumbnails(),
   export: () => benchExport(),
-  memory: pending(
-    'not measured yet (issue 3)',
-    ['agent_rss_idle_mb', 'MB', '≤ 60'],
-    ['agent_rss_loaded_mb', 'MB', '≤ 120'],
-  ),
+  memory: () => benchMemory(),
   start: () => benchStart(),
-  fleet: pending('not measured yet (issue 5)', ['fleet_event_loop_lag_p99_ms', 'ms', '≤ 20']),
+  fleet: () => benchFleet(),
 };
 
 const { values } = parseArgs({ options: { only: { type: 'string' } }, strict: true });

@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { findAppRoot } from './agents/embedded-agent.js';
+import { isLoopbackHost, prepareLogin } from './auth/index.js';
 import { startStation, type Station } from './brain/index.js';
 import { startHttpServer, type StationServer } from './server/http-server.js';
 import { errorMessage } from './util/errors.js';
@@ -19,10 +20,11 @@ const Options = z.strictObject({
   port: z.coerce.number().int().min(0).max(65535).default(8082),
   'embedded-agent': z.enum(['auto', 'always', 'never']).default('auto'),
   'sim-time': z.string().optional(),
+  'require-login': z.boolean().optional(),
   help: z.boolean().optional(),
 });
 
-const usage = `Usage: skystation-headless [--data-dir DIR] [--host 127.0.0.1] [--port 8082] [--embedded-agent auto|always|never]`;
+const usage = `Usage: skystation-headless [--data-dir DIR] [--host 127.0.0.1] [--port 8082] [--embedded-agent auto|always|never] [--require-login]`;
 
 function fail(message: string, code: number): never {
   process.stderr.write(`${message}\n`);
@@ -45,6 +47,7 @@ async function main(): Promise<void> {
         port: { type: 'string', default: process.env['SKYSTATION_PORT'] },
         'embedded-agent': { type: 'string' },
         'sim-time': { type: 'string' },
+        'require-login': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -64,12 +67,8 @@ async function main(): Promise<void> {
     process.stdout.write(`${usage}\n`);
     return;
   }
-  if (o.host !== '127.0.0.1' && o.host !== 'localhost' && o.host !== '::1') {
-    fail(
-      'Serving the station beyond this computer needs the operator login, which is not available yet; use --host 127.0.0.1.',
-      2,
-    );
-  }
+  // Off loopback the station needs the operator's login; --require-login forces it on loopback too.
+  const needsLogin = o['require-login'] === true || !isLoopbackHost(o.host);
 
   let station: Station | null = null;
   let server: StationServer | null = null;
@@ -82,12 +81,13 @@ async function main(): Promise<void> {
   process.once('SIGTERM', () => void shutdown(0));
 
   try {
+    const auth = needsLogin ? await prepareLogin(resolve(o['data-dir'])) : undefined;
     station = await startStation({
       dataDir: resolve(o['data-dir']),
       embeddedAgent: o['embedded-agent'] === 'always' ? true : o['embedded-agent'] === 'never' ? false : 'auto',
       ...(o['sim-time'] ? { embeddedAgentArgs: ['--sim-time', o['sim-time']] } : {}),
     });
-    server = await startHttpServer(station, { host: o.host, port: o.port, rendererDir: rendererDir() });
+    server = await startHttpServer(station, { host: o.host, port: o.port, rendererDir: rendererDir(), auth });
   } catch (err) {
     await station?.close().catch(() => undefined);
     fail(errorMessage(err), 1);

@@ -7,6 +7,7 @@ import {
   type ResultOf,
   type StationEvent,
 } from '../api/contract.js';
+import { cliLogin } from '../auth/cli-login.js';
 import { StationError } from '../util/errors.js';
 import { wsText } from '../util/ws-text.js';
 
@@ -43,10 +44,28 @@ export class StationClient {
     });
   }
 
-  static connect(url: string, timeoutMs = 5_000): Promise<StationClient> {
+  /** Connects; a station that requires a login (401) is logged into with SKYSTATION_PASSWORD first. */
+  static async connect(url: string, timeoutMs = 5_000): Promise<StationClient> {
+    try {
+      return await StationClient.open(url, timeoutMs, {});
+    } catch (err) {
+      if (!(err instanceof StationError) || err.code !== 'login_required') throw err;
+      return StationClient.open(url, timeoutMs, { cookie: await cliLogin(url) });
+    }
+  }
+
+  private static open(url: string, timeoutMs: number, headers: Record<string, string>): Promise<StationClient> {
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(url, { handshakeTimeout: timeoutMs });
+      const ws = new WebSocket(url, { handshakeTimeout: timeoutMs, headers });
       ws.once('open', () => resolve(new StationClient(ws)));
+      ws.once('unexpected-response', (_req, res) => {
+        ws.terminate();
+        reject(
+          res.statusCode === 401
+            ? new StationError('login_required', 'This station requires a login.')
+            : new StationError('station_unreachable', `The station at ${url} answered HTTP ${res.statusCode ?? '?'}.`),
+        );
+      });
       ws.once('error', (err) =>
         reject(
           new StationError(

@@ -125,6 +125,30 @@ export class CapturesRepo {
     return this.countStmt.get()?.n ?? 0;
   }
 
+  /** Record a capture's quality figures once its thumbnail exists (see DerivativesQueue). */
+  setQuality(
+    agentId: string,
+    captureId: string,
+    q: { meanBrightness: number; clippedHighlights: number; clippedShadows: number; focusScore: number },
+  ): void {
+    this.db
+      .prepare(
+        `UPDATE captures SET mean_brightness = @meanBrightness, clipped_highlights = @clippedHighlights,
+           clipped_shadows = @clippedShadows, focus_score = @focusScore
+         WHERE agent_id = @agentId AND capture_id = @captureId`,
+      )
+      .run({ agentId, captureId, ...q });
+  }
+
+  /** Captures indexed without quality figures yet: their thumbnail is still to be made (oldest first). */
+  pendingDerivatives(limit: number): StoredCapture[] {
+    return this.db
+      .prepare<[number], StoredCapture>(
+        `SELECT ${columns} FROM captures WHERE mean_brightness IS NULL ORDER BY rowid LIMIT ?`,
+      )
+      .all(limit);
+  }
+
   page(query: CaptureQuery): { items: StoredCapture[]; nextCursor: string | null } {
     const where: string[] = [];
     const params: Record<string, string | number> = { limit: query.limit + 1 };

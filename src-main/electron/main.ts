@@ -3,11 +3,12 @@
  * media protocol, and closes the brain on quit. Only src-main/electron imports
  * electron; the brain itself is plain Node (see src-main/headless.ts).
  */
-import { app, BrowserWindow, dialog } from 'electron';
+import { app, BrowserWindow, dialog, Notification } from 'electron';
 import { join } from 'node:path';
 import { startStation, type Station } from '../brain/index.js';
 import { registerIpc } from './ipc';
 import { handleMediaProtocol, registerMediaScheme } from './media-protocol';
+import { keychainTokenVault } from './token-vault';
 import { appPageUrl, applySecurity, isAppUrl } from './security';
 
 const preloadFile = join(import.meta.dirname, '../preload/index.cjs');
@@ -57,8 +58,13 @@ function createWindow(): BrowserWindow {
 async function start(): Promise<void> {
   applySecurity();
   const dataDir = process.env['SKYSTATION_DATA_DIR'] ?? join(app.getPath('userData'), 'data');
-  station = await startStation({ dataDir, embeddedAgent: 'auto' });
+  station = await startStation({ dataDir, embeddedAgent: 'auto', tokenVault: keychainTokenVault(dataDir) });
   handleMediaProtocol(station.mediaDir);
+  // Desktop notifications for station alerts (camera offline, disk full, failed captures, expiring plans).
+  station.onEvent((e) => {
+    if (e.event !== 'alert' || e.data.level === 'info' || !Notification.isSupported()) return;
+    new Notification({ title: `Skystation: ${e.data.code.replace(/_/g, ' ')}`, body: e.data.message }).show();
+  });
   const pageUrl = appPageUrl(rendererIndexFile);
   unwireIpc = registerIpc(station, { isTrustedSender: (url) => url === pageUrl || isAppUrl(url, rendererIndexFile) });
   mainWindow = createWindow();

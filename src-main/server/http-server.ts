@@ -5,7 +5,9 @@ import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { RequestMessage, type ResponseMessage } from '../api/contract.js';
+import type { AuthGate } from '../auth/gate.js';
 import type { Station } from '../brain/index.js';
+import { handleSeedRoute } from '../orchestration/http-routes.js';
 import { StationError } from '../util/errors.js';
 import { wsText } from '../util/ws-text.js';
 
@@ -50,21 +52,32 @@ export interface StationServer {
  */
 export async function startHttpServer(
   station: Station,
-  opts: { host: string; port: number; rendererDir: string },
+  opts: { host: string; port: number; rendererDir: string; auth?: AuthGate | undefined },
 ): Promise<StationServer> {
   const server: Server = createServer((req, res) => {
-    handle(station, opts.rendererDir, req, res).catch((err: unknown) => {
-      station.log.error({ err, url: req.url }, 'http request failed');
-      if (!res.headersSent)
-        sendJson(res, 500, { ok: false, error: { code: 'internal', message: 'Internal error; see the station log.' } });
-      else res.destroy();
-    });
+    // Off loopback (or --require-login) every request needs a session except the login page.
+    const gated = opts.auth ? opts.auth.intercept(req, res) : Promise.resolve(false);
+    gated
+      .then((answered) => (answered ? undefined : handle(station, opts.rendererDir, req, res)))
+      .catch((err: unknown) => {
+        station.log.error({ err, url: req.url }, 'http request failed');
+        if (!res.headersSent)
+          sendJson(res, 500, {
+            ok: false,
+            error: { code: 'internal', message: 'Internal error; see the station log.' },
+          });
+        else res.destroy();
+      });
   });
   const wss = new WebSocketServer({ noServer: true, maxPayload: 1 << 20 });
   server.on('upgrade', (req, socket, head) => {
     const path = (req.url ?? '').split('?')[0];
     if (path !== '/api/ws' || !sameOrigin(req)) {
       socket.end('HTTP/1.1 403 Forbidden\r\n\r\n');
+      return;
+    }
+    if (opts.auth && !opts.auth.allows(req)) {
+      socket.end('HTTP/1.1 401 Unauthorized\r\n\r\n');
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => serveRpc(station, ws));
@@ -146,6 +159,7 @@ async function handle(station: Station, rendererDir: string, req: IncomingMessag
     sendJson(res, r.ok ? 200 : 503, r);
     return;
   }
+  if (await handleSeedRoute(station, path, res)) return;
   if (path === '/metrics') {
     const body = await station.metrics.registry.metrics();
     res.writeHead(200, { 'content-type': station.metrics.registry.contentType });

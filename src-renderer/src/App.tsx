@@ -1,7 +1,9 @@
 import { useStationEvents } from './api/hooks';
 import { AgentList } from './components/AgentList';
 import { Gallery } from './components/Gallery';
+import { ExportsPane } from './exports/ExportsPane';
 import { ToastBar } from './components/Toast';
+import { PaneTabs } from './schedules/Tabs';
 import { useUiStore } from './state/ui-store';
 
 const connectionText = {
@@ -23,14 +25,20 @@ export function App() {
         </span>
       </header>
       <main>
-        <section aria-labelledby="cameras-heading">
-          <h2 id="cameras-heading">Cameras</h2>
-          <AgentList />
-        </section>
-        <section aria-labelledby="gallery-heading">
-          <h2 id="gallery-heading">Newest images</h2>
-          <Gallery />
-        </section>
+        <PaneTabs>
+          <section aria-labelledby="cameras-heading">
+            <h2 id="cameras-heading">Cameras</h2>
+            <AgentList />
+          </section>
+          <section aria-labelledby="gallery-heading">
+            <h2 id="gallery-heading">Newest images</h2>
+            <Gallery />
+          </section>
+          <section aria-labelledby="exports-heading">
+            <h2 id="exports-heading">Exports</h2>
+            <ExportsPane />
+          </section>
+        </PaneTabs>
       </main>
       <ToastBar />
     </div>
