@@ -7,6 +7,10 @@ import {
   AckResponse,
   CaptureListResponse,
   CaptureResponse,
+  CinePiError,
+  CinePiOk,
+  TimelapseStartResponse,
+  TimelapseStatusResponse,
   SensorReadingsResponse,
   ClockSetResponse,
   ClockStatusResponse,
@@ -64,6 +68,21 @@ export class AgentClient {
 
   capture(request: CaptureRequest, timeoutMs = 120_000): Promise<CaptureResponse> {
     return this.json('POST', '/capture', CaptureResponse, request, timeoutMs);
+  }
+
+  /** CinePi timelapse session: POST /api/capture/start (interval 1–3600 s). */
+  startTimelapse(intervalSeconds: number): Promise<z.infer<typeof TimelapseStartResponse>> {
+    return this.json('POST', '/api/capture/start', TimelapseStartResponse, { interval: intervalSeconds });
+  }
+
+  /** POST /api/capture/stop. */
+  stopTimelapse(): Promise<z.infer<typeof CinePiOk>> {
+    return this.json('POST', '/api/capture/stop', CinePiOk, {});
+  }
+
+  /** GET /api/capture/status: the running session, or the last one and why it stopped. */
+  timelapseStatus(): Promise<z.infer<typeof TimelapseStatusResponse>> {
+    return this.json('GET', '/api/capture/status', TimelapseStatusResponse);
   }
 
   /** GET /sensors/readings: the sensor time series after a reading id, oldest first. */
@@ -253,6 +272,9 @@ export class AgentClient {
     if (parsed.success) {
       return new StationError(parsed.data.error.code, `The agent refused: ${parsed.data.error.message}`);
     }
+    // The CinePi-compatible endpoints answer in that dashboard's shape.
+    const cinepi = CinePiError.safeParse(body);
+    if (cinepi.success) return new StationError(cinepi.data.code, `The agent refused: ${cinepi.data.error}`);
     return new StationError('agent_http_error', `The agent at ${this.baseUrl} answered HTTP ${status}.`);
   }
 }

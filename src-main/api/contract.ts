@@ -44,6 +44,19 @@ export interface AgentView {
   deployedProfile?: { profileId: string; version: string } | null;
 }
 
+export interface SessionView {
+  agentId: string;
+  active: boolean;
+  intervalSeconds: number | null;
+  startedAt: string | null;
+  captures: number;
+  failed: number;
+  lastCaptureAt: string | null;
+  nextCaptureAt: string | null;
+  stoppedAt: string | null;
+  stopReason: string | null;
+}
+
 export interface SensorPointView {
   sensor: string;
   probe: string | null;
@@ -127,6 +140,10 @@ export const PairAgentParams = z
     path: ['agentId'],
   });
 export const EmptyParams = z.strictObject({}).default({});
+export const StartSessionParams = z.strictObject({
+  agentId: z.string().min(1).max(128),
+  intervalSeconds: z.number().int().min(1, 'the interval is 1 to 3600 s').max(3600, 'the interval is 1 to 3600 s'),
+});
 export const SensorSeriesParams = z.strictObject({
   agentId: z.string().min(1).max(128),
   sensor: z.string().min(1).max(64).optional(),
@@ -145,6 +162,10 @@ export const methods = {
   captureNow: { params: CaptureNowParams, result: null as unknown as CaptureView },
   syncAgent: { params: AgentIdParams, result: null as unknown as { imported: number } },
   listCaptures: { params: ListCapturesParams, result: null as unknown as CapturePage },
+  /** A timelapse session on one camera: a capture every intervalSeconds until stopped (runs on the agent). */
+  startSession: { params: StartSessionParams, result: null as unknown as SessionView },
+  stopSession: { params: AgentIdParams, result: null as unknown as SessionView },
+  sessionStatus: { params: AgentIdParams, result: null as unknown as SessionView },
   /** Sensor time series of one agent (temperature, humidity, lux), for charts. */
   sensorSeries: { params: SensorSeriesParams, result: null as unknown as SensorPointView[] },
   /** Corrects the agent's clock to the station's (as an offset on the agent, or its system clock when allowed). */

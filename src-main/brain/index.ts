@@ -12,7 +12,13 @@ import {
   type ResultOf,
   type StationEvent,
   type StationHealth,
+  type SessionView,
 } from '../api/contract.js';
+import type { z } from 'zod';
+import type { AgentClient } from '../agents/agent-client.js';
+import type { TimelapseStatusResponse } from '../agents/protocol.js';
+
+type TimelapseStatus = z.infer<typeof TimelapseStatusResponse>;
 import { findAppRoot, startEmbeddedAgent, type EmbeddedAgent } from '../agents/embedded-agent.js';
 import { Fleet } from '../agents/fleet.js';
 import { FileTokenVault, tokensPath, type TokenVault } from '../agents/token-store.js';
@@ -38,6 +44,22 @@ export const STATION_VERSION = '0.1.0';
 
 /** Live sensor events trigger a copy of the agent's series at most this often. */
 const SENSOR_SYNC_MIN_MS = 5_000;
+
+function toSessionView(agentId: string, r: TimelapseStatus): SessionView {
+  const s = r.session;
+  return {
+    agentId,
+    active: r.status === 'active',
+    intervalSeconds: s?.interval ?? null,
+    startedAt: s?.start_time ?? null,
+    captures: s?.captures ?? 0,
+    failed: s?.failed ?? 0,
+    lastCaptureAt: s?.last_capture_at ?? null,
+    nextCaptureAt: s?.next_capture_at ?? null,
+    stoppedAt: s?.stopped_at ?? null,
+    stopReason: s?.stop_reason ?? null,
+  };
+}
 
 export interface StationOptions {
   dataDir: string;
@@ -107,6 +129,12 @@ export async function startStation(opts: StationOptions): Promise<Station> {
   };
 
   const agentNames = (): Map<string, string> => new Map(fleet.views().map((a) => [a.id, a.name]));
+
+  const requireClient = (agentId: string): AgentClient => {
+    const client = fleet.client(agentId);
+    if (!client) throw new StationError('agent_unknown', `No agent with id ${agentId} is configured.`);
+    return client;
+  };
 
   // Clocks are compared at every connection; a drifted agent raises an alert here and a warning on the agent.
   const clockChecks = new Map<string, ClockComparison>();
@@ -290,6 +318,17 @@ export async function startStation(opts: StationOptions): Promise<Station> {
     addAgent: (p) => fleet.add(p.host, p.port, { name: p.name, token: p.token }),
     removeAgent: (p) => Promise.resolve({ removed: fleet.remove(p.agentId) }),
     syncAgent: async (p) => ({ imported: await syncAgent(p.agentId) }),
+    startSession: async (p) => {
+      const client = requireClient(p.agentId);
+      await client.startTimelapse(p.intervalSeconds);
+      return toSessionView(p.agentId, await client.timelapseStatus());
+    },
+    stopSession: async (p) => {
+      const client = requireClient(p.agentId);
+      await client.stopTimelapse();
+      return toSessionView(p.agentId, await client.timelapseStatus());
+    },
+    sessionStatus: async (p) => toSessionView(p.agentId, await requireClient(p.agentId).timelapseStatus()),
     sensorSeries: (p) =>
       Promise.resolve(sensors.series({ agentId: p.agentId, sensor: p.sensor, from: p.from, to: p.to, limit: p.limit })),
     setAgentClock: async (p) => {

@@ -25,6 +25,7 @@ Commands:
   capture AGENT          take a picture now (AGENT: id, id prefix or name)
   sync AGENT             copy new captures from an agent
   captures [AGENT]       newest captures
+  session start|stop|status AGENT [--interval 10]   a timelapse session on one camera
   clock AGENT [--set]    compare an agent's clock with the station's; --set corrects it
   export --camera ID --from ISO --to ISO [--preset 1080p-h264] [--fps 25] ...
                          make a timelapse (skystation export --help)
@@ -107,6 +108,7 @@ export async function runCli(
         url: { type: 'string', default: process.env['SKYSTATION_URL'] ?? 'ws://127.0.0.1:8082/api/ws' },
         json: { type: 'boolean', default: false },
         set: { type: 'boolean', default: false },
+        interval: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
       allowPositionals: true,
@@ -128,14 +130,25 @@ export async function runCli(
     process.stderr.write(`"${command}" needs ${n} argument(s).\n${USAGE}\n`);
     return false;
   };
-  const known = ['status', 'agents', 'add', 'capture', 'sync', 'captures', 'clock'];
+  const known = ['status', 'agents', 'add', 'capture', 'sync', 'captures', 'clock', 'session'];
   if (!known.includes(command)) {
     process.stderr.write(`Unknown command "${command}".\n${USAGE}\n`);
     return 2;
   }
+  const action = command === 'session' ? rest[0] : undefined;
+  if (command === 'session' && action !== undefined && !['start', 'stop', 'status'].includes(action)) {
+    process.stderr.write(`session takes start, stop or status, not "${action}".\n${USAGE}\n`);
+    return 2;
+  }
+  const interval = parsed.values.interval === undefined ? 10 : Number(parsed.values.interval);
+  if (command === 'session' && (!Number.isInteger(interval) || interval < 1 || interval > 3600)) {
+    process.stderr.write(`--interval is a whole number of seconds from 1 to 3600, not "${parsed.values.interval}".\n`);
+    return 2;
+  }
   if (
     (command === 'add' && !needArgs(2)) ||
-    ((command === 'capture' || command === 'sync' || command === 'clock') && !needArgs(1))
+    ((command === 'capture' || command === 'sync' || command === 'clock') && !needArgs(1)) ||
+    (command === 'session' && !needArgs(2))
   )
     return 2;
 
@@ -202,6 +215,23 @@ export async function runCli(
               : `${agent.name}: clock ${(offset / 1000).toFixed(3)} s ${offset >= 0 ? 'ahead of' : 'behind'} the station (--set corrects it)`,
           );
         }
+        break;
+      }
+      case 'session': {
+        const agent = await resolveAgent(client, rest[1]!);
+        const view =
+          action === 'start'
+            ? await client.call('startSession', { agentId: agent.id, intervalSeconds: interval })
+            : action === 'stop'
+              ? await client.call('stopSession', { agentId: agent.id })
+              : await client.call('sessionStatus', { agentId: agent.id });
+        emit(view, () =>
+          view.active
+            ? `${agent.name}: timelapse session every ${view.intervalSeconds} s since ${view.startedAt}, ${view.captures} captures (${view.failed} failed), next at ${view.nextCaptureAt ?? '-'}`
+            : view.startedAt
+              ? `${agent.name}: no session running; the last one took ${view.captures} captures and stopped at ${view.stoppedAt ?? '-'} (${view.stopReason ?? 'stopped'})`
+              : `${agent.name}: no session yet`,
+        );
         break;
       }
       case 'captures': {
