@@ -7,28 +7,15 @@
  * Needs Debian's Chromium (`apt-get install chromium`) and a build
  * (`npm run build`). Browsers are never downloaded.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, freePort, run, waitForLine, type RunningProcess } from '../helpers/processes.js';
+import { ROOT, type RunningProcess } from '../helpers/processes.js';
+import { checkPrerequisites, openBrowser, startHeadlessStation } from './harness.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const HEADLESS_JS = join(ROOT, 'out/main/headless.js');
-const RENDERER_HTML = join(ROOT, 'out/renderer/index.html');
 const SCREENSHOT = join(ROOT, 'test-results/e2e-capture.png');
-
-function checkPrerequisites(): void {
-  const missing: string[] = [];
-  if (!existsSync(CHROMIUM)) {
-    missing.push(`Chromium is not installed at ${CHROMIUM}: install it with "sudo apt-get install chromium".`);
-  }
-  if (!existsSync(HEADLESS_JS) || !existsSync(RENDERER_HTML)) {
-    missing.push(`The app is not built (${HEADLESS_JS} or ${RENDERER_HTML} is missing): run "npm run build" first.`);
-  }
-  if (missing.length > 0) throw new Error(missing.join('\n'));
-}
 
 /** The DOM bits the in-page predicate uses (tests are typed without the DOM lib). */
 interface ImgLike {
@@ -73,35 +60,11 @@ describe('capture from the UI in a browser', () => {
   beforeAll(async () => {
     checkPrerequisites();
     dataDir = mkdtempSync(join(tmpdir(), 'skys-e2e-'));
-    const port = await freePort();
-    station = run(process.execPath, [HEADLESS_JS, '--data-dir', dataDir, '--port', String(port)], {
-      SKYSTATION_MDNS: 'off',
+    ({ station, baseUrl } = await startHeadlessStation(dataDir, [], {
       // The embedded agent's simulated sensor reads every 300 ms, so the chart has points quickly.
       SKYSTATION_SIM_SENSOR_INTERVAL_MS: '300',
-    });
-    const line = await waitForLine(station, /Skystation is running at/, 30_000).catch((err: unknown) => {
-      const stderr = station?.stderr.join('\n') ?? '';
-      throw new Error(`The headless station did not start within 30 s.\nstderr:\n${stderr}\n${String(err)}`);
-    });
-    baseUrl = /Skystation is running at (\S+)/.exec(line)?.[1] ?? `http://127.0.0.1:${port}`;
-
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    page.on('pageerror', (err) => pageErrors.push(err.message));
-    page.on('console', (msg) => {
-      if (msg.type() === 'error') pageErrors.push(msg.text());
-    });
+    }));
+    ({ browser, page } = await openBrowser(pageErrors));
   }, 90_000);
 
   afterAll(async () => {
@@ -158,6 +121,18 @@ describe('capture from the UI in a browser', () => {
     await expect
       .poll(() => page.getByTestId('sensor-chart').locator('figcaption').textContent(), { timeout: 60_000 })
       .toMatch(/°C now/);
+
+    // An export of the day so far from the Exports section: queued, encoded by ffmpeg, done.
+    await page.getByTestId('export-create').click();
+    const job = page.getByTestId('export-job').first();
+    await expect
+      .poll(() => job.getAttribute('data-status'), { timeout: 60_000 })
+      .toMatch(/^(done|failed)$/)
+      .catch(async (err: unknown) => {
+        const form = await page.getByRole('form', { name: 'New export' }).textContent();
+        throw new Error(`${String(err)}\nexport form: ${form ?? ''}${diagnostics()}`);
+      });
+    expect(await job.getAttribute('data-status'), (await job.textContent()) ?? '').toBe('done');
 
     mkdirSync(join(ROOT, 'test-results'), { recursive: true });
     await page.screenshot({ path: SCREENSHOT, fullPage: true });

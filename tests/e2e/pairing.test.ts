@@ -6,26 +6,14 @@
  * Needs Debian's Chromium (`apt-get install chromium`) and a build
  * (`npm run build`). Browsers are never downloaded.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StationClient } from '../../src-main/cli/client.js';
-import { ROOT, freePort, run, startAgentProcess, waitForLine, type RunningProcess } from '../helpers/processes.js';
-
-const CHROMIUM = '/usr/bin/chromium';
-const HEADLESS_JS = join(ROOT, 'out/main/headless.js');
-const RENDERER_HTML = join(ROOT, 'out/renderer/index.html');
-
-function checkPrerequisites(): void {
-  const missing: string[] = [];
-  if (!existsSync(CHROMIUM)) missing.push(`Chromium is not installed at ${CHROMIUM}: "sudo apt-get install chromium".`);
-  if (!existsSync(HEADLESS_JS) || !existsSync(RENDERER_HTML)) {
-    missing.push(`The app is not built (${HEADLESS_JS} or ${RENDERER_HTML} is missing): run "npm run build" first.`);
-  }
-  if (missing.length > 0) throw new Error(missing.join('\n'));
-}
+import { ROOT, startAgentProcess, type RunningProcess } from '../helpers/processes.js';
+import { checkPrerequisites, openBrowser, startHeadlessStation } from './harness.js';
 
 describe('pairing a camera from the UI', () => {
   let dataDir: string | null = null;
@@ -42,18 +30,8 @@ describe('pairing a camera from the UI', () => {
     dataDir = mkdtempSync(join(tmpdir(), 'skys-e2e-pair-'));
     agent = await startAgentProcess(join(dataDir, 'agent'), ['--name', 'e2e-roof']);
     code = (JSON.parse(agent.stdout.find((l) => l.includes('"pairing_code"'))!) as { code: string }).code;
-    const port = await freePort();
-    station = run(process.execPath, [
-      HEADLESS_JS,
-      '--data-dir',
-      join(dataDir, 'station'),
-      '--port',
-      String(port),
-      '--embedded-agent',
-      'never',
-    ]);
-    const line = await waitForLine(station, /Skystation is running at/, 30_000);
-    baseUrl = /Skystation is running at (\S+)/.exec(line)?.[1] ?? `http://127.0.0.1:${port}`;
+    let port: number;
+    ({ station, baseUrl, port } = await startHeadlessStation(join(dataDir, 'station'), ['--embedded-agent', 'never']));
     // Added by address without a token: reachable but unpaired.
     const client = await StationClient.connect(`ws://127.0.0.1:${port}/api/ws`);
     try {
@@ -62,12 +40,8 @@ describe('pairing a camera from the UI', () => {
     } finally {
       client.close();
     }
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
-    });
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    page.on('pageerror', (err) => pageErrors.push(err.message));
+    // Only uncaught errors count here: the refused wrong code is logged by the browser on purpose.
+    ({ browser, page } = await openBrowser(pageErrors, { width: 1280, height: 800 }, false));
   }, 90_000);
 
   afterAll(async () => {

@@ -7,25 +7,13 @@
  *
  * Needs Debian's Chromium at /usr/bin/chromium and a build (`npm run build`).
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, freePort, run, waitForLine, type RunningProcess } from '../helpers/processes.js';
-
-const CHROMIUM = '/usr/bin/chromium';
-const HEADLESS_JS = join(ROOT, 'out/main/headless.js');
-const RENDERER_HTML = join(ROOT, 'out/renderer/index.html');
-
-function checkPrerequisites(): void {
-  const missing: string[] = [];
-  if (!existsSync(CHROMIUM)) missing.push(`Chromium is not installed at ${CHROMIUM}: "sudo apt-get install chromium".`);
-  if (!existsSync(HEADLESS_JS) || !existsSync(RENDERER_HTML)) {
-    missing.push(`The app is not built (${HEADLESS_JS} or ${RENDERER_HTML} is missing): run "npm run build" first.`);
-  }
-  if (missing.length > 0) throw new Error(missing.join('\n'));
-}
+import { ROOT, type RunningProcess } from '../helpers/processes.js';
+import { checkPrerequisites, openBrowser, startHeadlessStation } from './harness.js';
 
 describe('schedules and deployment from the UI', () => {
   let dataDir: string | null = null;
@@ -38,21 +26,8 @@ describe('schedules and deployment from the UI', () => {
   beforeAll(async () => {
     checkPrerequisites();
     dataDir = mkdtempSync(join(tmpdir(), 'skys-e2e-sched-'));
-    const port = await freePort();
-    station = run(process.execPath, [HEADLESS_JS, '--data-dir', dataDir, '--port', String(port)], {
-      SKYSTATION_MDNS: 'off',
-    });
-    const line = await waitForLine(station, /Skystation is running at/, 30_000);
-    baseUrl = /Skystation is running at (\S+)/.exec(line)?.[1] ?? `http://127.0.0.1:${port}`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
-    });
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    page.on('pageerror', (err) => pageErrors.push(err.message));
-    page.on('console', (msg) => {
-      if (msg.type() === 'error') pageErrors.push(msg.text());
-    });
+    ({ station, baseUrl } = await startHeadlessStation(dataDir));
+    ({ browser, page } = await openBrowser(pageErrors, { width: 1280, height: 900 }));
   }, 90_000);
 
   afterAll(async () => {

@@ -1,10 +1,16 @@
 import { readFile } from 'node:fs/promises';
 import type { Logger } from '../util/log.js';
-import { Inflight, baseCapabilities, meanLevel, removeQuietly, tempCapturePath, throwIfAborted } from './common.js';
+import {
+  ProgramCamera,
+  baseCapabilities,
+  meanLevel,
+  removeQuietly,
+  tempCapturePath,
+  throwIfAborted,
+} from './common.js';
 import type {
   CameraCapabilities,
   CameraDriver,
-  CameraStateName,
   CaptureResult,
   DriverSettings,
   MeterReading,
@@ -122,17 +128,16 @@ const GPHOTO_WB = ['Auto', 'Daylight', 'Tungsten', 'Fluorescent', 'Auto', 'Tungs
  * selection, settings with --set-config, capture-and-download into a temp file
  * inside the captures folder, live view through --capture-movie.
  */
-export class Gphoto2Camera implements CameraDriver {
+export class Gphoto2Camera extends ProgramCamera implements CameraDriver {
   readonly driver = 'gphoto2';
-  private current: CameraStateName = 'disconnected';
   private detected: DetectedCamera | null = null;
   private lastLux: number | null = null;
   private temperatureKey: string | null = null;
   private readonly program: string;
   private readonly marginMs: number;
-  private readonly inflight = new Inflight();
 
   constructor(private readonly options: Gphoto2Options) {
+    super();
     this.program = options.program ?? 'gphoto2';
     this.marginMs = options.marginMs ?? 30_000;
   }
@@ -189,16 +194,6 @@ export class Gphoto2Camera implements CameraDriver {
         .find((l) => /temperature/i.test(l))
         ?.trim() ?? null;
     this.current = 'ready';
-  }
-
-  close(): Promise<void> {
-    this.inflight.abortAll();
-    this.current = 'disconnected';
-    return Promise.resolve();
-  }
-
-  state(): CameraStateName {
-    return this.current;
   }
 
   capabilities(): CameraCapabilities {

@@ -1,11 +1,17 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import type { Logger } from '../util/log.js';
-import { Inflight, baseCapabilities, meanLevel, removeQuietly, tempCapturePath, throwIfAborted } from './common.js';
+import {
+  ProgramCamera,
+  baseCapabilities,
+  meanLevel,
+  removeQuietly,
+  tempCapturePath,
+  throwIfAborted,
+} from './common.js';
 import type {
   CameraCapabilities,
   CameraDriver,
-  CameraStateName,
   CaptureResult,
   DriverSettings,
   MeterReading,
@@ -94,18 +100,17 @@ export function classifyRpicamError(program: string, stderr: string): Error {
  * Raspberry Pi cameras through rpicam-still (stills, with --metadata for lux
  * and colour temperature) and rpicam-vid (MJPEG live preview).
  */
-export class LibcameraCamera implements CameraDriver {
+export class LibcameraCamera extends ProgramCamera implements CameraDriver {
   readonly driver = 'libcamera';
-  private current: CameraStateName = 'disconnected';
   private listed: ListedCamera | null = null;
   private lastLux: number | null = null;
   private lastTemperature: number | null = null;
   private readonly still: string;
   private readonly vid: string;
   private readonly marginMs: number;
-  private readonly inflight = new Inflight();
 
   constructor(private readonly options: LibcameraOptions) {
+    super();
     this.still = options.stillProgram ?? 'rpicam-still';
     this.vid = options.vidProgram ?? 'rpicam-vid';
     this.marginMs = options.marginMs ?? 30_000;
@@ -140,16 +145,6 @@ export class LibcameraCamera implements CameraDriver {
     }
     this.listed = camera;
     this.current = 'ready';
-  }
-
-  close(): Promise<void> {
-    this.inflight.abortAll();
-    this.current = 'disconnected';
-    return Promise.resolve();
-  }
-
-  state(): CameraStateName {
-    return this.current;
   }
 
   capabilities(): CameraCapabilities {

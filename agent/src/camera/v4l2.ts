@@ -1,9 +1,8 @@
 import type { Logger } from '../util/log.js';
-import { Inflight, baseCapabilities, meanLevel, throwIfAborted } from './common.js';
+import { ProgramCamera, baseCapabilities, meanLevel, throwIfAborted } from './common.js';
 import type {
   CameraCapabilities,
   CameraDriver,
-  CameraStateName,
   CaptureResult,
   DriverSettings,
   MeterReading,
@@ -53,17 +52,16 @@ export function classifyFfmpegV4l2Error(device: string, stderr: string): Error {
  * auto exposure (ffmpeg does not set v4l2 controls); settings are recorded
  * and the lux is estimated from the frame.
  */
-export class V4l2Camera implements CameraDriver {
+export class V4l2Camera extends ProgramCamera implements CameraDriver {
   readonly driver = 'v4l2';
-  private current: CameraStateName = 'disconnected';
   private lastLux: number | null = null;
   private size: { width: number; height: number } | null = null;
   private readonly device: string;
   private readonly ffmpeg: string;
   private readonly marginMs: number;
-  private readonly inflight = new Inflight();
 
   constructor(private readonly options: V4l2Options = {}) {
+    super();
     this.device = options.device ?? '/dev/video0';
     this.ffmpeg = options.ffmpeg ?? 'ffmpeg';
     this.marginMs = options.marginMs ?? 30_000;
@@ -108,16 +106,6 @@ export class V4l2Camera implements CameraDriver {
     const jpeg = await this.grab(this.marginMs);
     this.size = jpegSize(jpeg);
     this.current = 'ready';
-  }
-
-  close(): Promise<void> {
-    this.inflight.abortAll();
-    this.current = 'disconnected';
-    return Promise.resolve();
-  }
-
-  state(): CameraStateName {
-    return this.current;
   }
 
   capabilities(): CameraCapabilities {

@@ -77,6 +77,8 @@ function CreateExportForm() {
   const [agentId, setAgentId] = useState<string>('');
   const [from, setFrom] = useState(() => localInput(new Date(Date.now() - 12 * 3_600_000)));
   const [to, setTo] = useState(() => localInput(new Date()));
+  // Until the operator picks an end, "to" means the moment the export is created (newer captures included).
+  const [toPicked, setToPicked] = useState(false);
   const [preset, setPreset] = useState<ExportPresetName>('h264-1080p');
   const [fps, setFps] = useState<24 | 25 | 30 | 60>(25);
   const [deflicker, setDeflicker] = useState<'none' | 'smooth' | 'ffmpeg'>('none');
@@ -89,7 +91,11 @@ function CreateExportForm() {
       const options: ExportOptions = { preset, fps, deflicker, overlay };
       if (crf !== '') options.crf = Number(crf);
       return api['exports.create']({
-        selection: { agentIds: [camera], from: new Date(from).toISOString(), to: new Date(to).toISOString() },
+        selection: {
+          agentIds: [camera],
+          from: new Date(from).toISOString(),
+          to: (toPicked ? new Date(to) : new Date()).toISOString(),
+        },
         options,
         product,
       });
@@ -122,7 +128,15 @@ function CreateExportForm() {
         </label>
         <label>
           To
-          <input type="datetime-local" value={to} onChange={(e) => setTo(e.target.value)} required />
+          <input
+            type="datetime-local"
+            value={to}
+            onChange={(e) => {
+              setTo(e.target.value);
+              setToPicked(true);
+            }}
+            required
+          />
         </label>
         <label>
           Preset
