@@ -2,6 +2,7 @@
  * `npm run bench [-- --only GROUP]`: runs the benchmarks, prints a table and
  * writes bench/results/latest.json. Targets come from ../shared/TARGETS.md.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -10,7 +11,7 @@ import { benchDiscovery } from './discovery.js';
 import { benchExport } from './export.js';
 import { benchGallery } from './gallery.js';
 import { benchMemory } from './memory.js';
-import { benchPreview } from './preview.js';
+import { benchPreview, freshBuiltAgent } from './preview.js';
 import { benchStart } from './start.js';
 import { benchSync } from './sync.js';
 import { benchFleet } from './fleet.js';
@@ -39,6 +40,12 @@ for (const g of selected) {
     process.stderr.write(`Unknown benchmark group "${g}"; choose from: ${Object.keys(groups).join(', ')}.\n`);
     process.exit(2);
   }
+}
+
+// The agent is measured as it runs on a Pi (agent/dist under plain node): build it first when it is stale.
+if ((selected.includes('preview') || selected.includes('memory')) && freshBuiltAgent() === null) {
+  process.stderr.write('building the agent (agent/dist is older than its source)…\n');
+  execFileSync('npm', ['run', 'build', '-w', 'agent'], { stdio: 'ignore' });
 }
 
 const results: BenchResult[] = [];
