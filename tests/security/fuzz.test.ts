@@ -293,13 +293,14 @@ describe('fuzzing the agent', () => {
       '/api/config',
       '/api/camera/settings',
       '/api/capture/start',
-      // Not here: POST /api/capture/snapshot and POST /api/config/backups take no body in the
-      // CinePi dashboard's contract; any POST to them is a real snapshot or backup.
+      // These two take no parameters: an empty body or {} is a real snapshot or backup, anything else is refused.
+      '/api/capture/snapshot',
+      '/api/config/backups',
     ];
+    const noParameters = new Set(['/api/capture/snapshot', '/api/config/backups']);
     for (const p of posts) {
       for (const [i, b] of bodies.entries()) {
-        // An empty body is the empty change {} there; it rewrites agent.yaml as "{}" (reported, not ours).
-        if (p === '/api/config' && b === '') continue;
+        if (noParameters.has(p) && (b === '' || b === '{}')) continue;
         await send(`body ${p} #${i}`, request('POST', p, json, b));
       }
     }

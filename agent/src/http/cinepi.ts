@@ -48,6 +48,7 @@ import { writeFileAtomic } from '../util/fs-atomic.js';
 import { AgentError, ConflictError, NotFoundError } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
 import { sendJson, validate, type Handler, type Router } from './router.js';
+import { z } from 'zod';
 
 export interface CinePiDeps {
   dataDir: string;
@@ -119,6 +120,9 @@ const LEVELS: Record<number, 'debug' | 'info' | 'warning' | 'error'> = {
   50: 'error',
   60: 'error',
 };
+
+/** Action endpoints take no parameters: an empty body or {} (anything else is refused, nothing happens). */
+const EmptyBody = z.strictObject({});
 
 export class CinePiApi {
   private settings: CinePiCameraSettings = DEFAULT_SETTINGS;
@@ -228,7 +232,9 @@ export class CinePiApi {
         .on(
           'POST',
           '/api/capture/snapshot',
-          cinepi(async ({ res }) => {
+          cinepi(async (ctx) => {
+            const { res } = ctx;
+            validate(EmptyBody, await ctx.json(), 'snapshot request');
             const r = await this.deps.captures.capture(await this.request('manual'));
             sendJson(res, 200, {
               success: true,
@@ -346,7 +352,9 @@ export class CinePiApi {
         .on(
           'POST',
           '/api/config/backups',
-          cinepi(async ({ res }) => {
+          cinepi(async (ctx) => {
+            const { res } = ctx;
+            validate(EmptyBody, await ctx.json(), 'backup request');
             const path = await backupConfigFile(this.configPath, this.deps.clock.now());
             sendJson(res, 200, {
               success: true,
@@ -402,6 +410,9 @@ export class CinePiApi {
     const body = await ctx.json();
     if (typeof body !== 'object' || body === null || Array.isArray(body))
       throw new ConfigError('The configuration must be a JSON object of sections.', []);
+    // An empty body would replace the whole file with defaults: refuse it, change nothing.
+    if (Object.keys(body).length === 0)
+      throw new ConfigError('The configuration update is empty; send the sections to change.', []);
     const r = await updateConfigFile(this.configPath, body, this.deps.clock.now());
     this.deps.log.info({ event: 'cinepi.config_updated', backup: r.backup }, 'config updated from the dashboard');
     sendJson(ctx.res, 200, {
