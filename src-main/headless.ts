@@ -12,6 +12,7 @@ import { findAppRoot } from './agents/embedded-agent.js';
 import { isLoopbackHost, prepareLogin } from './auth/index.js';
 import { startStation, type Station } from './brain/index.js';
 import { startHttpServer, type StationServer } from './server/http-server.js';
+import { weatherFromEnv } from './weather/from-env.js';
 import { errorMessage } from './util/errors.js';
 
 const Options = z.strictObject({
@@ -86,6 +87,7 @@ async function main(): Promise<void> {
       dataDir: resolve(o['data-dir']),
       embeddedAgent: o['embedded-agent'] === 'always' ? true : o['embedded-agent'] === 'never' ? false : 'auto',
       ...(o['sim-time'] ? { embeddedAgentArgs: ['--sim-time', o['sim-time']] } : {}),
+      orchestration: { weather: weatherFromEnv() },
     });
     server = await startHttpServer(station, { host: o.host, port: o.port, rendererDir: rendererDir(), auth });
   } catch (err) {

@@ -137,7 +137,13 @@ export interface FleetCaptureResult {
   agentName: string;
   ok: boolean;
   /** Settings the station computed from the agent's meter reading. */
-  settings: { iso: number; shutter_speed: string; lux: number } | null;
+  settings: {
+    iso: number;
+    shutter_speed: string;
+    lux: number;
+    /** The seed 001 strategy applied (golden_hour, blue_hour, overcast, stormy), or null for the plain profile. */
+    strategy?: string | null;
+  } | null;
   captureId: string | null;
   /** The gallery id ("agent/capture") once copied, else null. */
   galleryId: string | null;

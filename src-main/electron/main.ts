@@ -10,6 +10,7 @@ import { registerIpc } from './ipc';
 import { handleMediaProtocol, registerMediaScheme } from './media-protocol';
 import { keychainTokenVault } from './token-vault';
 import { appPageUrl, applySecurity, isAppUrl } from './security';
+import { weatherFromEnv } from '../weather/from-env.js';
 
 const preloadFile = join(import.meta.dirname, '../preload/index.cjs');
 const rendererIndexFile = join(import.meta.dirname, '../renderer/index.html');
@@ -58,7 +59,12 @@ function createWindow(): BrowserWindow {
 async function start(): Promise<void> {
   applySecurity();
   const dataDir = process.env['SKYSTATION_DATA_DIR'] ?? join(app.getPath('userData'), 'data');
-  station = await startStation({ dataDir, embeddedAgent: 'auto', tokenVault: keychainTokenVault(dataDir) });
+  station = await startStation({
+    dataDir,
+    embeddedAgent: 'auto',
+    tokenVault: keychainTokenVault(dataDir),
+    orchestration: { weather: weatherFromEnv() },
+  });
   handleMediaProtocol(station.mediaDir);
   // Desktop notifications for station alerts (camera offline, disk full, failed captures, expiring plans).
   station.onEvent((e) => {

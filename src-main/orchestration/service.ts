@@ -37,6 +37,10 @@ import { exportConfig, importConfig, type StationConfig } from '../schedule/conf
 import { Location } from '../schedule/location.js';
 import { buildDeploymentBundle, compilePlan, DEFAULT_PLAN_DAYS, type CapturePlan } from '../schedule/plan.js';
 import { Schedule } from '../schedule/schedules.js';
+import { sunAltitudeDeg } from '../schedule/astro.js';
+import type { StrategyName } from '../profiles/definition.js';
+import { applyStrategy, chooseStrategy } from '../profiles/strategies.js';
+import type { WeatherProvider } from '../weather/provider.js';
 import { StationError, errorMessage } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
 
@@ -49,6 +53,8 @@ export interface FleetAccess {
 }
 
 export interface OrchestratorOptions {
+  /** Current weather for the adaptive strategies (optional; without it they follow the sun only). */
+  weather?: WeatherProvider | null;
   /** Days a deployed plan covers (default 30). */
   planDays?: number;
   /** Redeploy when less than this is left of a plan (default 7 days). */
@@ -415,11 +421,19 @@ export class Orchestrator {
     iso: number,
     shutter: string,
     lux: number,
-  ): Promise<{ iso: number; shutter_speed: string; lux: number }> {
+  ): Promise<{ iso: number; shutter_speed: string; lux: number; strategy: StrategyName | null }> {
     const profileId = this.assignmentFor(agentId)?.profileId;
-    if (!profileId) return { iso, shutter_speed: shutter, lux };
-    const s = (await this.deps.profiles.resolve(profileId).catch(() => null))?.settings;
-    if (!s) return { iso, shutter_speed: shutter, lux };
+    if (!profileId) return { iso, shutter_speed: shutter, lux, strategy: null };
+    let s = (await this.deps.profiles.resolve(profileId).catch(() => null))?.settings;
+    if (!s) return { iso, shutter_speed: shutter, lux, strategy: null };
+    // Seed 001's adaptive strategies: chosen from the sun now and, when a provider answers, the weather.
+    const loc = this.location();
+    let strategy: StrategyName | null = null;
+    if (loc) {
+      const weather = this.deps.weather ? await this.deps.weather.current(loc) : null;
+      strategy = chooseStrategy({ sunAltitudeDeg: sunAltitudeDeg(this.now().getTime(), loc), weather }, s.strategies);
+      if (strategy) s = { ...s, ...applyStrategy(s, strategy) };
+    }
     // Exposure = iso × t; positive compensation brightens.
     let exposure = iso * shutterToSeconds(shutter) * 2 ** s.ev_compensation;
     const tMin = shutterToSeconds(s.shutter_min);
@@ -434,7 +448,7 @@ export class Orchestrator {
       t = Math.max(tMin, exposure / outIso);
     }
     exposure = t;
-    return { iso: outIso, shutter_speed: secondsToShutter(exposure), lux };
+    return { iso: outIso, shutter_speed: secondsToShutter(exposure), lux, strategy };
   }
 
   // ------------------------------------------------------------ override tests
