@@ -76,6 +76,8 @@ describe('ExportQueue', () => {
     q.enqueue(request('a'));
     q.enqueue(request('b'));
     await vi.waitFor(() => expect(q.list().map((j) => j.status)).toEqual(['running', 'queued']));
+    // "running" is recorded before the runner is called: wait for the call, not a fixed delay.
+    await vi.waitFor(() => expect(fake.active()).toBe(1));
     await tick();
     expect(fake.active()).toBe(1);
     await fake.finish('a');
