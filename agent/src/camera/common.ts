@@ -3,7 +3,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadSharp } from '../util/sharp.js';
 import { TEMP_PREFIX } from '../util/fs-atomic.js';
-import type { CameraCapabilities, CameraStateName, PreviewFrame } from './driver.js';
+import type { CameraCapabilities, PreviewFrame } from './driver.js';
 import { abortedError } from './failures.js';
 import { MjpegSplitter, jpegSize } from './mjpeg.js';
 
@@ -109,24 +109,5 @@ export class Inflight {
       c.controller.abort();
     }
     this.calls.clear();
-  }
-}
-
-/**
- * What the cameras driven through external programs (gphoto2, rpicam, ffmpeg)
- * share: their state, and the programs in flight that close() kills.
- */
-export abstract class ProgramCamera {
-  protected current: CameraStateName = 'disconnected';
-  protected readonly inflight = new Inflight();
-
-  close(): Promise<void> {
-    this.inflight.abortAll();
-    this.current = 'disconnected';
-    return Promise.resolve();
-  }
-
-  state(): CameraStateName {
-    return this.current;
   }
 }

@@ -1,13 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Logger } from '../util/log.js';
-import {
-  ProgramCamera,
-  baseCapabilities,
-  meanLevel,
-  removeQuietly,
-  tempCapturePath,
-  throwIfAborted,
-} from './common.js';
+import { baseCapabilities, meanLevel, removeQuietly, tempCapturePath, throwIfAborted } from './common.js';
+import { ProgramCamera } from './program-camera.js';
 import type {
   CameraCapabilities,
   CameraDriver,
@@ -17,7 +11,7 @@ import type {
   PreviewFrame,
   PreviewOptions,
 } from './driver.js';
-import { runProgram, streamMjpeg } from './exec.js';
+import { runProgram } from './exec.js';
 import { cameraError, lastLine, unsupportedSetting } from './failures.js';
 import { jpegSize } from './mjpeg.js';
 import { estimateLux, exposureSeconds } from './settings-map.js';
@@ -278,18 +272,13 @@ export class Gphoto2Camera extends ProgramCamera implements CameraDriver {
   }
 
   async *previewFrames(options: PreviewOptions, signal: AbortSignal): AsyncIterable<PreviewFrame> {
-    const call = this.inflight.track(signal);
-    try {
-      yield* streamMjpeg(
-        this.program,
-        [...this.portArgs(), '--capture-movie', '--stdout'],
-        call.signal,
-        { width: options.width, height: options.height, exposureUs: 0 },
-        classifyGphoto2Error,
-        call.kill,
-      );
-    } finally {
-      call.done();
-    }
+    yield* this.mjpegPreview(
+      this.program,
+      [...this.portArgs(), '--capture-movie', '--stdout'],
+      signal,
+      options,
+      0,
+      classifyGphoto2Error,
+    );
   }
 }

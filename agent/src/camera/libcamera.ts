@@ -1,14 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import type { Logger } from '../util/log.js';
-import {
-  ProgramCamera,
-  baseCapabilities,
-  meanLevel,
-  removeQuietly,
-  tempCapturePath,
-  throwIfAborted,
-} from './common.js';
+import { baseCapabilities, meanLevel, removeQuietly, tempCapturePath, throwIfAborted } from './common.js';
+import { ProgramCamera } from './program-camera.js';
 import type {
   CameraCapabilities,
   CameraDriver,
@@ -18,7 +12,7 @@ import type {
   PreviewFrame,
   PreviewOptions,
 } from './driver.js';
-import { runProgram, streamMjpeg } from './exec.js';
+import { runProgram } from './exec.js';
 import { cameraError, lastLine, unsupportedSetting } from './failures.js';
 import { jpegSize } from './mjpeg.js';
 import { awbGainsForKelvin, awbName, estimateLux, exposureSeconds, meteringName } from './settings-map.js';
@@ -291,34 +285,29 @@ export class LibcameraCamera extends ProgramCamera implements CameraDriver {
 
   async *previewFrames(options: PreviewOptions, signal: AbortSignal): AsyncIterable<PreviewFrame> {
     if (this.current === 'disconnected') throw cameraError('camera_closed', 'The camera is not open.');
-    const call = this.inflight.track(signal);
-    try {
-      yield* streamMjpeg(
-        this.vid,
-        [
-          ...this.cameraArgs(),
-          '-n',
-          '-t',
-          '0',
-          '--codec',
-          'mjpeg',
-          '--width',
-          String(options.width),
-          '--height',
-          String(options.height),
-          '--framerate',
-          String(options.fps),
-          '-o',
-          '-',
-        ],
-        call.signal,
-        { width: options.width, height: options.height, exposureUs: Math.round(1_000_000 / options.fps) },
-        (stderr) => classifyRpicamError(this.vid, stderr),
-        call.kill,
-      );
-    } finally {
-      call.done();
-    }
+    yield* this.mjpegPreview(
+      this.vid,
+      [
+        ...this.cameraArgs(),
+        '-n',
+        '-t',
+        '0',
+        '--codec',
+        'mjpeg',
+        '--width',
+        String(options.width),
+        '--height',
+        String(options.height),
+        '--framerate',
+        String(options.fps),
+        '-o',
+        '-',
+      ],
+      signal,
+      options,
+      Math.round(1_000_000 / options.fps),
+      (stderr) => classifyRpicamError(this.vid, stderr),
+    );
   }
 }
 

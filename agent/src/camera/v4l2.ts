@@ -1,5 +1,6 @@
 import type { Logger } from '../util/log.js';
-import { ProgramCamera, baseCapabilities, meanLevel, throwIfAborted } from './common.js';
+import { baseCapabilities, meanLevel, throwIfAborted } from './common.js';
+import { ProgramCamera } from './program-camera.js';
 import type {
   CameraCapabilities,
   CameraDriver,
@@ -9,7 +10,7 @@ import type {
   PreviewFrame,
   PreviewOptions,
 } from './driver.js';
-import { runProgram, streamMjpeg } from './exec.js';
+import { runProgram } from './exec.js';
 import { cameraError, lastLine } from './failures.js';
 import { jpegSize } from './mjpeg.js';
 import { estimateLux, exposureSeconds } from './settings-map.js';
@@ -151,37 +152,32 @@ export class V4l2Camera extends ProgramCamera implements CameraDriver {
   }
 
   async *previewFrames(options: PreviewOptions, signal: AbortSignal): AsyncIterable<PreviewFrame> {
-    const call = this.inflight.track(signal);
-    try {
-      yield* streamMjpeg(
-        this.ffmpeg,
-        [
-          '-hide_banner',
-          '-loglevel',
-          'error',
-          '-f',
-          'v4l2',
-          '-framerate',
-          String(options.fps),
-          '-video_size',
-          `${options.width}x${options.height}`,
-          '-i',
-          this.device,
-          '-c:v',
-          'mjpeg',
-          '-q:v',
-          '5',
-          '-f',
-          'mjpeg',
-          '-',
-        ],
-        call.signal,
-        { width: options.width, height: options.height, exposureUs: Math.round(1_000_000 / options.fps) },
-        (stderr) => classifyFfmpegV4l2Error(this.device, stderr),
-        call.kill,
-      );
-    } finally {
-      call.done();
-    }
+    yield* this.mjpegPreview(
+      this.ffmpeg,
+      [
+        '-hide_banner',
+        '-loglevel',
+        'error',
+        '-f',
+        'v4l2',
+        '-framerate',
+        String(options.fps),
+        '-video_size',
+        `${options.width}x${options.height}`,
+        '-i',
+        this.device,
+        '-c:v',
+        'mjpeg',
+        '-q:v',
+        '5',
+        '-f',
+        'mjpeg',
+        '-',
+      ],
+      signal,
+      options,
+      Math.round(1_000_000 / options.fps),
+      (stderr) => classifyFfmpegV4l2Error(this.device, stderr),
+    );
   }
 }
