@@ -95,6 +95,10 @@ export interface CaptureView {
   /** False while the thumbnail is still being made (just after a bulk sync): show a placeholder. */
   thumbReady?: boolean;
   imagePath: string;
+  /** Part of a bracketed set (merged into one frame in exports). */
+  bracket?: { group: string; index: number; count: number; ev: number } | null;
+  /** 'dark' frames are subtracted from night frames in exports, never exported themselves. */
+  frameKind?: 'light' | 'dark';
 }
 
 export interface CapturePage {

@@ -173,6 +173,11 @@ export async function startStation(opts: StationOptions): Promise<Station> {
     thumbPath: c.thumbPath,
     thumbReady: c.meanBrightness !== null && c.meanBrightness !== undefined,
     imagePath: c.imagePath,
+    bracket:
+      c.bracketGroup != null && c.bracketIndex != null && c.bracketCount != null && c.bracketEv != null
+        ? { group: c.bracketGroup, index: c.bracketIndex, count: c.bracketCount, ev: c.bracketEv }
+        : null,
+    frameKind: c.frameKind ?? 'light',
   });
 
   // Timelapse exports and night products (issue #6); the queue starts below.

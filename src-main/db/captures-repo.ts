@@ -26,6 +26,14 @@ export interface CaptureRow {
   clippedHighlights?: number | null;
   clippedShadows?: number | null;
   focusScore?: number | null;
+  /** One image of a bracketed set (merged into one frame before export); null for a single capture. */
+  bracketGroup?: string | null;
+  bracketIndex?: number | null;
+  bracketCount?: number | null;
+  /** Exposure offset of this image from the set's metered exposure, in stops. */
+  bracketEv?: number | null;
+  /** 'dark': taken with the lens capped, subtracted from night frames of matching exposure, gain and temperature. */
+  frameKind?: 'light' | 'dark';
 }
 
 export interface StoredCapture extends CaptureRow {
@@ -50,7 +58,9 @@ const columns = `rowid, agent_id AS agentId, capture_id AS captureId, seq, captu
   profile_version AS profileVersion, test_id AS testId, variant, iso, shutter_speed AS shutterSpeed,
   settings_json AS settingsJson, lux, temperature_c AS temperatureC, width, height, size_bytes AS sizeBytes, sha256,
   image_path AS imagePath, thumb_path AS thumbPath, imported_at AS importedAt, mean_brightness AS meanBrightness,
-  clipped_highlights AS clippedHighlights, clipped_shadows AS clippedShadows, focus_score AS focusScore`;
+  clipped_highlights AS clippedHighlights, clipped_shadows AS clippedShadows, focus_score AS focusScore,
+  bracket_group AS bracketGroup, bracket_index AS bracketIndex, bracket_count AS bracketCount, bracket_ev AS bracketEv,
+  frame_kind AS frameKind`;
 
 /** Cursor = "<captured_at>|<rowid>" of the last row of the previous page (newest first). */
 export function encodeCursor(row: { capturedAt: string; rowid: number }): string {
@@ -75,10 +85,12 @@ export class CapturesRepo {
     this.insertStmt = db.prepare(
       `INSERT INTO captures (agent_id, capture_id, seq, captured_at, schedule, profile, profile_version, test_id, variant,
          iso, shutter_speed, settings_json, lux, temperature_c, width, height, size_bytes, sha256, image_path, thumb_path,
-         imported_at, mean_brightness, clipped_highlights, clipped_shadows, focus_score)
+         imported_at, mean_brightness, clipped_highlights, clipped_shadows, focus_score, bracket_group, bracket_index,
+         bracket_count, bracket_ev, frame_kind)
        VALUES (@agentId, @captureId, @seq, @capturedAt, @schedule, @profile, @profileVersion, @testId, @variant,
          @iso, @shutterSpeed, @settingsJson, @lux, @temperatureC, @width, @height, @sizeBytes, @sha256, @imagePath,
-         @thumbPath, @importedAt, @meanBrightness, @clippedHighlights, @clippedShadows, @focusScore)
+         @thumbPath, @importedAt, @meanBrightness, @clippedHighlights, @clippedShadows, @focusScore, @bracketGroup,
+         @bracketIndex, @bracketCount, @bracketEv, @frameKind)
        ON CONFLICT (agent_id, capture_id) DO NOTHING`,
     );
     this.getStmt = db.prepare<[string, string], StoredCapture>(
@@ -201,5 +213,10 @@ function withQuality(row: CaptureRow): Required<CaptureRow> {
     clippedHighlights: row.clippedHighlights ?? null,
     clippedShadows: row.clippedShadows ?? null,
     focusScore: row.focusScore ?? null,
+    bracketGroup: row.bracketGroup ?? null,
+    bracketIndex: row.bracketIndex ?? null,
+    bracketCount: row.bracketCount ?? null,
+    bracketEv: row.bracketEv ?? null,
+    frameKind: row.frameKind ?? 'light',
   };
 }

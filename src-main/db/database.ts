@@ -127,6 +127,16 @@ const migrations: readonly string[] = [
   );
   CREATE INDEX sensor_readings_series ON sensor_readings (agent_id, sensor, time);
   `,
+  // 6: bracketed sets (HDR fusion before export) and dark frames (subtracted from night lights), issue #6
+  `
+  ALTER TABLE captures ADD COLUMN bracket_group TEXT;
+  ALTER TABLE captures ADD COLUMN bracket_index INTEGER;
+  ALTER TABLE captures ADD COLUMN bracket_count INTEGER;
+  ALTER TABLE captures ADD COLUMN bracket_ev REAL;
+  ALTER TABLE captures ADD COLUMN frame_kind TEXT NOT NULL DEFAULT 'light';
+  CREATE INDEX captures_bracket ON captures (bracket_group, bracket_index) WHERE bracket_group IS NOT NULL;
+  CREATE INDEX captures_darks ON captures (agent_id, captured_at) WHERE frame_kind = 'dark';
+  `,
 ];
 
 export const SCHEMA_VERSION = migrations.length;

@@ -193,6 +193,11 @@ export class SyncEngine {
       imagePath: imageRel.split('\\').join('/'),
       thumbPath: thumbRel.split('\\').join('/'),
       importedAt: new Date().toISOString(),
+      bracketGroup: record.bracket?.group ?? null,
+      bracketIndex: record.bracket?.index ?? null,
+      bracketCount: record.bracket?.count ?? null,
+      bracketEv: record.bracket?.ev ?? null,
+      frameKind: record.frame_kind ?? 'light',
       ...quality,
     };
     const added = captures.insert(row);

@@ -247,6 +247,17 @@ export const ExtraFile = z.object({
 });
 export type ExtraFile = z.infer<typeof ExtraFile>;
 
+/** Where one image sits in a bracketed set: the set's id, its position, the set's size and its offset in stops. */
+export const BracketInfo = z.object({
+  group: z.string().min(1).max(128),
+  index: z.number().int().min(0),
+  count: z.number().int().min(2).max(9),
+  ev: z.number().min(-6).max(6),
+});
+export type BracketInfo = z.infer<typeof BracketInfo>;
+export const FrameKind = z.enum(['light', 'dark']);
+export type FrameKind = z.infer<typeof FrameKind>;
+
 export const CaptureRecord = z.object({
   capture_id: z.string(),
   seq: z.number().int(),
@@ -271,6 +282,10 @@ export const CaptureRecord = z.object({
   reconciled: z.boolean().optional(),
   /** Originals beside the JPEG; the station copies and verifies them before acknowledging. */
   extra_files: z.array(ExtraFile).optional(),
+  /** One image of a bracketed set (POST /capture with bracket); absent or null for a single capture. */
+  bracket: BracketInfo.nullable().optional(),
+  /** 'dark' when taken with the lens capped for dark-frame subtraction; absent means 'light'. */
+  frame_kind: FrameKind.optional(),
 });
 export type CaptureRecord = z.infer<typeof CaptureRecord>;
 
