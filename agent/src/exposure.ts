@@ -86,3 +86,125 @@ export function interpolateLuxTable(table: readonly (readonly [number, number])[
   }
   return last[1];
 }
+
+// ---------------------------------------------------------------- holy-grail ramp
+
+/** Limits a ramped frame must respect; `shutterMax` already includes "fits in the interval". */
+export interface RampLimits {
+  isoMin: number;
+  isoMax: number;
+  shutterMin: number;
+  shutterMax: number;
+}
+
+/** The settings a frame was (or will be) taken with. */
+export interface FrameSettings {
+  iso: number;
+  shutter: string;
+}
+
+export interface RampChoice extends ExposureChoice {
+  /** EV100 the settings realise (at APERTURE_F). */
+  ev: number;
+  /** The metered EV100 the ramp follows. */
+  targetEv: number;
+  /** Why ev differs from the target: not at all, the step limit, or the ISO/shutter range. */
+  limited: 'none' | 'step' | 'range';
+}
+
+/** Shutter texts next to `t` that the wire format carries exactly: milliseconds from 1/20 s up, 1/N below. */
+export function shutterCandidates(t: number, tMin: number, tMax: number): { seconds: number; text: string }[] {
+  const out: { seconds: number; text: string }[] = [];
+  if (t >= 0.05) {
+    const ms = Math.round(t * 1000);
+    for (const m of [ms - 1, ms, ms + 1])
+      if (m > 0 && m < 10_000_000) out.push({ seconds: m / 1000, text: String(m / 1000) });
+  } else {
+    const n = Math.round(1 / t);
+    for (const k of [n - 1, n, n + 1]) if (k >= 1 && k <= 999_999) out.push({ seconds: 1 / k, text: `1/${k}` });
+  }
+  const inRange = out.filter((c) => c.seconds >= tMin * (1 - 1e-9) && c.seconds <= tMax * (1 + 1e-9));
+  return inRange.length > 0 ? inRange : [{ seconds: tMin, text: secondsToShutter(tMin) }];
+}
+
+/**
+ * One frame of a smooth day/night ramp: the settings closest to the metered
+ * `targetEv` whose EV differs from the previous frame's by at most
+ * `maxStepEv`. The shutter moves first (ISO stays at its minimum) and ISO
+ * rises only once the shutter is at `limits.shutterMax`. With no previous
+ * frame (a new window) it goes straight to the target. If no quantised
+ * setting lands within the step, the previous frame's settings are kept.
+ */
+export function rampExposure(
+  previous: FrameSettings | null,
+  targetEv: number,
+  maxStepEv: number,
+  limits: RampLimits,
+): RampChoice {
+  const n2 = APERTURE_F * APERTURE_F;
+  const { isoMin, isoMax, shutterMin } = limits;
+  const shutterMax = Math.max(shutterMin, limits.shutterMax);
+  const evLow = settingsEv(isoMax, shutterMax);
+  const evHigh = settingsEv(isoMin, shutterMin);
+  // Limits that changed under the ramp (the next window's schedule override, a redeploy) win at once: the
+  // ramp continues from the nearest exposure they allow.
+  const prevEv = previous
+    ? Math.min(evHigh, Math.max(evLow, settingsEv(previous.iso, shutterToSeconds(previous.shutter))))
+    : null;
+  let desired = Math.min(evHigh, Math.max(evLow, targetEv));
+  let limited: RampChoice['limited'] = desired === targetEv ? 'none' : 'range';
+  if (prevEv !== null && Math.abs(desired - prevEv) > maxStepEv) {
+    desired = prevEv + Math.sign(desired - prevEv) * maxStepEv;
+    limited = 'step';
+  }
+  const product = (n2 * 100) / 2 ** desired; // shutter seconds × ISO
+  const t = Math.min(shutterMax, Math.max(shutterMin, product / isoMin));
+  let best: RampChoice | undefined;
+  for (const c of shutterCandidates(t, shutterMin, shutterMax)) {
+    const ideal = product / c.seconds;
+    for (const iso of new Set(
+      [Math.floor(ideal), Math.ceil(ideal)].map((i) => Math.min(isoMax, Math.max(isoMin, i))),
+    )) {
+      const ev = settingsEv(iso, c.seconds);
+      if (prevEv !== null && Math.abs(ev - prevEv) > maxStepEv + 1e-9) continue;
+      if (!best || Math.abs(ev - desired) < Math.abs(best.ev - desired))
+        best = { iso, shutterSeconds: c.seconds, shutter: c.text, ev, targetEv, limited };
+    }
+  }
+  if (best) return best;
+  const prev = previous!;
+  const prevSeconds = shutterToSeconds(prev.shutter);
+  if (
+    prev.iso >= isoMin &&
+    prev.iso <= isoMax &&
+    prevSeconds >= shutterMin - 1e-12 &&
+    prevSeconds <= shutterMax + 1e-12
+  ) {
+    // Quantisation left nothing inside the step (only with very small steps): hold the previous frame.
+    return {
+      iso: prev.iso,
+      shutterSeconds: prevSeconds,
+      shutter: prev.shutter,
+      ev: prevEv!,
+      targetEv,
+      limited: 'step',
+    };
+  }
+  // The previous settings are outside the limits now: the nearest settings the limits allow.
+  for (const c of shutterCandidates(t, shutterMin, shutterMax)) {
+    const iso = Math.min(isoMax, Math.max(isoMin, Math.round(product / c.seconds)));
+    const ev = settingsEv(iso, c.seconds);
+    if (!best || Math.abs(ev - desired) < Math.abs(best.ev - desired))
+      best = { iso, shutterSeconds: c.seconds, shutter: c.text, ev, targetEv, limited: 'range' };
+  }
+  return (
+    best ?? {
+      iso: isoMin,
+      shutterSeconds: shutterMin,
+      shutter: secondsToShutter(shutterMin),
+      ev: evHigh,
+      targetEv,
+      limited: 'range',
+    }
+  );
+}

@@ -31,7 +31,12 @@ import type {
   VariantResult,
 } from '../api/orchestration.js';
 import type { AssignmentRow, OrchestrationRepo, TestRow } from '../db/orchestration-repo.js';
-import { PartialSettings, type ProfileVersion } from '../profiles/definition.js';
+import {
+  DEFAULT_SETTINGS,
+  PartialSettings,
+  type ProfileSettings,
+  type ProfileVersion,
+} from '../profiles/definition.js';
 import type { ProfileLibrary } from '../profiles/store.js';
 import { exportConfig, importConfig, type StationConfig } from '../schedule/config.js';
 import { Location } from '../schedule/location.js';
@@ -43,6 +48,7 @@ import { applyStrategy, chooseStrategy } from '../profiles/strategies.js';
 import type { WeatherProvider } from '../weather/provider.js';
 import { StationError, errorMessage } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
+import { LiveRamp } from './live-ramp.js';
 
 export const DAY_MS = 86_400_000;
 
@@ -115,6 +121,8 @@ export class Orchestrator {
   private readonly agentDeployed = new Map<string, { profileId: string; version: string } | null>();
   private readonly runningTests = new Set<Promise<unknown>>();
   private closed = false;
+  /** The last live frame per camera, so consecutive live frames change by at most max_step_ev. */
+  private readonly liveRamp = new LiveRamp();
 
   constructor(private readonly deps: OrchestratorDeps) {}
 
@@ -394,6 +402,7 @@ export class Orchestrator {
         ...(profile ? { profile } : {}),
       });
       captureId = r.capture_id;
+      this.liveRamp.record(agentId, settings, this.now().getTime());
       await this.deps.syncAgent(agentId);
       return {
         agentId,
@@ -423,9 +432,10 @@ export class Orchestrator {
     lux: number,
   ): Promise<{ iso: number; shutter_speed: string; lux: number; strategy: StrategyName | null }> {
     const profileId = this.assignmentFor(agentId)?.profileId;
-    if (!profileId) return { iso, shutter_speed: shutter, lux, strategy: null };
+    const metered = { iso, shutter_speed: shutter, lux, strategy: null };
+    if (!profileId) return this.ramped(agentId, metered, DEFAULT_SETTINGS);
     let s = (await this.deps.profiles.resolve(profileId).catch(() => null))?.settings;
-    if (!s) return { iso, shutter_speed: shutter, lux, strategy: null };
+    if (!s) return this.ramped(agentId, metered, DEFAULT_SETTINGS);
     // Seed 001's adaptive strategies: chosen from the sun now and, when a provider answers, the weather.
     const loc = this.location();
     let strategy: StrategyName | null = null;
@@ -448,7 +458,24 @@ export class Orchestrator {
       t = Math.max(tMin, exposure / outIso);
     }
     exposure = t;
-    return { iso: outIso, shutter_speed: secondsToShutter(exposure), lux, strategy };
+    return this.ramped(agentId, { iso: outIso, shutter_speed: secondsToShutter(exposure), lux, strategy }, s);
+  }
+
+  /** The holy-grail limit: at most max_step_ev from this camera's previous live frame (live-ramp.ts). */
+  private ramped<T extends { iso: number; shutter_speed: string }>(agentId: string, out: T, s: ProfileSettings): T {
+    const r = this.liveRamp.limit(
+      agentId,
+      out,
+      {
+        maxStepEv: s.max_step_ev,
+        isoMin: s.iso_min,
+        isoMax: s.iso_max,
+        shutterMin: s.shutter_min,
+        shutterMax: s.shutter_max,
+      },
+      this.now().getTime(),
+    );
+    return { ...out, iso: r.iso, shutter_speed: r.shutter_speed };
   }
 
   // ------------------------------------------------------------ override tests

@@ -1,7 +1,8 @@
 /**
  * Inheritance and compilation: a stored version plus its ancestors become a
  * ResolvedProfile, which compiles into seed 002's executable snapshot
- * `{profile_id, version, settings:{base, adaptive_wb:{lux_table}, schedule_overrides}}`.
+ * `{profile_id, version, settings:{base, adaptive_wb:{lux_table}, schedule_overrides}}`, plus
+ * `settings.ramp.max_step_ev` (the largest exposure step between planned frames).
  */
 import { ProfileSnapshot } from '../agents/protocol.js';
 import type { Schedule } from '../schedule/schedules.js';
@@ -123,6 +124,7 @@ export function compileProfile(profile: ResolvedProfile, options: CompileOptions
       base,
       ...(s.adaptive_wb_curve ? { adaptive_wb: { lux_table: luxTable(s.adaptive_wb_curve) } } : {}),
       ...(Object.keys(overrides).length > 0 ? { schedule_overrides: overrides } : {}),
+      ramp: { max_step_ev: s.max_step_ev },
     },
   };
   const parsed = ProfileSnapshot.safeParse(candidate);

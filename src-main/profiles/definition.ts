@@ -4,7 +4,15 @@
  * comes from its parent (`extends`) and finally from DEFAULT_SETTINGS.
  */
 import { z } from 'zod';
-import { AwbMode, ExposureCompensation, Iso, MeteringMode, ScheduleName, ShutterSpeed } from '../agents/protocol.js';
+import {
+  AwbMode,
+  ExposureCompensation,
+  Iso,
+  MaxStepEv,
+  MeteringMode,
+  ScheduleName,
+  ShutterSpeed,
+} from '../agents/protocol.js';
 
 export const SemVer = z.string().regex(/^\d+\.\d+\.\d+$/, 'version must be semantic, like "1.0.0"');
 export const ProfileId = z
@@ -46,6 +54,8 @@ export const ProfileSettings = z.strictObject({
   schedule_overrides: z.record(ScheduleName, ScheduleOverride),
   /** Seed 001 adaptive strategies this profile applies. */
   strategies: z.partialRecord(StrategyName, z.boolean()),
+  /** Holy-grail ramp: largest exposure change between consecutive frames, in stops (0.05–2). */
+  max_step_ev: MaxStepEv,
 });
 export type ProfileSettings = z.infer<typeof ProfileSettings>;
 
@@ -96,6 +106,7 @@ export const DEFAULT_SETTINGS: ProfileSettings = {
   shutter_max: '20',
   schedule_overrides: {},
   strategies: {},
+  max_step_ev: 1 / 3,
 };
 
 export function parseSemVer(v: string): [number, number, number] {

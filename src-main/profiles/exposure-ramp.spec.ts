@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { shutterToSeconds } from '../agents/protocol.js';
-import { settingsEv, smoothExposure } from './exposure-ramp.js';
+import { rampStep, settingsEv, smoothExposure } from './exposure-ramp.js';
 
 /** A sunset-to-night metering curve with a sudden jump (a cloud) and noise. */
 function sunsetTargets(frames: number): number[] {
@@ -48,5 +48,22 @@ describe('smoothExposure', () => {
 
   it('rejects an interval with no time for an exposure', () => {
     expect(() => smoothExposure([10], { intervalSeconds: 1, gapSeconds: 1 })).toThrow(/interval/);
+  });
+
+  it('obeys limits that tightened under the ramp at once (a stormy rule capping the shutter)', () => {
+    // The previous frame was a 30 s night exposure; the new limits allow at most 1/125 s and ISO 100.
+    const previous = { ev: settingsEv(1.8, 30, 100), iso: 100, shutter_seconds: 30, shutter_speed: '30' };
+    const f = rampStep(previous, previous.ev, {
+      intervalSeconds: 60,
+      isoMin: 100,
+      isoMax: 100,
+      shutterMaxSeconds: 1 / 125,
+    });
+    expect(f.shutter_seconds).toBeLessThanOrEqual(1 / 125 + 1e-12);
+    expect(f.iso).toBe(100);
+    expect(f.limited).toBe('range');
+    // Within the new range the ramp goes on from there, a step at a time.
+    const next = rampStep(f, f.ev + 3, { intervalSeconds: 60, isoMin: 100, isoMax: 3200, shutterMaxSeconds: 1 / 125 });
+    expect(Math.abs(next.ev - f.ev)).toBeLessThanOrEqual(1 / 3 + 1e-9);
   });
 });

@@ -44,10 +44,10 @@ export function settingsEv(aperture: number, shutterSeconds: number, iso: number
   return Math.log2((aperture * aperture * 100) / (shutterSeconds * iso));
 }
 
-/** Representable shutter values near t (the wire format quantises them). */
+/** Representable shutter values near t (the wire format quantises them): milliseconds from 1/20 s up, 1/N below. */
 function shutterCandidates(t: number, tMin: number, tMax: number): Array<{ seconds: number; text: string }> {
   const out: Array<{ seconds: number; text: string }> = [];
-  if (t >= 0.25) {
+  if (t >= 0.05) {
     const ms = Math.round(t * 1000);
     for (const m of [ms - 1, ms, ms + 1]) if (m > 0) out.push({ seconds: m / 1000, text: String(m / 1000) });
   } else {
@@ -57,8 +57,19 @@ function shutterCandidates(t: number, tMin: number, tMax: number): Array<{ secon
   return out.filter((c) => c.seconds >= tMin - 1e-12 && c.seconds <= tMax + 1e-12);
 }
 
-/** Per-frame ISO and shutter following the targets with no step above maxStepEv. */
-export function smoothExposure(targetsEv: readonly number[], options: RampOptions): RampFrame[] {
+/** The frame before: its realised EV and settings (held when quantisation finds nothing inside the step). */
+export type PreviousFrame = Pick<RampFrame, 'ev' | 'iso' | 'shutter_seconds' | 'shutter_speed'>;
+
+interface Resolved {
+  step: number;
+  isoMin: number;
+  isoMax: number;
+  tMin: number;
+  tMax: number;
+  n: number;
+}
+
+function resolveOptions(options: RampOptions): Resolved {
   const step = options.maxStepEv ?? 1 / 3;
   const isoMin = options.isoMin ?? 100;
   const isoMax = options.isoMax ?? 3200;
@@ -75,52 +86,86 @@ export function smoothExposure(targetsEv: readonly number[], options: RampOption
       `A ${options.intervalSeconds} s interval leaves no time for an exposure; lengthen the interval or shorten the gap.`,
     );
   }
+  return { step, isoMin, isoMax, tMin, tMax, n };
+}
+
+function step(previous: PreviousFrame | null, target: number, o: Resolved): RampFrame {
+  const { isoMin, isoMax, tMin, tMax, n } = o;
+  if (!Number.isFinite(target))
+    throw new StationError('RAMP_TARGET_INVALID', 'Every metered target must be a finite EV value.');
   const evLow = settingsEv(n, tMax, isoMax); // darkest scene we can expose for
   const evHigh = settingsEv(n, tMin, isoMin); // brightest
-  const frames: RampFrame[] = [];
-  let prev: number | undefined;
-  for (const target of targetsEv) {
-    if (!Number.isFinite(target))
-      throw new StationError('RAMP_TARGET_INVALID', 'Every metered target must be a finite EV value.');
-    let desired = Math.min(evHigh, Math.max(evLow, target));
-    let limited: RampFrame['limited'] = desired === target ? 'none' : 'range';
-    if (prev !== undefined && Math.abs(desired - prev) > step) {
-      desired = prev + Math.sign(desired - prev) * step;
-      limited = 'step';
-    }
-    const product = (n * n * 100) / 2 ** desired; // shutter × ISO
-    let t = product / isoMin;
-    if (t > tMax) t = tMax;
-    if (t < tMin) t = tMin;
-    let best: { iso: number; seconds: number; text: string; ev: number } | undefined;
-    for (const c of shutterCandidates(t, tMin, tMax)) {
-      const ideal = product / c.seconds;
-      for (const iso of new Set(
-        [Math.floor(ideal), Math.ceil(ideal)].map((i) => Math.min(isoMax, Math.max(isoMin, i))),
-      )) {
-        const ev = settingsEv(n, c.seconds, iso);
-        if (prev !== undefined && Math.abs(ev - prev) > step + 1e-12) continue;
-        if (!best || Math.abs(ev - desired) < Math.abs(best.ev - desired))
-          best = { iso, seconds: c.seconds, text: c.text, ev };
-      }
-    }
-    if (!best) {
-      // Quantisation found nothing inside the step: hold the previous settings.
-      const last = frames[frames.length - 1];
-      if (!last)
-        throw new StationError('RAMP_NO_SETTINGS', 'No ISO and shutter within the limits reach the first target.');
-      best = { iso: last.iso, seconds: last.shutter_seconds, text: last.shutter_speed, ev: last.ev };
-      limited = 'step';
-    }
-    frames.push({
-      target_ev: target,
-      ev: best.ev,
-      iso: best.iso,
-      shutter_seconds: best.seconds,
-      shutter_speed: best.text,
-      limited,
-    });
-    prev = best.ev;
+  // Limits that changed under the ramp (a strategy's shutter cap, a new profile) win at once: the ramp
+  // continues from the nearest exposure the new limits allow.
+  const prev = previous === null ? undefined : Math.min(evHigh, Math.max(evLow, previous.ev));
+  const previousFits =
+    previous !== null &&
+    previous.iso >= isoMin &&
+    previous.iso <= isoMax &&
+    previous.shutter_seconds >= tMin - 1e-12 &&
+    previous.shutter_seconds <= tMax + 1e-12;
+  let desired = Math.min(evHigh, Math.max(evLow, target));
+  let limited: RampFrame['limited'] = desired === target ? 'none' : 'range';
+  if (prev !== undefined && Math.abs(desired - prev) > o.step) {
+    desired = prev + Math.sign(desired - prev) * o.step;
+    limited = 'step';
   }
+  const product = (n * n * 100) / 2 ** desired; // shutter × ISO
+  let t = product / isoMin;
+  if (t > tMax) t = tMax;
+  if (t < tMin) t = tMin;
+  let best: { iso: number; seconds: number; text: string; ev: number } | undefined;
+  for (const c of shutterCandidates(t, tMin, tMax)) {
+    const ideal = product / c.seconds;
+    for (const iso of new Set(
+      [Math.floor(ideal), Math.ceil(ideal)].map((i) => Math.min(isoMax, Math.max(isoMin, i))),
+    )) {
+      const ev = settingsEv(n, c.seconds, iso);
+      if (prev !== undefined && Math.abs(ev - prev) > o.step + 1e-12) continue;
+      if (!best || Math.abs(ev - desired) < Math.abs(best.ev - desired))
+        best = { iso, seconds: c.seconds, text: c.text, ev };
+    }
+  }
+  if (!best && previous && previousFits) {
+    // Quantisation found nothing inside the step: hold the previous settings.
+    best = { iso: previous.iso, seconds: previous.shutter_seconds, text: previous.shutter_speed, ev: previous.ev };
+    limited = 'step';
+  }
+  if (!best) {
+    // The previous settings are outside the limits now: the nearest settings the limits allow.
+    for (const c of shutterCandidates(t, tMin, tMax)) {
+      const iso = Math.min(isoMax, Math.max(isoMin, Math.round(product / c.seconds)));
+      const ev = settingsEv(n, c.seconds, iso);
+      if (!best || Math.abs(ev - desired) < Math.abs(best.ev - desired))
+        best = { iso, seconds: c.seconds, text: c.text, ev };
+    }
+    if (!best)
+      throw new StationError('RAMP_NO_SETTINGS', 'No ISO and shutter within the limits reach the first target.');
+    limited = 'range';
+  }
+  return {
+    target_ev: target,
+    ev: best.ev,
+    iso: best.iso,
+    shutter_seconds: best.seconds,
+    shutter_speed: best.text,
+    limited,
+  };
+}
+
+/**
+ * One frame of the ramp: the settings nearest `targetEv` whose EV is within
+ * `maxStepEv` of the previous frame's (none: straight to the target). For
+ * live capture, where frames come one at a time.
+ */
+export function rampStep(previous: PreviousFrame | null, targetEv: number, options: RampOptions): RampFrame {
+  return step(previous, targetEv, resolveOptions(options));
+}
+
+/** Per-frame ISO and shutter following the targets with no step above maxStepEv. */
+export function smoothExposure(targetsEv: readonly number[], options: RampOptions): RampFrame[] {
+  const o = resolveOptions(options);
+  const frames: RampFrame[] = [];
+  for (const target of targetsEv) frames.push(step(frames[frames.length - 1] ?? null, target, o));
   return frames;
 }

@@ -52,5 +52,12 @@ export {
   type StrategyAdjustment,
   type BaseSettings,
 } from './strategies.js';
-/** smoothExposure(targetsEv100, options) → per-frame ISO/shutter with no step above maxStepEv (default 1/3). */
-export { smoothExposure, settingsEv, type RampOptions, type RampFrame } from './exposure-ramp.js';
+/** smoothExposure(targetsEv100, options) → per-frame ISO/shutter with no step above maxStepEv (default 1/3); rampStep(previous, targetEv, options) → one frame (live capture). */
+export {
+  smoothExposure,
+  rampStep,
+  settingsEv,
+  type RampOptions,
+  type RampFrame,
+  type PreviousFrame,
+} from './exposure-ramp.js';

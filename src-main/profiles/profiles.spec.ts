@@ -196,3 +196,30 @@ describe('adaptive strategies (seed 001)', () => {
     expect(snap.settings.schedule_overrides).toEqual({ golden: { ev_compensation: -0.3, awb_mode: 1 } });
   });
 });
+
+describe('exposure ramp setting (max_step_ev)', () => {
+  it('defaults to 1/3 stop, is inherited and overridden, and travels in the compiled snapshot', async () => {
+    const l = await lib();
+    expect((await l.compile('a')).settings.ramp).toEqual({ max_step_ev: 1 / 3 });
+    await l.save({ profile_id: 'smooth', extends: { profile_id: 'a' }, settings: { max_step_ev: 0.1 } });
+    await l.save({ profile_id: 'child', extends: { profile_id: 'smooth' }, settings: { iso_max: 800 } });
+    const snap = await l.compile('child');
+    expect(snap.settings.ramp).toEqual({ max_step_ev: 0.1 });
+    expect(ProfileSnapshot.parse(snap)).toEqual(snap);
+  });
+
+  it('rejects a step outside 0.05–2 stops, naming the field', async () => {
+    const l = await lib();
+    for (const bad of [0, 0.01, 2.5, -1]) {
+      await expect(l.save({ profile_id: 'bad', settings: { max_step_ev: bad } })).rejects.toThrow(/max_step_ev/);
+    }
+    expect(
+      ProfileSnapshot.safeParse({ profile_id: 'x', version: '1.0.0', settings: { base: {}, ramp: { max_step_ev: 3 } } })
+        .success,
+    ).toBe(false);
+    expect(
+      ProfileSnapshot.safeParse({ profile_id: 'x', version: '1.0.0', settings: { base: {}, ramp: { max: 1 } } })
+        .success,
+    ).toBe(false);
+  });
+});

@@ -16,6 +16,7 @@ import type { AgentEvent } from '../protocol/index.js';
 import type { CapturesStore } from '../storage/captures-store.js';
 import type { Logger } from '../util/log.js';
 import { planRoutes } from './http.js';
+import { lastJournalledFrame } from './ramp.js';
 import { PlanRunner } from './runner.js';
 
 export interface AgentModulesDeps {
@@ -51,6 +52,7 @@ export function createAgentModules(d: AgentModulesDeps): AgentModules {
     slots,
     log: d.log.child({ component: 'plan' }),
     emit: d.emit,
+    previousFrame: (sinceMs) => lastJournalledFrame(slots, d.journal, sinceMs),
   });
   const cinepi = new CinePiApi({
     dataDir: d.dataDir,

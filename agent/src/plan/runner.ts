@@ -14,16 +14,20 @@
  *   timer at 2.5 ms before it, then spin on the monotonic clock until the
  *   instant; the start error is measured and journalled.
  * - A slot whose time comes while a capture still runs is an "overrun".
+ * - Exposure ramp (ramp.ts): the prepared settings change by at most the
+ *   profile's max_step_ev from the previous planned frame, worked out in the
+ *   prepare step so nothing is added between waking and the exposure.
  */
 import { performance } from 'node:perf_hooks';
 import type { AgentClock } from '../clock/agent-clock.js';
 import type { CaptureService, PreparedCapture } from '../capture-service.js';
 import type { PlanSlots, SlotKey } from '../db/plan-slots.js';
 import type { PlanStatusResponse } from '../protocol/autonomy.js';
-import type { AgentEvent } from '../protocol/index.js';
+import { shutterToSeconds, type AgentEvent } from '../protocol/index.js';
 import type { DeploymentStore } from '../profile/deployment-store.js';
 import type { AgentError } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
+import { CameraOverhead, rampPrepared, resetGapMs, type PlannedFrame } from './ramp.js';
 import { MAX_LATE_MS, missedSlots, nextSlot, runWindows, type RunWindow, type Slot } from './slots.js';
 
 export interface PlanRunnerDeps {
@@ -33,6 +37,8 @@ export interface PlanRunnerDeps {
   slots: PlanSlots;
   log: Logger;
   emit: (event: AgentEvent) => void;
+  /** The last planned frame captured at or after `sinceMs` (the journal), so the ramp survives a restart. */
+  previousFrame?: (sinceMs: number) => PlannedFrame | null;
 }
 
 /** Wake this long before a slot and aim a short timer at the instant... */
@@ -44,6 +50,8 @@ export const SPIN_MS = 15;
 export const FINE_SPIN_MS = 2.5;
 /** Meter and work out the settings this long before a slot. */
 export const PREPARE_LEAD_MS = 150;
+/** Waiting for a busy camera to prepare stops this long before the spin starts. */
+const IDLE_WAIT_MARGIN_MS = 5;
 /** Longest single sleep, so clock corrections and long plans are re-checked. */
 const MAX_SLEEP_MS = 30_000;
 const MISSED_BATCH = 5000;
@@ -60,6 +68,10 @@ export class PlanRunner {
   private readonly inflight = new Set<Promise<unknown>>();
   private unsubscribe: (() => void)[] = [];
   private loopDone: Promise<void> = Promise.resolve();
+  /** The last planned frame issued to the camera (the ramp's previous frame); undefined until read from the journal. */
+  private lastFrame: PlannedFrame | null | undefined = undefined;
+  /** Readout-and-store time of recent planned captures, so ramped shutters leave room for it. */
+  private readonly overhead = new CameraOverhead();
 
   constructor(private readonly deps: PlanRunnerDeps) {}
 
@@ -163,9 +175,13 @@ export class PlanRunner {
       this.deps.slots.setCursor(slot.plannedMs);
       if (!claimed) continue;
       let prepared: PreparedCapture | undefined;
+      // The previous capture may still be storing: prepare (and ramp) as soon as the camera is free, so the
+      // slot does not fall back to metering at its instant with no ramp.
+      await this.untilIdle(slot.plannedMs - SPIN_MS - IDLE_WAIT_MARGIN_MS);
       if (!this.deps.captures.busy()) {
         try {
           prepared = await this.deps.captures.prepare({ use_deployed_profile: true, schedule_type: schedule });
+          prepared = this.ramp(slot, prepared);
         } catch (err) {
           this.deps.log.warn({ event: 'plan.prepare_failed', err }, 'could not prepare the planned capture ahead');
         }
@@ -197,12 +213,19 @@ export class PlanRunner {
       this.capture(slot, schedule, prepared, perfTarget);
       // Let the capture reach the camera before this loop does any more work.
       await Promise.resolve();
+      if (prepared)
+        this.lastFrame = {
+          plannedMs: slot.plannedMs,
+          iso: prepared.settings.iso,
+          shutter: prepared.settings.shutter_speed,
+        };
     }
   }
 
   private capture(slot: Slot, schedule: string, prepared: PreparedCapture | undefined, perfTarget: number): void {
     this.state = 'capturing';
     const planned = slot.plannedMs;
+    let startedPerf: number | null = null;
     const run = this.deps.captures
       .capture(
         { use_deployed_profile: true, schedule_type: schedule },
@@ -210,6 +233,7 @@ export class PlanRunner {
           ...(prepared ? { prepared } : {}),
           onExposureStart: () => {
             const errorMs = performance.now() - perfTarget;
+            startedPerf = perfTarget + errorMs;
             const startedMs = this.deps.clock.preciseMs();
             // Journalled once the camera has started, so the write never delays the exposure.
             queueMicrotask(() => this.deps.slots.started(planned, startedMs, errorMs));
@@ -219,6 +243,16 @@ export class PlanRunner {
       .then(
         (res) => {
           this.deps.slots.finish(planned, 'captured', res.capture_id, null);
+          const shutter = res.settings_used?.shutter_speed ?? prepared?.settings.shutter_speed;
+          if (startedPerf !== null && shutter)
+            this.overhead.note(performance.now() - startedPerf, shutterToSeconds(shutter) * 1000);
+          // A capture that was not prepared (and so not ramped) still becomes the ramp's previous frame.
+          if (!prepared && res.settings_used && (!this.lastFrame || this.lastFrame.plannedMs < planned))
+            this.lastFrame = {
+              plannedMs: planned,
+              iso: res.settings_used.iso,
+              shutter: res.settings_used.shutter_speed,
+            };
           this.deps.log.info(
             { event: 'plan.captured', planned_at: new Date(planned).toISOString(), capture_id: res.capture_id },
             'planned capture stored',
@@ -242,6 +276,39 @@ export class PlanRunner {
         if (this.inflight.size === 0 && this.state === 'capturing') this.state = this.next ? 'waiting' : 'finished';
       });
     this.inflight.add(run);
+  }
+
+  /** Waits (polling every 2 ms) until no capture runs, or the agent clock reaches `deadlineMs`. */
+  private async untilIdle(deadlineMs: number): Promise<void> {
+    while (this.deps.captures.busy() && !this.stopped && this.deps.clock.preciseMs() < deadlineMs)
+      await new Promise<void>((r) => setTimeout(r, 2));
+  }
+
+  /** Limits the prepared exposure's change from the previous planned frame (ramp.ts); never throws. */
+  private ramp(slot: Slot & { window: RunWindow }, prepared: PreparedCapture): PreparedCapture {
+    const bundle = this.deps.deployments.get();
+    if (!bundle) return prepared;
+    try {
+      const intervalMs = slot.window.intervalMs;
+      if (this.lastFrame === undefined)
+        this.lastFrame = this.deps.previousFrame?.(slot.plannedMs - resetGapMs(intervalMs)) ?? null;
+      const r = rampPrepared(prepared, {
+        bundle,
+        plannedMs: slot.plannedMs,
+        intervalMs,
+        overheadMs: this.overhead.ms(),
+        previous: this.lastFrame,
+      });
+      if (r.ramp?.limited === 'step')
+        this.deps.log.debug(
+          { event: 'plan.ramp', ev: r.ramp.ev, target_ev: r.ramp.targetEv, iso: r.ramp.iso, shutter: r.ramp.shutter },
+          'exposure step limited by the ramp',
+        );
+      return r.prepared;
+    } catch (err) {
+      this.deps.log.warn({ event: 'plan.ramp_failed', err }, 'could not ramp the exposure; using the metered settings');
+      return prepared;
+    }
   }
 
   /** Records slots whose time passed unhandled (agent down, clock jump, stalled loop). */
