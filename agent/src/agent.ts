@@ -229,6 +229,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       indiDevice: options.indiDevice,
       gphoto2Port: options.gphoto2Port,
       v4l2Device: options.v4l2Device,
+      cameraIdentity: identity.id,
     }),
     { log, ...watchdog },
   );
@@ -302,6 +303,8 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
         server?.broadcast(event);
       },
       now: () => clock.now(),
+      // A bracketed set keeps the live preview paused from its first image to its last (back to back).
+      ...(preview ? { holdCamera: <T>(fn: () => Promise<T>) => preview.pauseDuring(fn) } : {}),
     });
     const modules = createAgentModules({
       dataDir,

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { bracketSteps } from './bracket.js';
 import type { CameraDriver, DriverSettings } from './camera/driver.js';
 import type { Journal } from './db/journal.js';
 import { autoExposure, DEFAULT_LIMITS, ev100FromLux, interpolateLuxTable, type ExposureLimits } from './exposure.js';
@@ -6,6 +7,7 @@ import type { DeploymentStore } from './profile/deployment-store.js';
 import {
   shutterToSeconds,
   type AgentEvent,
+  type BracketInfo,
   type CaptureRecord,
   type CaptureRequest,
   type CaptureResponse,
@@ -26,6 +28,8 @@ export interface CaptureServiceDeps {
   log: Logger;
   emit: (event: AgentEvent) => void;
   now: () => Date;
+  /** Runs `fn` with the camera kept for stills (the live preview paused throughout); a bracketed set uses it. */
+  holdCamera?: <T>(fn: () => Promise<T>) => Promise<T>;
 }
 
 /** Settings worked out before a capture (the plan runner prepares them ahead of the planned instant). */
@@ -87,6 +91,15 @@ export class CaptureService {
 
   /** Captures are serialised: a camera takes one frame at a time. */
   capture(request: CaptureRequest, options: CaptureOptions = {}): Promise<CaptureResponse> {
+    if (request.bracket && !this.deps.camera.capabilities().bracketing) {
+      // Refused before anything is metered or exposed: nothing is captured.
+      return Promise.reject(
+        new ConflictError(
+          'bracketing_unsupported',
+          `This camera (${this.deps.camera.capabilities().model}, driver ${this.deps.camera.driver}) cannot take bracketed sets; capture single frames instead.`,
+        ),
+      );
+    }
     this.pending++;
     const run = this.queue.then(() => this.captureNow(request, options)).finally(() => this.pending--);
     this.queue = run.catch(() => undefined);
@@ -171,25 +184,148 @@ export class CaptureService {
   }
 
   private async captureNow(request: CaptureRequest, options: CaptureOptions): Promise<CaptureResponse> {
+    const frameKind = request.frame_kind ?? 'light';
+    let plan: Plan;
+    try {
+      plan = options.prepared ?? (await this.plan(request));
+    } catch (err) {
+      this.failed(this.deps.log.child({ correlation_id: randomUUID(), component: 'capture' }), err);
+      throw err;
+    }
+    if (!request.bracket) {
+      const shot = await this.shoot(plan, plan.settings, { frameKind, bracket: null }, options.onExposureStart);
+      return this.response(plan, shot);
+    }
+    const { evs } = request.bracket;
+    const bracket = (): Promise<CaptureResponse> => this.captureBracket(plan, evs, frameKind, options);
+    return this.deps.holdCamera ? this.deps.holdCamera(bracket) : bracket();
+  }
+
+  /**
+   * A bracketed set: every image back to back from the base exposure, inside the one capture slot, each
+   * journalled on its own with the set's group id. Images taken before a failure stay journalled.
+   */
+  private async captureBracket(
+    plan: Plan,
+    evs: readonly number[],
+    frameKind: 'light' | 'dark',
+    options: CaptureOptions,
+  ): Promise<CaptureResponse> {
+    const group = randomUUID();
+    const steps = bracketSteps(plan.settings, evs, this.deps.camera.capabilities());
+    const log = this.deps.log.child({ correlation_id: group, bracket_group: group, component: 'capture' });
+    log.info(
+      {
+        event: 'bracket.start',
+        evs,
+        frame_kind: frameKind,
+        steps: steps.map((s) => ({ ev: s.ev, iso: s.settings.iso, shutter: s.settings.shutter_speed })),
+      },
+      'bracketed set started',
+    );
+    const shots: Shot[] = [];
+    for (const [index, step] of steps.entries()) {
+      if (Math.abs(step.achievedEv - step.ev) > 0.25) {
+        log.warn(
+          { event: 'bracket.limited', ev: step.ev, achieved_ev: Math.round(step.achievedEv * 100) / 100 },
+          'the camera limits cut this bracket exposure short',
+        );
+      }
+      const bracket: BracketInfo = { group, index, count: steps.length, ev: step.ev };
+      try {
+        shots.push(
+          await this.shoot(
+            plan,
+            step.settings,
+            { frameKind, bracket },
+            index === 0 ? options.onExposureStart : undefined,
+          ),
+        );
+      } catch (err) {
+        if (shots.length === 0) throw err;
+        const reason = err instanceof Error ? err.message : String(err);
+        log.error(
+          { event: 'bracket.incomplete', taken: shots.length, count: steps.length },
+          'bracketed set stopped early',
+        );
+        throw new AgentError(
+          'bracket_incomplete',
+          `The bracketed set stopped after ${shots.length} of ${steps.length} images (${reason}); the ${shots.length} taken are kept and will sync as usual.`,
+          { status: err instanceof AgentError ? err.status : 500, cause: err },
+        );
+      }
+    }
+    log.info({ event: 'bracket.done', captures: shots.map((s) => s.record.capture_id) }, 'bracketed set stored');
+    return {
+      ...this.response(plan, shots[0]!),
+      frame_kind: frameKind,
+      bracket_group: group,
+      captures: shots.map((s) => ({
+        capture_id: s.record.capture_id,
+        image_path: s.absolutePath,
+        captured_at: s.record.captured_at,
+        sha256: s.record.sha256,
+        size_bytes: s.record.size_bytes,
+        settings_used: s.record.settings_used,
+        bracket: s.record.bracket!,
+      })),
+    };
+  }
+
+  private response(plan: Plan, shot: Shot): CaptureResponse {
+    const { record } = shot;
+    return {
+      status: 'success',
+      capture_id: record.capture_id,
+      image_path: shot.absolutePath,
+      captured_at: record.captured_at,
+      sha256: record.sha256,
+      size_bytes: record.size_bytes,
+      settings_used: shot.settingsUsed,
+      profile: plan.profile,
+      schedule: plan.schedule,
+      test_id: plan.testId,
+      ...(record.frame_kind === 'dark' ? { frame_kind: 'dark' as const } : {}),
+    };
+  }
+
+  private failed(log: Logger, err: unknown): void {
+    const code = err instanceof AgentError ? err.code : 'capture_failed';
+    const message = err instanceof Error ? err.message : String(err);
+    log.error({ event: 'capture.failed', code, err }, 'capture failed');
+    this.deps.emit({ type: 'capture.failed', code, message, time: this.deps.now().toISOString() });
+  }
+
+  /** One exposure: the camera, the file, the journal row, the event. */
+  private async shoot(
+    plan: Plan,
+    settings: DriverSettings,
+    kind: { frameKind: 'light' | 'dark'; bracket: BracketInfo | null },
+    onExposureStart?: (at: Date) => void,
+  ): Promise<Shot> {
     // Every log line of this capture carries its capture id (the correlation id); a failed capture keeps
     // the id it would have had, so its lines can still be found together.
     let log = this.deps.log.child({ correlation_id: randomUUID(), component: 'capture' });
     try {
-      const plan = options.prepared ?? (await this.plan(request));
       const at = this.deps.now();
       let seq = this.deps.journal.nextSeq();
       let captureId = this.deps.store.captureId(at, this.deps.cameraName, seq);
       log = this.deps.log.child({ correlation_id: captureId, capture_id: captureId, component: 'capture' });
-      options.onExposureStart?.(at);
-      // The camera is told first; the log line must not delay the exposure.
-      const exposure = this.deps.camera.capture(plan.settings);
+      onExposureStart?.(at);
+      // The camera is told first; the log line must not delay the exposure. A dark frame tells the driver the
+      // lens is capped (the simulated camera renders its capped sensor).
+      const exposure = this.deps.camera.capture(
+        kind.frameKind === 'dark' ? { ...settings, frame_kind: 'dark' } : settings,
+      );
       log.info(
         {
           event: 'capture.start',
-          settings: plan.settings,
+          settings,
           profile: plan.profile,
           schedule: plan.schedule,
           test_id: plan.testId,
+          ...(kind.frameKind === 'dark' ? { frame_kind: 'dark' } : {}),
+          ...(kind.bracket ? { bracket: kind.bracket } : {}),
         },
         'capture started',
       );
@@ -210,7 +346,7 @@ export class CaptureService {
       }
       const stored = await this.deps.store.write(fileName, result.jpeg);
       const lux = plan.lux ?? result.metadata.lux;
-      const settingsUsed: SettingsUsed = { ...plan.settings, lux };
+      const settingsUsed: SettingsUsed = { ...settings, lux };
       const record: CaptureRecord = this.deps.journal.insert({
         capture_id: captureId,
         seq,
@@ -229,6 +365,8 @@ export class CaptureService {
         lux,
         temperature_c: result.metadata.temperature_c ?? null,
         ...(extraFiles.length > 0 ? { extra_files: extraFiles } : {}),
+        ...(kind.bracket ? { bracket: kind.bracket } : {}),
+        frame_kind: kind.frameKind,
       });
       log.info(
         {
@@ -242,24 +380,17 @@ export class CaptureService {
         'capture stored',
       );
       this.deps.emit({ type: 'capture.done', capture: record });
-      return {
-        status: 'success',
-        capture_id: captureId,
-        image_path: stored.absolutePath,
-        captured_at: record.captured_at,
-        sha256: stored.sha256,
-        size_bytes: stored.sizeBytes,
-        settings_used: settingsUsed,
-        profile: plan.profile,
-        schedule: plan.schedule,
-        test_id: plan.testId,
-      };
+      return { record, absolutePath: stored.absolutePath, settingsUsed };
     } catch (err) {
-      const code = err instanceof AgentError ? err.code : 'capture_failed';
-      const message = err instanceof Error ? err.message : String(err);
-      log.error({ event: 'capture.failed', code, err }, 'capture failed');
-      this.deps.emit({ type: 'capture.failed', code, message, time: this.deps.now().toISOString() });
+      this.failed(log, err);
       throw err;
     }
   }
+}
+
+/** One stored exposure. */
+interface Shot {
+  record: CaptureRecord;
+  absolutePath: string;
+  settingsUsed: SettingsUsed;
 }

@@ -66,7 +66,13 @@ export interface CaptureResult {
 
 /** Settings as a driver receives them: the wire settings with every default filled. */
 export type DriverSettings = Required<Omit<CaptureSettings, 'colour_temperature_k'>> &
-  Pick<CaptureSettings, 'colour_temperature_k'>;
+  Pick<CaptureSettings, 'colour_temperature_k'> & {
+    /**
+     * 'dark': the operator has capped the lens (a dark frame for dark-frame subtraction). Real drivers expose
+     * as usual; the simulated camera renders its capped sensor. Absent means a light frame.
+     */
+    frame_kind?: 'light' | 'dark';
+  };
 
 export interface MeterReading {
   lux: number;

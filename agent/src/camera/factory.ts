@@ -37,6 +37,8 @@ export interface CameraFactoryOptions {
   v4l2Device?: string | undefined;
   /** The ffmpeg program the v4l2 driver runs. */
   ffmpeg?: string | undefined;
+  /** The agent's identity: seeds the simulated sensor's hot pixels, so each camera has its own. */
+  cameraIdentity?: string | undefined;
 }
 
 export function parseCameraName(name: string): CameraDriverName {

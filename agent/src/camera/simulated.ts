@@ -12,6 +12,7 @@ import type {
   DriverSettings,
   MeterReading,
 } from './driver.js';
+import { addHotPixels, fixedPattern, renderDark, sensorTemperatureC } from './sensor-dark.js';
 import { renderSky } from './sky-render.js';
 
 export interface SimulatedCameraOptions {
@@ -22,6 +23,8 @@ export interface SimulatedCameraOptions {
   timeScale: number;
   /** Where the camera looks (degrees from north); west by default, for sunsets. */
   azimuthDeg?: number;
+  /** Seeds the sensor's fixed pattern (hot pixels): the agent's identity, so each camera has its own. */
+  cameraIdentity?: string | undefined;
 }
 
 /** Largest frame the renderer draws directly; bigger outputs are upscaled by sharp. */
@@ -106,21 +109,31 @@ export class SimulatedCamera implements CameraDriver {
       const rw = Math.max(16, Math.round(width * scale));
       const rh = Math.max(16, Math.round(height * scale));
       const siderealDeg = SiderealTime(at) * 15 + this.options.location.longitude;
-      const rgb = renderSky({
-        width: rw,
-        height: rh,
-        sky,
-        siderealDeg,
-        azimuthDeg: this.options.azimuthDeg ?? 270,
-        noiseSeed: (started ^ Math.floor(Math.random() * 0x7fffffff)) & 0x7fffffff,
-        settings: {
-          iso: settings.iso,
-          shutterSeconds,
-          exposureCompensation: settings.exposure_compensation,
-          awbMode: settings.awb_mode,
-          colourTemperatureK: settings.colour_temperature_k,
-        },
-      });
+      const noiseSeed = (started ^ Math.floor(Math.random() * 0x7fffffff)) & 0x7fffffff;
+      // The sensor's own hot pixels and dark current: alone with the lens capped, on top of the sky otherwise.
+      const pattern = fixedPattern(this.options.cameraIdentity ?? 'simulated', rw, rh);
+      const dark = { iso: settings.iso, shutterSeconds, temperatureC: sensorTemperatureC(sky.sunAltitudeDeg) };
+      let rgb: Buffer;
+      if (settings.frame_kind === 'dark') {
+        rgb = renderDark(pattern, dark, noiseSeed);
+      } else {
+        rgb = renderSky({
+          width: rw,
+          height: rh,
+          sky,
+          siderealDeg,
+          azimuthDeg: this.options.azimuthDeg ?? 270,
+          noiseSeed,
+          settings: {
+            iso: settings.iso,
+            shutterSeconds,
+            exposureCompensation: settings.exposure_compensation,
+            awbMode: settings.awb_mode,
+            colourTemperatureK: settings.colour_temperature_k,
+          },
+        });
+        addHotPixels(rgb, pattern, dark);
+      }
       let image = (await loadSharp())(rgb, { raw: { width: rw, height: rh, channels: 3 } });
       if (rw !== width || rh !== height) image = image.resize(width, height, { kernel: 'cubic', fit: 'fill' });
       const jpeg = await image.jpeg({ quality: 88, mozjpeg: false }).toBuffer();

@@ -4,7 +4,7 @@
  * better-sqlite3. WAL mode; schema versioned through PRAGMA user_version.
  */
 import Database from 'better-sqlite3';
-import { ExtraFile, SettingsUsed, type CaptureRecord } from '../protocol/index.js';
+import { ExtraFile, SettingsUsed, type BracketInfo, type CaptureRecord } from '../protocol/index.js';
 import { PLAN_SLOTS_MIGRATION, PlanSlots } from './plan-slots.js';
 
 type Db = Database.Database;
@@ -64,6 +64,16 @@ const MIGRATIONS: readonly ((db: Db) => void)[] = [
     `),
   // Originals stored beside the JPEG (an INDI camera's FITS): JSON [{suffix, sha256, size_bytes}].
   (db) => db.exec(`ALTER TABLE captures ADD COLUMN extra_files_json TEXT`),
+  // Issue 6: bracketed sets (HDR; one row per image sharing bracket_group) and dark frames (lens capped).
+  (db) =>
+    db.exec(`
+      ALTER TABLE captures ADD COLUMN bracket_group TEXT;
+      ALTER TABLE captures ADD COLUMN bracket_index INTEGER;
+      ALTER TABLE captures ADD COLUMN bracket_count INTEGER;
+      ALTER TABLE captures ADD COLUMN bracket_ev REAL;
+      ALTER TABLE captures ADD COLUMN frame_kind TEXT NOT NULL DEFAULT 'light' CHECK (frame_kind IN ('light', 'dark'));
+      CREATE INDEX captures_bracket_group ON captures (bracket_group) WHERE bracket_group IS NOT NULL;
+    `),
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -90,6 +100,11 @@ interface Row {
   clock_synced: number | null;
   reconciled: number;
   extra_files_json: string | null;
+  bracket_group: string | null;
+  bracket_index: number | null;
+  bracket_count: number | null;
+  bracket_ev: number | null;
+  frame_kind: string;
 }
 
 /** Conditions the journal adds to a capture the caller did not fill in. */
@@ -123,6 +138,11 @@ export interface CaptureCounts {
   last_capture_at: string | null;
 }
 
+function bracketOf(row: Row): BracketInfo | null {
+  if (row.bracket_group === null || row.bracket_index === null || row.bracket_count === null) return null;
+  return { group: row.bracket_group, index: row.bracket_index, count: row.bracket_count, ev: row.bracket_ev ?? 0 };
+}
+
 function toRecord(row: Row): CaptureRecord {
   return {
     capture_id: row.capture_id,
@@ -145,6 +165,8 @@ function toRecord(row: Row): CaptureRecord {
     clock_synced: row.clock_synced === 1,
     ...(row.reconciled === 1 ? { reconciled: true } : {}),
     ...(row.extra_files_json ? { extra_files: ExtraFile.array().parse(JSON.parse(row.extra_files_json)) } : {}),
+    bracket: bracketOf(row),
+    frame_kind: row.frame_kind === 'dark' ? 'dark' : 'light',
   };
 }
 
@@ -209,15 +231,20 @@ export class Journal {
       .prepare(
         `INSERT INTO captures (seq, capture_id, file_name, captured_at, sha256, size_bytes, width, height, settings_json,
            profile, profile_version, schedule, test_id, variant, lux, temperature_c, clock_synced, reconciled,
-           extra_files_json)
+           extra_files_json, bracket_group, bracket_index, bracket_count, bracket_ev, frame_kind)
          VALUES (@seq, @capture_id, @file_name, @captured_at, @sha256, @size_bytes, @width, @height, @settings_json,
            @profile, @profile_version, @schedule, @test_id, @variant, @lux, @temperature_c, @clock_synced, @reconciled,
-           @extra_files_json)`,
+           @extra_files_json, @bracket_group, @bracket_index, @bracket_count, @bracket_ev, @frame_kind)`,
       )
       .run({
         clock_synced: clockSynced ? 1 : 0,
         reconciled: capture.reconciled === true ? 1 : 0,
         extra_files_json: capture.extra_files?.length ? JSON.stringify(capture.extra_files) : null,
+        bracket_group: capture.bracket?.group ?? null,
+        bracket_index: capture.bracket?.index ?? null,
+        bracket_count: capture.bracket?.count ?? null,
+        bracket_ev: capture.bracket?.ev ?? null,
+        frame_kind: capture.frame_kind ?? 'light',
         seq: capture.seq,
         capture_id: capture.capture_id,
         file_name: capture.file_name,

@@ -89,6 +89,23 @@ export type CaptureOverride = z.infer<typeof CaptureOverride>;
 
 // ---------------------------------------------------------------- POST /capture
 
+/**
+ * A bracketed set (HDR): offsets in stops from the request's base exposure, taken back to back in this order
+ * under one capture lock, shutter first (within the camera's limits) then ISO. 2–9 distinct values, each −6..6.
+ */
+export const BracketRequest = z.strictObject({
+  evs: z
+    .array(z.number().min(-6, 'each bracket ev is -6 to 6 stops').max(6, 'each bracket ev is -6 to 6 stops'))
+    .min(2, 'a bracket needs 2 to 9 exposures')
+    .max(9, 'a bracket needs 2 to 9 exposures')
+    .refine((evs) => new Set(evs).size === evs.length, { message: 'bracket evs must all be different' }),
+});
+export type BracketRequest = z.infer<typeof BracketRequest>;
+/** 'dark': the lens is capped, for dark-frame subtraction (every request mode accepts it). */
+export const CaptureFrameKind = z.enum(['light', 'dark']);
+/** Fields every capture request mode accepts. */
+const captureExtras = { bracket: BracketRequest.optional(), frame_kind: CaptureFrameKind.optional() };
+
 /** Mode 1: live orchestration, explicit settings. */
 export const ExplicitCaptureRequest = z.strictObject({
   iso: Iso,
@@ -98,6 +115,7 @@ export const ExplicitCaptureRequest = z.strictObject({
   ae_metering_mode: MeteringMode.optional(),
   profile: ProfileName.optional(),
   schedule: ScheduleName.optional(),
+  ...captureExtras,
 });
 
 /** Mode 2 and 3: deployed profile, optionally with a one-shot override. */
@@ -107,6 +125,7 @@ export const DeployedCaptureRequest = z.strictObject({
   override: CaptureOverride.optional(),
   test_id: TestId.optional(),
   variant: z.string().max(64).optional(),
+  ...captureExtras,
 });
 
 /** No settings at all: the agent meters and exposes automatically. */
@@ -114,6 +133,7 @@ export const AutoCaptureRequest = z.strictObject({
   auto: z.literal(true),
   schedule: ScheduleName.optional(),
   profile: ProfileName.optional(),
+  ...captureExtras,
 });
 
 export const CaptureRequest = z.union([ExplicitCaptureRequest, DeployedCaptureRequest, AutoCaptureRequest]);
@@ -141,6 +161,23 @@ export const CaptureResponse = z.object({
   profile: z.string().nullable(),
   schedule: z.string().nullable(),
   test_id: z.string().nullable(),
+  /** Present for a dark frame or a bracket; absent means a single light frame (seed 002's response). */
+  frame_kind: CaptureFrameKind.optional(),
+  /** A bracketed set: the fields above describe its first image, `captures` lists every image in order. */
+  bracket_group: z.string().optional(),
+  captures: z
+    .array(
+      z.object({
+        capture_id: z.string(),
+        image_path: z.string(),
+        captured_at: z.string(),
+        sha256: z.string().regex(/^[0-9a-f]{64}$/),
+        size_bytes: z.number().int().nonnegative(),
+        settings_used: SettingsUsed,
+        bracket: z.lazy(() => BracketInfo),
+      }),
+    )
+    .optional(),
 });
 export type CaptureResponse = z.infer<typeof CaptureResponse>;
 
@@ -162,6 +199,9 @@ export const ProfileBase = z.strictObject({
   shutter_max: ShutterSpeed.optional(),
 });
 
+/** Largest exposure change between consecutive planned frames, in stops (0.05–2; 1/3 is usual). */
+export const MaxStepEv = z.number().min(0.05).max(2);
+
 export const ProfileSnapshot = z.strictObject({
   profile_id: z.string().min(1).max(128),
   version: z.string().regex(/^\d+\.\d+\.\d+$/, 'version must be semantic, like "1.0.0"'),
@@ -169,6 +209,8 @@ export const ProfileSnapshot = z.strictObject({
     base: ProfileBase,
     adaptive_wb: z.strictObject({ lux_table: LuxTable }).optional(),
     schedule_overrides: z.record(ScheduleName, ProfileBase).optional(),
+    /** Holy-grail ramp: planned frames change exposure by at most this many stops each (absent: 1/3). */
+    ramp: z.strictObject({ max_step_ev: MaxStepEv }).optional(),
   }),
 });
 export type ProfileSnapshot = z.infer<typeof ProfileSnapshot>;
