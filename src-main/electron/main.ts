@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { startStation, type Station } from '../brain/index.js';
 import { registerIpc } from './ipc';
 import { handleMediaProtocol, registerMediaScheme } from './media-protocol';
-import { keychainTokenVault } from './token-vault';
+import { keychainSettingsVault, keychainTokenVault } from './token-vault';
 import { appPageUrl, applySecurity, isAppUrl } from './security';
 import { weatherFromEnv } from '../weather/from-env.js';
 
@@ -63,6 +63,7 @@ async function start(): Promise<void> {
     dataDir,
     embeddedAgent: 'auto',
     tokenVault: keychainTokenVault(dataDir),
+    settingsVault: keychainSettingsVault(dataDir),
     orchestration: { weather: weatherFromEnv() },
   });
   handleMediaProtocol(station.mediaDir);

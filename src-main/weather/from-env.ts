@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { StationError } from '../util/errors.js';
 import { HttpWeatherProvider } from './provider.js';
 
-const DEFAULT_URLS = {
+/** The providers' public servers. */
+export const DEFAULT_WEATHER_URLS = {
   'open-meteo': 'https://api.open-meteo.com',
   openweathermap: 'https://api.openweathermap.org',
 } as const;
@@ -18,6 +19,11 @@ const WeatherEnv = z.object({
  * environment: SKYSTATION_WEATHER=open-meteo|openweathermap (default off),
  * SKYSTATION_WEATHER_API_KEY (OpenWeatherMap needs one), and
  * SKYSTATION_WEATHER_URL to use another server (tests: a local one).
+ *
+ * Precedence with the Settings screen (src-main/settings/service.ts):
+ * SKYSTATION_WEATHER set to a provider overrides the saved settings; with it
+ * unset or "off" the saved settings decide, and SKYSTATION_WEATHER_API_KEY /
+ * SKYSTATION_WEATHER_URL fill in a key or server they leave empty.
  */
 export function weatherFromEnv(env: NodeJS.ProcessEnv = process.env): HttpWeatherProvider | null {
   const parsed = WeatherEnv.safeParse(env);
@@ -38,7 +44,29 @@ export function weatherFromEnv(env: NodeJS.ProcessEnv = process.env): HttpWeathe
   }
   return new HttpWeatherProvider({
     kind: e.SKYSTATION_WEATHER,
-    baseUrl: e.SKYSTATION_WEATHER_URL ?? DEFAULT_URLS[e.SKYSTATION_WEATHER],
+    baseUrl: e.SKYSTATION_WEATHER_URL ?? DEFAULT_WEATHER_URLS[e.SKYSTATION_WEATHER],
     ...(e.SKYSTATION_WEATHER_API_KEY ? { apiKey: e.SKYSTATION_WEATHER_API_KEY } : {}),
   });
+}
+
+/**
+ * The weather variables that fill in saved settings (src-main/settings): a key
+ * or server given in the environment is used when Settings has none. Invalid
+ * values are left out (weatherFromEnv reports them at start-up).
+ */
+export function weatherEnvDefaults(env: NodeJS.ProcessEnv = process.env): {
+  apiKey: string | null;
+  baseUrl: string | null;
+  names: string[];
+} {
+  const key = WeatherEnv.shape.SKYSTATION_WEATHER_API_KEY.safeParse(env['SKYSTATION_WEATHER_API_KEY']);
+  const url = WeatherEnv.shape.SKYSTATION_WEATHER_URL.safeParse(env['SKYSTATION_WEATHER_URL']);
+  const apiKey = key.success ? (key.data ?? null) : null;
+  const baseUrl = url.success ? (url.data ?? null) : null;
+  const names = [
+    ...(env['SKYSTATION_WEATHER'] && env['SKYSTATION_WEATHER'] !== 'off' ? ['SKYSTATION_WEATHER'] : []),
+    ...(apiKey ? ['SKYSTATION_WEATHER_API_KEY'] : []),
+    ...(baseUrl ? ['SKYSTATION_WEATHER_URL'] : []),
+  ];
+  return { apiKey, baseUrl, names };
 }

@@ -11,3 +11,5 @@ export {
   type WeatherPlace,
   type WeatherProvider,
 } from './provider.js';
+export { SwitchableWeatherProvider } from './switchable.js';
+export { DEFAULT_WEATHER_URLS, weatherEnvDefaults, weatherFromEnv } from './from-env.js';

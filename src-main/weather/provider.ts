@@ -127,6 +127,8 @@ function fromOwm(json: unknown): WeatherObservation {
   };
 }
 
+const errorText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+
 interface CacheEntry {
   value: WeatherObservation | null;
   fetchedAt: number;
@@ -203,23 +205,50 @@ export class HttpWeatherProvider implements WeatherProvider {
     return now - entry.fetchedAt < this.opts.maxStaleMs ? entry.value : null;
   }
 
-  private async fetchNow(key: string, place: WeatherPlace): Promise<WeatherObservation | null> {
+  /**
+   * One request now, bypassing the cache; throws a sentence saying what went
+   * wrong (the Settings screen's "Test connection").
+   */
+  async fetchOnce(place: WeatherPlace): Promise<WeatherObservation> {
     this.requests += 1;
+    let res: Response;
     try {
-      const res = await this.opts.fetch(this.url(place), {
+      res = await this.opts.fetch(this.url(place), {
         signal: AbortSignal.timeout(this.opts.timeoutMs),
         headers: { accept: 'application/json' },
       });
-      if (!res.ok) throw new Error(`the weather service answered HTTP ${res.status}`);
-      const json: unknown = await res.json();
-      const value = this.opts.kind === 'open-meteo' ? fromOpenMeteo(json) : fromOwm(json);
+    } catch (err) {
+      const cause = (err as { cause?: { code?: string } }).cause?.code;
+      const why = err instanceof Error && err.name === 'TimeoutError' ? 'no answer in time' : (cause ?? errorText(err));
+      throw new Error(`cannot reach ${this.opts.baseUrl} (${why})`, { cause: err });
+    }
+    if (res.status === 401 || res.status === 403) {
+      throw new Error(`the weather service refused the API key (HTTP ${res.status}); check the key`);
+    }
+    if (!res.ok) throw new Error(`the weather service answered HTTP ${res.status}`);
+    let json: unknown;
+    try {
+      json = await res.json();
+    } catch {
+      throw new Error('the weather service answered something that is not JSON');
+    }
+    try {
+      return this.opts.kind === 'open-meteo' ? fromOpenMeteo(json) : fromOwm(json);
+    } catch {
+      throw new Error(`the answer is not a ${this.opts.kind} current-weather answer (wrong provider or address?)`);
+    }
+  }
+
+  private async fetchNow(key: string, place: WeatherPlace): Promise<WeatherObservation | null> {
+    try {
+      const value = await this.fetchOnce(place);
       this.cache.set(key, { value, fetchedAt: this.opts.now(), failedAt: null });
       this.lastError = null;
       return value;
     } catch (err) {
       const now = this.opts.now();
       const previous = this.cache.get(key);
-      this.lastError = `Weather unavailable (${err instanceof Error ? err.message : String(err)}); using the sun only until it answers again.`;
+      this.lastError = `Weather unavailable (${errorText(err)}); using the sun only until it answers again.`;
       this.cache.set(key, { value: previous?.value ?? null, fetchedAt: previous?.fetchedAt ?? 0, failedAt: now });
       return this.fallback(previous, now);
     }

@@ -6,10 +6,11 @@ import { useState, type ReactNode } from 'react';
 import { AlertsPane } from '../alerts/AlertsPane';
 import { ProfilesPane } from '../profiles/ProfilesPane';
 import { TestsPane } from '../tests/TestsPane';
+import { SettingsPane } from '../settings/SettingsPane';
 import { SchedulesPane } from './SchedulesPane';
 import './panes.css';
 
-const TABS = ['Cameras', 'Schedules', 'Profiles', 'Tests', 'Alerts'] as const;
+const TABS = ['Cameras', 'Schedules', 'Profiles', 'Tests', 'Alerts', 'Settings'] as const;
 type Tab = (typeof TABS)[number];
 
 export function PaneTabs({ children }: { children: ReactNode }) {
@@ -37,6 +38,7 @@ export function PaneTabs({ children }: { children: ReactNode }) {
         {tab === 'Profiles' && <ProfilesPane />}
         {tab === 'Tests' && <TestsPane />}
         {tab === 'Alerts' && <AlertsPane />}
+        {tab === 'Settings' && <SettingsPane />}
       </div>
     </>
   );
