@@ -15,6 +15,11 @@
  * RSS (VmHWM) of its ffmpeg, polled every 100 ms; export_peak_rss_mb is
  * node peak + ffmpeg peak (an upper bound of what they hold at once). The
  * timed span is measured inside the child (around runExport only).
+ *
+ * export_hdr_seconds_per_frame (report only, no target yet): BENCH_EXPORT_HDR_SETS
+ * (default 60) bracketed sets of three 1080p images, each fused into one frame
+ * in the processing stage, then encoded like (b); seconds of the whole export
+ * per output frame, with the child's peak memory in the notes.
  */
 import { execFile, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -120,7 +125,7 @@ interface ChildRun {
  * built main bundle), so the child's memory is not inflated by tsx's
  * on-the-fly compiler (~50 MB).
  */
-async function bundleExport(): Promise<string> {
+export async function bundleExport(): Promise<string> {
   const { build } = await import('esbuild');
   // Inside node_modules/.cache so that its imports (sharp, execa, zod) resolve.
   const file = join(import.meta.dirname, '..', 'node_modules', '.cache', 'skystation-bench', 'export-bundle.mjs');
@@ -194,6 +199,48 @@ async function exportInChild(bundle: string, requestJson: string): Promise<Child
   };
 }
 
+/** Bracketed sets of three (ev -1, 0, +1) from the bench frames, fused by runExport (see the header). */
+export async function benchHdr(
+  bundle: string,
+  frames: readonly { path: string; capturedAt: string }[],
+  out: string,
+): Promise<BenchResult> {
+  const id = 'export_hdr_seconds_per_frame';
+  const sets = Math.min(Math.floor(frames.length / 3), Number(process.env['BENCH_EXPORT_HDR_SETS'] ?? 60));
+  if (sets < 1) return notMeasured(id, 's/frame', 'report', 'too few bench frames for a bracketed set');
+  try {
+    const bracketed = frames.slice(0, sets * 3).map((f, i) => ({
+      ...f,
+      agentId: 'bench',
+      bracket: { group: `s${Math.floor(i / 3)}`, index: i % 3, count: 3, ev: (i % 3) - 1 },
+    }));
+    const r = await exportInChild(
+      bundle,
+      JSON.stringify({
+        frames: bracketed,
+        preset: 'h264-1080p',
+        fps: 30,
+        crf: 20,
+        encoderPreset: 'medium',
+        outputDir: out,
+        name: 'hdr',
+      }),
+    );
+    return {
+      ...result(
+        id,
+        r.seconds / sets,
+        's/frame',
+        { text: 'report', ok: () => true },
+        `${sets} sets of 3 × 1080p fused (2 at a time) and encoded in ${r.seconds.toFixed(1)} s; node maxrss ${r.nodeMaxRssMb.toFixed(0)} MB (heap ${r.nodeHeapMb.toFixed(0)}, buffers ${r.nodeExternalMb.toFixed(0)}) + ffmpeg VmHWM ${r.ffmpegHwmMb.toFixed(0)} MB; sampled together ${r.sampledSumMb.toFixed(0)} MB (processing runs before ffmpeg starts)`,
+      ),
+      met: null,
+    };
+  } catch (err) {
+    return notMeasured(id, 's/frame', 'report', `failed: ${(err as Error).message.slice(0, 300)}`);
+  }
+}
+
 export async function benchExport(): Promise<BenchResult[]> {
   const count = Number(process.env['BENCH_EXPORT_FRAMES'] ?? 1440);
   const ids: [string, string, string][] = [
@@ -242,6 +289,7 @@ export async function benchExport(): Promise<BenchResult[]> {
     const smooth = await exportInChild(bundle, JSON.stringify({ ...base, name: 'smooth', deflicker: 'smooth' }));
     const referenceAfter = await runReference();
     const reference = (referenceBefore + referenceAfter) / 2;
+    const hdr = await benchHdr(bundle, frames, out);
     const outputs = (await readdir(out)).length;
     // Sum of the two peaks: an upper bound of what node + ffmpeg hold at once.
     const peakOf = (r: ChildRun): number => r.nodeMaxRssMb + r.ffmpegHwmMb;
@@ -271,6 +319,7 @@ export async function benchExport(): Promise<BenchResult[]> {
         { text: '≤ 400', ok: (v) => v <= 400 },
         `node peak RSS + ffmpeg peak RSS (VmHWM), encoder x264 medium crf 20 sliced-threads rc-lookahead=8; ${mem('plain', plain)}; ${mem('smooth', smooth)}; ${outputs} files written`,
       ),
+      hdr,
     ];
   } finally {
     await rm(dir, { recursive: true, force: true });

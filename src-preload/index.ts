@@ -20,6 +20,7 @@ import {
   type StationEvent,
 } from '../src-main/api/contract';
 import { bindOrchestrationApi } from '../src-main/api/orchestration';
+import { bindSettingsApi } from '../src-main/settings/api-types';
 import { EVENT_CHANNEL, INVOKE_CHANNEL, MEDIA_HOST, MEDIA_SCHEME } from '../src-main/electron/channels';
 
 type InvokeReply = { ok: true; result: unknown } | { ok: false; error: ApiError };
@@ -50,6 +51,7 @@ const skystation = {
   removeAgent: (p) => call('removeAgent', p),
   pairAgent: (p) => call('pairAgent', p),
   captureNow: (p) => call('captureNow', p),
+  captureBracket: (p) => call('captureBracket', p),
   syncAgent: (p) => call('syncAgent', p),
   setAgentClock: (p) => call('setAgentClock', p),
   sensorSeries: (p) => call('sensorSeries', p),
@@ -57,6 +59,7 @@ const skystation = {
   stopSession: (p) => call('stopSession', p),
   startSession: (p) => call('startSession', p),
   listCaptures: (p) => call('listCaptures', p),
+  setFrameKind: (p) => call('setFrameKind', p),
   'exports.create': (p) => call('exports.create', p),
   'exports.list': (p) => call('exports.list', p),
   'exports.get': (p) => call('exports.get', p),
@@ -66,6 +69,7 @@ const skystation = {
   'exports.getSettings': (p) => call('exports.getSettings', p),
   'exports.setSettings': (p) => call('exports.setSettings', p),
   ...bindOrchestrationApi((m, p) => call(m, p as never)),
+  ...bindSettingsApi((m, p) => call(m, p as never)),
   onEvent(listener) {
     const handler = (_e: IpcRendererEvent, event: StationEvent): void => listener(event);
     ipcRenderer.on(EVENT_CHANNEL, handler);

@@ -11,8 +11,10 @@
 import { z } from 'zod';
 import { orchestrationMethods, type DeploymentView } from './orchestration.js';
 import { exportMethods, type ExportEvent } from '../export/api-types.js';
+import { settingsMethods } from '../settings/api-types.js';
 
 export * from '../export/api-types.js';
+export * from '../settings/api-types.js';
 
 export const AgentState = z.enum(['discovered', 'unpaired', 'paired', 'online', 'offline']);
 export type AgentState = z.infer<typeof AgentState>;
@@ -124,11 +126,38 @@ export const AddAgentParams = z.strictObject({
 });
 export const CaptureNowParams = z.strictObject({
   agentId: z.string().min(1).max(128),
+  /** 'dark': the operator has capped the lens; the frame is kept for dark-frame subtraction. */
+  frameKind: z.enum(['light', 'dark']).optional(),
+});
+/** A bracketed set (HDR) from the metered exposure: offsets in stops, taken back to back in this order. */
+export const CaptureBracketParams = z.strictObject({
+  agentId: z.string().min(1).max(128),
+  evs: z
+    .array(z.number().min(-6, 'each offset is -6 to 6 stops').max(6, 'each offset is -6 to 6 stops'))
+    .min(2, 'a bracket has 2 to 9 exposures')
+    .max(9, 'a bracket has 2 to 9 exposures')
+    .refine((evs) => new Set(evs).size === evs.length, { message: 'the offsets must all be different' }),
+  frameKind: z.enum(['light', 'dark']).optional(),
 });
 export const ListCapturesParams = z.strictObject({
   agentId: z.string().min(1).max(128).optional(),
   cursor: z.string().max(256).optional(),
   limit: z.number().int().min(1).max(500).default(50),
+  /** Only lights or only dark frames (both when missing). */
+  frameKind: z.enum(['light', 'dark']).optional(),
+});
+/** Mark captures as dark frames (lens capped) or back as lights; ids are CaptureView.id ("<agentId>/<captureId>"). */
+export const SetFrameKindParams = z.strictObject({
+  ids: z
+    .array(
+      z
+        .string()
+        .max(300)
+        .regex(/^[^/]+\/.+$/, 'a capture id looks like "<agentId>/<captureId>"'),
+    )
+    .min(1)
+    .max(1000),
+  kind: z.enum(['light', 'dark']),
 });
 export const AgentIdParams = z.strictObject({ agentId: z.string().min(1).max(128) });
 /** Pair with a camera using the 6-digit code it shows: by id (seen on the network or known) or by address. */
@@ -164,8 +193,15 @@ export const methods = {
   removeAgent: { params: AgentIdParams, result: null as unknown as { removed: boolean } },
   pairAgent: { params: PairAgentParams, result: null as unknown as AgentView },
   captureNow: { params: CaptureNowParams, result: null as unknown as CaptureView },
+  /** Takes a bracketed set and copies it into the gallery; the views in the set's order (issue #6). */
+  captureBracket: { params: CaptureBracketParams, result: null as unknown as CaptureView[] },
   syncAgent: { params: AgentIdParams, result: null as unknown as { imported: number } },
   listCaptures: { params: ListCapturesParams, result: null as unknown as CapturePage },
+  /** Mark captures as dark frames or back as lights (issue #6); `missing` lists ids not in the gallery. */
+  setFrameKind: {
+    params: SetFrameKindParams,
+    result: null as unknown as { updated: CaptureView[]; missing: string[] },
+  },
   /** A timelapse session on one camera: a capture every intervalSeconds until stopped (runs on the agent). */
   startSession: { params: StartSessionParams, result: null as unknown as SessionView },
   stopSession: { params: AgentIdParams, result: null as unknown as SessionView },
@@ -176,6 +212,7 @@ export const methods = {
   setAgentClock: { params: AgentIdParams, result: null as unknown as ClockSetView },
   ...orchestrationMethods,
   ...exportMethods,
+  ...settingsMethods,
 } as const;
 
 export type MethodName = keyof typeof methods;

@@ -27,8 +27,9 @@ import { loadOrCreateStationIdentity, parseAgentAddress } from '../discovery/pai
 import { AgentsRepo } from '../db/agents-repo.js';
 import { CapturesRepo, type StoredCapture } from '../db/captures-repo.js';
 import { openDatabase, type Db } from '../db/database.js';
-import { exportHandlers } from '../export/handlers.js';
+import { exportHandlers, splitCaptureId } from '../export/handlers.js';
 import { ExportService } from '../export/service.js';
+import { StationSettings } from '../settings/service.js';
 import { startOrchestration, type Orchestration, type OrchestrationOptions } from '../orchestration/index.js';
 import { SyncEngine } from '../sync/sync-engine.js';
 import { DerivativesQueue } from '../media/derivatives.js';
@@ -73,6 +74,8 @@ export interface StationOptions {
   orchestration?: OrchestrationOptions;
   /** Where camera access tokens are kept; the Electron shell passes a keychain-sealed vault. Default: <dataDir>/agent-tokens.json (0600). */
   tokenVault?: TokenVault;
+  /** Where the settings' secrets (weather API key, S3 secret) are kept; default <dataDir>/settings-secrets.json (0600). */
+  settingsVault?: TokenVault;
   /** Look for agents with mDNS (default true; SKYSTATION_MDNS=off turns it off anyway). */
   discovery?: boolean;
 }
@@ -189,6 +192,15 @@ export async function startStation(opts: StationOptions): Promise<Station> {
     emit,
     log,
   });
+  // Settings screen (weather provider, S3 archive): applied at once, no restart.
+  const settings = await StationSettings.start({
+    dataDir,
+    log,
+    vault: opts.settingsVault,
+    fixedWeather: opts.orchestration?.weather,
+    location: () => orchestration?.orchestrator.location() ?? null,
+    archive: exportsService,
+  });
 
   const onImported = (agentId: string, captureId: string): void => {
     metrics.imported.inc();
@@ -285,7 +297,7 @@ export async function startStation(opts: StationOptions): Promise<Station> {
       return n;
     },
     log,
-    options: opts.orchestration,
+    options: { ...opts.orchestration, weather: settings.weather },
   });
   await exportsService.start();
 
@@ -306,6 +318,7 @@ export async function startStation(opts: StationOptions): Promise<Station> {
   const handlers: Handlers = {
     ...orchestration.orchestrator.handlers,
     ...exportHandlers(exportsService),
+    ...settings.handlers(),
     health: (): Promise<StationHealth> => {
       const agents = fleet.views();
       return Promise.resolve({
@@ -348,7 +361,11 @@ export async function startStation(opts: StationOptions): Promise<Station> {
       const client = fleet.client(p.agentId);
       if (!client) throw new StationError('agent_unknown', `No agent with id ${p.agentId} is configured.`);
       const timer = metrics.captureDuration.startTimer();
-      const response = await client.capture({ auto: true, schedule: 'manual' });
+      const response = await client.capture({
+        auto: true,
+        schedule: 'manual',
+        ...(p.frameKind === 'dark' ? { frame_kind: 'dark' as const } : {}),
+      });
       await syncAgent(p.agentId);
       await derivatives.whenDone(p.agentId, response.capture_id);
       const row = captures.get(p.agentId, response.capture_id);
@@ -361,10 +378,48 @@ export async function startStation(opts: StationOptions): Promise<Station> {
       timer();
       return toCaptureView(row);
     },
+    captureBracket: async (p) => {
+      const client = fleet.client(p.agentId);
+      if (!client) throw new StationError('agent_unknown', `No agent with id ${p.agentId} is configured.`);
+      // One request: the agent takes the whole set back to back under its capture lock (each image may be long).
+      const response = await client.capture(
+        {
+          auto: true,
+          schedule: 'manual',
+          bracket: { evs: p.evs },
+          ...(p.frameKind === 'dark' ? { frame_kind: 'dark' as const } : {}),
+        },
+        120_000 * p.evs.length,
+      );
+      const ids = response.captures?.map((c) => c.capture_id) ?? [response.capture_id];
+      await syncAgent(p.agentId);
+      const views: CaptureView[] = [];
+      for (const id of ids) {
+        await derivatives.whenDone(p.agentId, id);
+        const row = captures.get(p.agentId, id);
+        if (!row) {
+          throw new StationError(
+            'capture_not_synced',
+            `The camera took the ${ids.length} pictures but they could not all be copied to this computer yet; they stay safe on the camera and will be copied on the next sync.`,
+          );
+        }
+        views.push(toCaptureView(row));
+      }
+      return views;
+    },
     listCaptures: (p) => {
-      const page = captures.page({ agentId: p.agentId, cursor: p.cursor, limit: p.limit });
+      const page = captures.page({ agentId: p.agentId, cursor: p.cursor, limit: p.limit, frameKind: p.frameKind });
       const names = agentNames();
       return Promise.resolve({ items: page.items.map((c) => toCaptureView(c, names)), nextCursor: page.nextCursor });
+    },
+    setFrameKind: (p) => {
+      const names = agentNames();
+      const updated = captures.setFrameKind(p.ids.map(splitCaptureId), p.kind).map((c) => toCaptureView(c, names));
+      const missing = p.ids.filter((id) => !updated.some((u) => u.id === id));
+      if (updated.length === 0) {
+        throw new StationError('capture_not_found', `No capture in the gallery has the id ${missing[0]}.`);
+      }
+      return Promise.resolve({ updated, missing });
     },
   };
 

@@ -38,6 +38,8 @@ export const EXPORT_USAGE = `Usage: skystation export --camera ID --from ISO --t
   --stabilise            vid.stab, when this ffmpeg has it
   --overlay              burn in date, time and temperature
   --pacing MODE          sequence (default) or realtime
+  --hdr MODE             bracketed sets: fuse (default: one frame per set) or middle (the metered image only)
+  --darks MODE           auto (default: subtract matching dark frames) or off
   --out FILE             where to write (on the station's computer); default: its exports folder
   --overwrite            replace an existing --out file
   --json                 JSON lines on stdout instead of a progress bar
@@ -136,6 +138,8 @@ function parse(argv: string[]): Parsed | 'help' {
       stabilise: { type: 'boolean', default: false },
       overlay: { type: 'boolean', default: false },
       pacing: { type: 'string' },
+      hdr: { type: 'string' },
+      darks: { type: 'string' },
       out: { type: 'string' },
       overwrite: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
@@ -158,6 +162,10 @@ function parse(argv: string[]): Parsed | 'help' {
   if (pacing !== undefined && pacing !== 'sequence' && pacing !== 'realtime') {
     throw new UsageError('--pacing must be sequence or realtime.');
   }
+  const hdr = values.hdr;
+  if (hdr !== undefined && hdr !== 'fuse' && hdr !== 'middle') throw new UsageError('--hdr must be fuse or middle.');
+  const darks = values.darks;
+  if (darks !== undefined && darks !== 'auto' && darks !== 'off') throw new UsageError('--darks must be auto or off.');
   const encoderPresets = [
     'ultrafast',
     'superfast',
@@ -183,6 +191,8 @@ function parse(argv: string[]): Parsed | 'help' {
   if (ep !== undefined) options.encoderPreset = ep as NonNullable<ExportOptions['encoderPreset']>;
   if (deflicker !== undefined) options.deflicker = deflicker;
   if (pacing !== undefined) options.pacing = pacing;
+  if (hdr !== undefined) options.hdr = hdr;
+  if (darks !== undefined) options.darks = darks;
   if (values.stabilise) options.stabilise = true;
   if (values.overlay) options.overlay = true;
   if (values.overwrite) options.overwrite = true;
@@ -242,11 +252,13 @@ export async function runExportCommand(
     if (job.status === 'done' && job.result) {
       finished = true;
       if (tty) process.stderr.write('\r\x1b[2K');
-      if (json) line({ event: 'finished', job: job.id, ...job.result });
-      else
+      if (json) line({ event: 'finished', job: job.id, ...job.result, warnings: job.warnings });
+      else {
         out(
           `Wrote ${job.result.outputPath} (${job.result.frames} frames, ${job.result.durationSeconds.toFixed(1)} s, ${job.result.width}×${job.result.height})`,
         );
+        for (const w of job.warnings) out(`Note: ${w}`);
+      }
       settle(0);
     } else if (job.status === 'failed' || job.status === 'cancelled' || job.status === 'interrupted') {
       finished = true;

@@ -15,6 +15,7 @@ import { runPasswordCommand } from '../auth/index.js';
 import { isOrchestrationCommand, ORCHESTRATION_USAGE, runOrchestrationCli } from '../orchestration/cli.js';
 import { runExportCommand } from './export-cmd.js';
 import { runPairCommand } from './pair-cmd.js';
+import { runSettingsCommand } from './settings-cmd.js';
 
 const USAGE = `Usage: skystation <command> [args] [--json] [--url ws://127.0.0.1:8082/api/ws]
 Commands:
@@ -23,12 +24,17 @@ Commands:
   add HOST PORT          add an agent by address
   pair HOST:PORT CODE    pair with a camera by address using its 6-digit code (or: pair --id AGENT CODE)
   capture AGENT          take a picture now (AGENT: id, id prefix or name)
+          [--bracket -2,0,2]  a bracketed set for HDR: offsets in stops from the metered exposure
+          [--dark]            a dark frame: cap the lens first (kept for dark-frame subtraction)
   sync AGENT             copy new captures from an agent
-  captures [AGENT]       newest captures
+  captures [AGENT] [--darks]   newest captures (--darks: only dark frames)
+  mark-dark ID...        mark captures as dark frames (lens capped; ID as in captures --json, AGENT/CAPTURE)
+  unmark-dark ID...      make marked captures lights again
   session start|stop|status AGENT [--interval 10]   a timelapse session on one camera
   clock AGENT [--set]    compare an agent's clock with the station's; --set corrects it
   export --camera ID --from ISO --to ISO [--preset 1080p-h264] [--fps 25] ...
                          make a timelapse (skystation export --help)
+  settings [get|set KEY VALUE|test weather|archive]   weather provider and S3 archive (skystation settings --help)
 ${ORCHESTRATION_USAGE}
   password set [--data-dir DIR]    the operator password for serving off this computer`;
 
@@ -67,7 +73,7 @@ function agentsTable(agents: readonly AgentView[]): string {
 
 function capturesTable(items: readonly CaptureView[]): string {
   return formatTable([
-    ['TIME', 'AGENT', 'ISO', 'SHUTTER', 'LUX', 'SCHEDULE', 'FILE'],
+    ['TIME', 'AGENT', 'ISO', 'SHUTTER', 'LUX', 'SCHEDULE', 'KIND', 'FILE', 'ID'],
     ...items.map((c) => [
       c.capturedAt,
       c.agentName,
@@ -75,7 +81,13 @@ function capturesTable(items: readonly CaptureView[]): string {
       c.shutterSpeed,
       c.lux === null ? '-' : c.lux.toFixed(c.lux < 10 ? 3 : 0),
       c.schedule ?? '-',
+      c.frameKind === 'dark'
+        ? 'dark'
+        : c.bracket
+          ? `bracket ${c.bracket.index + 1}/${c.bracket.count} ${c.bracket.ev >= 0 ? '+' : ''}${c.bracket.ev}EV`
+          : 'light',
       c.imagePath,
+      c.id,
     ]),
   ]);
 }
@@ -92,22 +104,38 @@ async function resolveAgent(client: StationClient, ref: string): Promise<AgentVi
   );
 }
 
+/** `--bracket -2,0,2`: a value that starts with a dash would read as an option, so it is joined as `--bracket=-2,0,2`. */
+function joinBracketValue(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--bracket' && argv[i + 1] !== undefined && /^-?[\d.]/.test(argv[i + 1]!)) {
+      out.push(`--bracket=${argv[i + 1]!}`);
+      i++;
+    } else out.push(argv[i]!);
+  }
+  return out;
+}
+
 export async function runCli(
   argv: string[],
   out: (s: string) => void = (s) => process.stdout.write(`${s}\n`),
 ): Promise<number> {
   if (argv[0] === 'export') return runExportCommand(argv.slice(1), out);
   if (argv[0] === 'pair') return runPairCommand(argv.slice(1), out);
+  if (argv[0] === 'settings') return runSettingsCommand(argv.slice(1), out);
   if (isOrchestrationCommand(argv[0])) return runOrchestrationCli(argv, out);
   if (argv[0] === 'password') return runPasswordCommand(argv.slice(1), out);
   let parsed;
   try {
     parsed = parseArgs({
-      args: argv,
+      args: joinBracketValue(argv),
       options: {
+        bracket: { type: 'string' },
+        dark: { type: 'boolean', default: false },
         url: { type: 'string', default: process.env['SKYSTATION_URL'] ?? 'ws://127.0.0.1:8082/api/ws' },
         json: { type: 'boolean', default: false },
         set: { type: 'boolean', default: false },
+        darks: { type: 'boolean', default: false },
         interval: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -130,7 +158,18 @@ export async function runCli(
     process.stderr.write(`"${command}" needs ${n} argument(s).\n${USAGE}\n`);
     return false;
   };
-  const known = ['status', 'agents', 'add', 'capture', 'sync', 'captures', 'clock', 'session'];
+  const known = [
+    'status',
+    'agents',
+    'add',
+    'capture',
+    'sync',
+    'captures',
+    'clock',
+    'session',
+    'mark-dark',
+    'unmark-dark',
+  ];
   if (!known.includes(command)) {
     process.stderr.write(`Unknown command "${command}".\n${USAGE}\n`);
     return 2;
@@ -148,7 +187,8 @@ export async function runCli(
   if (
     (command === 'add' && !needArgs(2)) ||
     ((command === 'capture' || command === 'sync' || command === 'clock') && !needArgs(1)) ||
-    (command === 'session' && !needArgs(2))
+    (command === 'session' && !needArgs(2)) ||
+    ((command === 'mark-dark' || command === 'unmark-dark') && !needArgs(1))
   )
     return 2;
 
@@ -187,8 +227,34 @@ export async function runCli(
       }
       case 'capture': {
         const agent = await resolveAgent(client, rest[0]!);
-        const c = await client.call('captureNow', { agentId: agent.id });
-        emit(c, () => `Captured ${c.imagePath} (ISO ${c.iso}, ${c.shutterSpeed} s) on ${agent.name}`);
+        const frameKind = parsed.values.dark ? ('dark' as const) : undefined;
+        if (parsed.values.bracket !== undefined) {
+          const evs = parsed.values.bracket.split(',').map((v) => (v.trim() === '' ? NaN : Number(v)));
+          if (evs.length < 2 || evs.some((ev) => !Number.isFinite(ev))) {
+            process.stderr.write(
+              `--bracket takes 2 to 9 offsets in stops, like -2,0,2, not "${parsed.values.bracket}".\n`,
+            );
+            return 2;
+          }
+          const set = await client.call('captureBracket', {
+            agentId: agent.id,
+            evs,
+            ...(frameKind ? { frameKind } : {}),
+          });
+          emit(set, () =>
+            [
+              `Captured a bracketed set of ${set.length} on ${agent.name}${frameKind ? ' (dark frames)' : ''}:`,
+              ...set.map((c) => `  ${c.bracket?.ev ?? 0} EV  ${c.imagePath} (ISO ${c.iso}, ${c.shutterSpeed} s)`),
+            ].join('\n'),
+          );
+          break;
+        }
+        const c = await client.call('captureNow', { agentId: agent.id, ...(frameKind ? { frameKind } : {}) });
+        emit(
+          c,
+          () =>
+            `Captured ${frameKind ? 'a dark frame ' : ''}${c.imagePath} (ISO ${c.iso}, ${c.shutterSpeed} s) on ${agent.name}`,
+        );
         break;
       }
       case 'sync': {
@@ -236,9 +302,25 @@ export async function runCli(
       }
       case 'captures': {
         const agentId = rest[0] ? (await resolveAgent(client, rest[0])).id : undefined;
-        const page = await client.call('listCaptures', { limit: 20, ...(agentId ? { agentId } : {}) });
-        emit(page, () => capturesTable(page.items) || 'No captures yet.');
+        const page = await client.call('listCaptures', {
+          limit: 20,
+          ...(agentId ? { agentId } : {}),
+          ...(parsed.values.darks ? { frameKind: 'dark' as const } : {}),
+        });
+        emit(page, () => capturesTable(page.items) || (parsed.values.darks ? 'No dark frames.' : 'No captures yet.'));
         break;
+      }
+      case 'mark-dark':
+      case 'unmark-dark': {
+        const kind = command === 'mark-dark' ? 'dark' : 'light';
+        const r = await client.call('setFrameKind', { ids: rest, kind });
+        emit(r, () =>
+          [
+            `${r.updated.length} capture(s) marked as ${kind === 'dark' ? 'dark frames' : 'lights'}.`,
+            ...r.missing.map((id) => `Not in the gallery: ${id}`),
+          ].join('\n'),
+        );
+        return r.missing.length > 0 ? 1 : 0;
       }
     }
     return 0;

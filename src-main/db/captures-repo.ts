@@ -49,6 +49,8 @@ export interface CaptureQuery {
   profile?: string | undefined;
   testId?: string | undefined;
   tag?: string | undefined;
+  /** Only lights or only darks (both when missing). */
+  frameKind?: 'light' | 'dark' | undefined;
   /** Opaque cursor from a previous page. */
   cursor?: string | undefined;
   limit: number;
@@ -137,6 +139,21 @@ export class CapturesRepo {
     return this.countStmt.get()?.n ?? 0;
   }
 
+  /**
+   * Mark captures as darks (lens capped) or back as lights. Returns the
+   * captures that exist (ids not in the gallery are skipped); one transaction.
+   */
+  setFrameKind(ids: readonly { agentId: string; captureId: string }[], kind: 'light' | 'dark'): StoredCapture[] {
+    const stmt = this.db.prepare('UPDATE captures SET frame_kind = ? WHERE agent_id = ? AND capture_id = ?');
+    const changed: StoredCapture[] = [];
+    this.db.transaction(() => {
+      for (const id of ids) {
+        if (stmt.run(kind, id.agentId, id.captureId).changes > 0) changed.push(this.get(id.agentId, id.captureId)!);
+      }
+    })();
+    return changed;
+  }
+
   /** Record a capture's quality figures once its thumbnail exists (see DerivativesQueue). */
   setQuality(
     agentId: string,
@@ -176,6 +193,7 @@ export class CapturesRepo {
     eq('schedule', 'schedule', query.schedule);
     eq('profile', 'profile', query.profile);
     eq('test_id', 'testId', query.testId);
+    eq('frame_kind', 'frameKind', query.frameKind);
     if (query.from !== undefined) {
       where.push('captured_at >= @from');
       params['from'] = query.from;

@@ -58,6 +58,17 @@ export const ExportOptions = z.strictObject({
   overlay: z.boolean().optional(),
   overlayTimeZone: z.string().min(1).max(64).optional(),
   denoise: z.enum(['none', 'hqdn3d', 'atadenoise']).optional(),
+  /**
+   * Bracketed sets (HDR): 'fuse' (default) merges each set into one frame by
+   * exposure fusion; 'middle' keeps only the image taken at the metered exposure.
+   */
+  hdr: z.enum(['fuse', 'middle']).optional(),
+  /**
+   * Dark frames: 'auto' (default) subtracts from each light a master dark of the
+   * same camera taken at the nearest exposure, gain and temperature (lights with
+   * no dark close enough are left as they are); 'off' never does.
+   */
+  darks: z.enum(['off', 'auto']).optional(),
   pacing: z.enum(['sequence', 'realtime']).optional(),
   imageFormat: z.enum(['jpg', 'png']).optional(),
   /** File name (no folders) under the station's exports folder. */
@@ -142,7 +153,7 @@ export interface ExportProgressView {
   percent: number;
   fps: number;
   etaSeconds: number | null;
-  stage: 'measuring' | 'stabilising' | 'encoding';
+  stage: 'processing' | 'measuring' | 'stabilising' | 'encoding';
 }
 
 export interface ExportJobView {
@@ -167,6 +178,8 @@ export interface ExportJobView {
     width: number;
     height: number;
   } | null;
+  /** What the user should know about a finished export (incomplete bracketed sets, lights left without a dark). */
+  warnings: string[];
   error: { code: string; message: string } | null;
   /** Only interrupted, failed and cancelled jobs can be retried. */
   retryable: boolean;

@@ -12,12 +12,15 @@
  *    on this system) and for smooth deflicker of very long sequences.
  * Smooth deflicker otherwise stays in ffmpeg: the measured per-frame gains
  * are sent to a colorchannelmixer through sendcmd.
+ * Bracketed sets and dark frames are handled first, in a bounded processing
+ * stage (processing.ts) that writes the processed frames to the private work
+ * folder; exports with neither skip it.
  * The output is written under a hidden temporary name in the target folder
  * and renamed only when ffmpeg succeeded: a cancel or a failure never leaves a
  * half-written file under the final name.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
@@ -27,6 +30,7 @@ import { StationError } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
 import { deflickerGains, measureAll } from './deflicker.js';
 import { ffmpegFilters, findFfmpeg, runFfmpeg, writeChunk, type FfmpegProgress } from './ffmpeg.js';
+import { planProcessing, processUnits, unitPath } from './processing.js';
 import { PRESETS, parseExportRequest, resolveOutputPath, type ParsedExportRequest } from './request.js';
 import { orderFrames, paceFrames, type TimedFrame } from './timeline.js';
 
@@ -37,7 +41,7 @@ export interface ExportProgress {
   etaSeconds: number | null;
   /** ffmpeg's current frames per second (0 while measuring). */
   fps: number;
-  stage: 'measuring' | 'stabilising' | 'encoding';
+  stage: 'processing' | 'measuring' | 'stabilising' | 'encoding';
 }
 
 export interface RunExportOptions {
@@ -54,6 +58,8 @@ export interface ExportResult {
   durationSeconds: number;
   width: number;
   height: number;
+  /** What the user should know about the result (incomplete bracketed sets, lights left without a dark). */
+  warnings?: string[];
 }
 
 const LINKABLE = new Set(['.jpg', '.jpeg', '.png', '.tif', '.tiff']);
@@ -279,10 +285,35 @@ export async function runExport(input: unknown, options: RunExportOptions = {}):
     throw new StationError('output_exists', `${finalPath} already exists. Choose another name or allow overwriting.`);
   }
 
-  const ordered = orderFrames(req.frames);
-  for (const f of ordered) {
-    if (!(await exists(f.path)))
-      throw new StationError('frame_missing', `The frame ${f.path} does not exist (moved or deleted?).`);
+  // Darks whose file is gone are left out (they are calibration data, not the export's pictures).
+  const darkFrames: NonNullable<ParsedExportRequest['darkFrames']> = [];
+  let darksMissing = 0;
+  for (const d of req.darks === 'auto' ? (req.darkFrames ?? []) : []) {
+    if (await exists(d.path)) darkFrames.push(d);
+    else darksMissing++;
+  }
+  // Bracketed sets become one frame each, darks are matched (no file read yet).
+  const plan = planProcessing(req.frames, { hdr: req.hdr, darks: req.darks, darkFrames });
+  if (darksMissing > 0) {
+    plan.warnings.push(
+      `${darksMissing} dark frame${darksMissing === 1 ? ' was' : 's were'} missing from the media folder and not used.`,
+    );
+  }
+  const work = join(tmpdir(), `skystation-export-${randomBytes(6).toString('hex')}`);
+  const procDir = join(work, 'proc');
+  const firstSource = plan.units[0]!.sources[0]!.frame.path;
+  const procFormat = extname(firstSource).toLowerCase() === '.png' ? 'png' : 'jpg';
+  const ordered = orderFrames(
+    plan.units.map((u, i) => ({
+      path: unitPath(u, i, procDir, procFormat),
+      capturedAt: u.capturedAt,
+      temperatureC: u.temperatureC,
+    })),
+  );
+  const inputs = new Set(plan.units.flatMap((u) => u.sources.flatMap((s) => [s.frame.path, ...(s.dark?.paths ?? [])])));
+  for (const path of inputs) {
+    if (!(await exists(path)))
+      throw new StationError('frame_missing', `The frame ${path} does not exist (moved or deleted?).`);
   }
   const seq = paceFrames(ordered, req.pacing);
 
@@ -305,18 +336,22 @@ export async function runExport(input: unknown, options: RunExportOptions = {}):
   }
   if (req.denoise !== 'none') need(req.denoise, 'noise reduction');
 
-  const size = await resolveOutputSize(req, ordered[0]!.path);
+  const size = await resolveOutputSize(req, firstSource);
   const started = Date.now();
+  // Fusing or calibrating a frame costs far more than encoding it.
+  const processing = plan.work > 0 ? (0.75 * plan.work) / plan.units.length : 0;
   const weights = {
-    measuring: req.deflicker === 'smooth' ? 0.1 : 0,
-    stabilising: req.stabilise ? 0.3 : 0,
+    processing,
+    measuring: req.deflicker === 'smooth' ? 0.1 * (1 - processing) : 0,
+    stabilising: req.stabilise ? 0.3 * (1 - processing) : 0,
     encoding: 0,
   };
-  weights.encoding = 1 - weights.measuring - weights.stabilising;
+  weights.encoding = 1 - weights.processing - weights.measuring - weights.stabilising;
+  const stageOrder = ['processing', 'measuring', 'stabilising', 'encoding'] as const;
   const report = (stage: ExportProgress['stage'], stageFraction: number, fps: number): void => {
     if (!onProgress) return;
-    const before =
-      stage === 'measuring' ? 0 : stage === 'stabilising' ? weights.measuring : weights.measuring + weights.stabilising;
+    let before = 0;
+    for (const s of stageOrder.slice(0, stageOrder.indexOf(stage))) before += weights[s];
     const fraction = Math.min(1, Math.max(0, before + weights[stage] * Math.min(1, stageFraction)));
     const elapsed = (Date.now() - started) / 1000;
     const etaSeconds = fraction > 0.01 ? Math.max(0, (elapsed * (1 - fraction)) / fraction) : null;
@@ -325,10 +360,26 @@ export async function runExport(input: unknown, options: RunExportOptions = {}):
   const ffProgress = (stage: ExportProgress['stage']) => (p: FfmpegProgress) =>
     report(stage, p.frame / seq.length, p.fps);
 
-  const work = await mkdtemp(join(tmpdir(), 'skystation-export-'));
+  await mkdir(work, { mode: 0o700 });
   const tag = randomBytes(4).toString('hex');
   const partial = join(outDir, `.${basename(finalPath)}.${tag}.partial${preset.kind === 'video' ? '.mp4' : ''}`);
   try {
+    if (plan.work > 0) {
+      // Sources above ~8 MP are processed one at a time (a fusion holds ~36 bytes per pixel).
+      const meta = await sharp(firstSource)
+        .metadata()
+        .catch(() => ({ width: 0, height: 0 }));
+      const procStarted = Date.now();
+      await processUnits(plan, {
+        workDir: procDir,
+        format: procFormat,
+        signal,
+        concurrency: (meta.width ?? 0) * (meta.height ?? 0) > 8_500_000 ? 1 : 2,
+        onProgress: (done, total) =>
+          report('processing', done / total, done / Math.max(0.001, (Date.now() - procStarted) / 1000)),
+      });
+      log?.info({ units: plan.work, ...plan.stats, ms: Date.now() - procStarted }, 'export: frames processed');
+    }
     let gains: Map<string, number> | null = null;
     if (req.deflicker === 'smooth') {
       const unique = ordered.map((f) => f.path);
@@ -460,7 +511,14 @@ export async function runExport(input: unknown, options: RunExportOptions = {}):
     await fsyncDir(outDir);
     report('encoding', 1, 0);
     log?.info({ outputPath: finalPath, frames: seq.length, ms: Date.now() - started }, 'export: done');
-    return { outputPath: finalPath, frames: seq.length, durationSeconds: seq.length / req.fps, width, height };
+    return {
+      outputPath: finalPath,
+      frames: seq.length,
+      durationSeconds: seq.length / req.fps,
+      width,
+      height,
+      ...(plan.warnings.length > 0 ? { warnings: plan.warnings } : {}),
+    };
   } catch (err) {
     await rm(partial, { recursive: true, force: true });
     throw err;

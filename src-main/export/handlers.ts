@@ -8,6 +8,12 @@ export type ExportHandlers = {
   [M in keyof ExportMethods]: (params: z.output<ExportMethods[M]['params']>) => Promise<ExportMethods[M]['result']>;
 };
 
+/** A CaptureView id "<agentId>/<captureId>" as its two parts (split at the first "/"). */
+export function splitCaptureId(id: string): { agentId: string; captureId: string } {
+  const i = id.indexOf('/');
+  return { agentId: id.slice(0, i), captureId: id.slice(i + 1) };
+}
+
 export function exportHandlers(svc: ExportService): ExportHandlers {
   return {
     'exports.create': (p) => Promise.resolve(svc.create(p)),

@@ -68,6 +68,7 @@ const JobFileSchema = z.object({
           durationSeconds: z.number(),
           width: z.number(),
           height: z.number(),
+          warnings: z.array(z.string()).optional(),
         })
         .nullable(),
       error: z.object({ code: z.string(), message: z.string() }).nullable(),

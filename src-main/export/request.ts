@@ -3,12 +3,36 @@ import { extname, join } from 'node:path';
 import { z } from 'zod';
 import { StationError } from '../util/errors.js';
 
+export const BracketSchema = z.object({
+  group: z.string().min(1).max(128),
+  index: z.number().int().min(0),
+  count: z.number().int().min(2).max(9),
+  ev: z.number().min(-6).max(6),
+});
+
 export const FrameSchema = z.object({
   path: z.string().min(1),
   capturedAt: z.iso.datetime({ offset: true }),
   temperatureC: z.number().finite().nullable().optional(),
+  /** The camera (bracketed sets are grouped and darks matched per camera). */
+  agentId: z.string().min(1).optional(),
+  /** One image of a bracketed set: merged into one output frame (see `hdr`). */
+  bracket: BracketSchema.nullable().optional(),
+  /** Exposure time and gain (ISO) the frame was taken with: for matching darks. */
+  exposureSeconds: z.number().positive().finite().optional(),
+  gain: z.number().positive().finite().optional(),
 });
 export type ExportFrame = z.input<typeof FrameSchema>;
+
+/** A dark frame (lens capped) that `darks: 'auto'` may subtract from the lights. */
+export const DarkFrameSchema = z.object({
+  path: z.string().min(1),
+  agentId: z.string().min(1).optional(),
+  exposureSeconds: z.number().positive().finite(),
+  gain: z.number().positive().finite(),
+  temperatureC: z.number().finite().nullable().optional(),
+});
+export type ExportDarkFrame = z.input<typeof DarkFrameSchema>;
 
 export const PRESETS = {
   /** H.264 High, yuv420p, +faststart: plays everywhere. */
@@ -58,6 +82,15 @@ export const ExportRequestSchema = z
     /** IANA time zone for the overlay's date and time; the station's own zone when missing. */
     overlayTimeZone: z.string().min(1).optional(),
     denoise: z.enum(['none', 'hqdn3d', 'atadenoise']).default('none'),
+    /**
+     * Bracketed sets: 'fuse' makes one frame of each set by exposure fusion (at
+     * the set's first capture time); 'middle' keeps only the image closest to
+     * the metered exposure (ev nearest 0).
+     */
+    hdr: z.enum(['fuse', 'middle']).default('fuse'),
+    /** 'auto': subtract the best-matching dark of `darkFrames` (same camera, exposure, gain, temperature) from each light. */
+    darks: z.enum(['off', 'auto']).default('off'),
+    darkFrames: z.array(DarkFrameSchema).max(10_000).optional(),
     /**
      * 'sequence': every frame once, at the constant output rate, in capture
      * order (gaps and interval changes never jump). 'realtime': frames are

@@ -26,6 +26,8 @@ import {
   type ExportProgressView,
   type ExportSettingsView,
 } from './api-types.js';
+import { shutterSeconds } from './imaging.js';
+import { planProcessing, type DarkSource } from './processing.js';
 import { runExport, type ExportProgress, type ExportResult, type RunExportOptions } from './export.js';
 import { makeKeogram, makeStartrails } from './night.js';
 import { ExportQueue, type ExportJob, type ExportRunner } from './queue.js';
@@ -40,10 +42,14 @@ export interface GalleryReader {
     schedule?: string | undefined;
     profile?: string | undefined;
     testId?: string | undefined;
+    frameKind?: 'light' | 'dark' | undefined;
     cursor?: string | undefined;
     limit: number;
   }): { items: StoredCapture[]; nextCursor: string | null };
 }
+
+/** Most dark frames per camera considered by `darks: 'auto'` (the newest). */
+const MAX_DARKS_PER_CAMERA = 2000;
 
 export interface ExportServiceOptions {
   dataDir: string;
@@ -83,6 +89,8 @@ const SettingsFile = z.strictObject({
     .nullable(),
 });
 export type ExportSettings = z.infer<typeof SettingsFile>;
+/** Where and what the S3 archive uploads. */
+export type ArchiveTarget = Pick<ExportSettings, 'archiveExports' | 'archiveOriginals' | 's3'>;
 
 const DEFAULT_SETTINGS: ExportSettings = {
   version: 1,
@@ -124,6 +132,17 @@ function shortTime(iso: string): string {
   return new Date(iso).toISOString().slice(0, 16).replace('T', ' ');
 }
 
+interface SelectedFrame {
+  path: string;
+  capturedAt: string;
+  temperatureC: number | null;
+  night: boolean;
+  agentId: string;
+  bracket?: { group: string; index: number; count: number; ev: number };
+  exposureSeconds?: number;
+  gain?: number;
+}
+
 const PRESET_LABEL: Record<string, string> = {
   'h264-1080p': '1080p H.264',
   'h265-4k': '4K H.265',
@@ -141,6 +160,7 @@ export class ExportService {
   private readonly unsubscribe: (() => void)[] = [];
   private closed = false;
   private archiver: S3Archive | null = null;
+  private archiveOverride: ArchiveTarget | null = null;
   private archiveChain: Promise<void> = Promise.resolve();
   private readonly archiveAbort = new AbortController();
   private readonly archiveStatus = { queued: 0, lastUploaded: null as string | null, lastError: null as string | null };
@@ -161,7 +181,7 @@ export class ExportService {
         const view = this.view(job);
         this.o.emit({ event: 'export.finished', data: { job: view } });
         this.o.onFinished?.(view);
-        if (this.settings.archiveExports && job.result) void this.archiveExport(job.result.outputPath);
+        if (this.archiveTarget().archiveExports && job.result) void this.archiveExport(job.result.outputPath);
       }),
       ...(['failed', 'cancelled', 'interrupted'] as const).map((ev) =>
         q.on(ev, (job) => {
@@ -212,10 +232,13 @@ export class ExportService {
     const name =
       o.name ??
       `${safeFileName(who)}-${stamp}-${p.product === 'timelapse' ? o.preset : p.product}-${Date.now() % 100000}`;
-    const { preset, fps, name: _n, outputPath, ...rest } = o;
+    const { preset, fps, name: _n, outputPath, darks: darkMode, ...rest } = o;
+    const darks = darkMode ?? 'auto';
     const request: ExportRequest = {
       ...rest,
-      frames,
+      frames: frames.map(({ night: _x, ...f }) => f),
+      darks,
+      ...(darks === 'auto' ? { darkFrames: this.darksOf(agents.map((a) => a.id)) } : {}),
       preset,
       fps,
       product: p.product,
@@ -252,7 +275,9 @@ export class ExportService {
   nightProducts(agentRef: string, night: string, overwrite = false): ExportJobView[] {
     const [agent] = this.resolveAgents([agentRef]);
     const { from, to } = nightWindow(night);
-    const frames = this.select({ agentIds: [agent!.id], from, to }).filter((f) => f.night);
+    const nightFrames = this.select({ agentIds: [agent!.id], from, to }).filter((f) => f.night);
+    // One image per bracketed set: the one at the metered exposure.
+    const frames = planProcessing(nightFrames, { hdr: 'middle', darks: 'off' }).units.map((u) => u.sources[0]!.frame);
     if (frames.length === 0) {
       throw new StationError(
         'no_frames',
@@ -263,7 +288,7 @@ export class ExportService {
     return (['keogram', 'startrails'] as const).map((product) =>
       this.view(
         this.queue.enqueue({
-          frames: frames.map(({ night: _x, ...f }) => f),
+          frames: frames.map((f) => ({ path: f.path, capturedAt: f.capturedAt, temperatureC: f.temperatureC ?? null })),
           preset: 'image-sequence',
           product,
           label: `${agent!.name}, night of ${night}, ${product}`,
@@ -298,6 +323,22 @@ export class ExportService {
   /** The full settings, secret included (for the archive; never sent to a UI). */
   rawSettings(): ExportSettings {
     return this.settings;
+  }
+
+  /**
+   * The station Settings (src-main/settings) set the archive target; it wins
+   * over this service's own archive fields. null hands it back to them.
+   */
+  useArchiveSettings(target: ArchiveTarget | null): void {
+    if (JSON.stringify(target?.s3 ?? null) !== JSON.stringify(this.archiveTarget().s3)) {
+      this.archiver?.destroy();
+      this.archiver = null;
+    }
+    this.archiveOverride = target;
+  }
+
+  private archiveTarget(): ArchiveTarget {
+    return this.archiveOverride ?? this.settings;
   }
 
   async setSettings(input: z.input<typeof ExportSettingsPatch>): Promise<ExportSettingsView> {
@@ -353,8 +394,9 @@ export class ExportService {
   }
 
   private afterImport(c: StoredCapture): void {
-    if (!this.closed && this.settings.archiveOriginals && this.settings.s3) {
-      void this.enqueueUpload(this.mediaFile(c.imagePath), `${this.settings.s3.prefix}${c.imagePath}`);
+    const target = this.archiveTarget();
+    if (!this.closed && target.archiveOriginals && target.s3) {
+      void this.enqueueUpload(this.mediaFile(c.imagePath), `${target.s3.prefix}${c.imagePath}`);
     }
     if (this.closed || !this.settings.autoNightProducts || !isNightCapture(c)) return;
     const night = nightOf(c.capturedAt);
@@ -403,7 +445,7 @@ export class ExportService {
   // ------------------------------------------------------------------ S3 archive
 
   private archiveClient(): S3Archive | null {
-    const s3 = this.settings.s3;
+    const s3 = this.archiveTarget().s3;
     if (!s3) return null;
     this.archiver ??= new S3Archive({
       config: s3,
@@ -415,7 +457,7 @@ export class ExportService {
 
   /** Queue the upload of a finished export (a folder: each file in it). */
   private async archiveExport(outputPath: string): Promise<void> {
-    const prefix = `${this.settings.s3?.prefix ?? ''}exports/`;
+    const prefix = `${this.archiveTarget().s3?.prefix ?? ''}exports/`;
     try {
       if ((await stat(outputPath)).isDirectory()) {
         for (const name of (await readdir(outputPath)).sort())
@@ -499,7 +541,7 @@ export class ExportService {
     profile?: string | undefined;
     testId?: string | undefined;
     variant?: string | undefined;
-  }): { path: string; capturedAt: string; temperatureC: number | null; night: boolean }[] {
+  }): SelectedFrame[] {
     const from = Date.parse(sel.from);
     const to = Date.parse(sel.to);
     // Stored times are ISO strings in UTC with or without milliseconds: query a
@@ -507,7 +549,7 @@ export class ExportService {
     const qFrom = new Date(from - 1000).toISOString();
     const qTo = new Date(to + 1000).toISOString();
     const max = this.o.maxFrames ?? 100_000;
-    const out: { path: string; capturedAt: string; temperatureC: number | null; night: boolean; t: number }[] = [];
+    const out: (SelectedFrame & { t: number })[] = [];
     const schedules = sel.schedules ?? [undefined];
     for (const agentId of sel.agentIds) {
       for (const schedule of schedules) {
@@ -527,11 +569,20 @@ export class ExportService {
             const t = Date.parse(c.capturedAt);
             if (t < from || t > to) continue;
             if (sel.variant !== undefined && c.variant !== sel.variant) continue;
+            // Dark frames are calibration data, never exported as pictures.
+            if (c.frameKind === 'dark') continue;
+            const exposureSeconds = shutterSeconds(c.shutterSpeed);
             out.push({
               path: this.mediaFile(c.imagePath),
               capturedAt: c.capturedAt,
               temperatureC: c.temperatureC,
               night: isNightCapture(c),
+              agentId: c.agentId,
+              ...(c.bracketGroup != null && c.bracketIndex != null && c.bracketCount != null && c.bracketEv != null
+                ? { bracket: { group: c.bracketGroup, index: c.bracketIndex, count: c.bracketCount, ev: c.bracketEv } }
+                : {}),
+              ...(exposureSeconds !== null ? { exposureSeconds } : {}),
+              ...(c.iso > 0 ? { gain: c.iso } : {}),
               t,
             });
             if (out.length > max) {
@@ -547,6 +598,33 @@ export class ExportService {
     }
     out.sort((a, b) => a.t - b.t);
     return out.map(({ t: _t, ...f }) => f);
+  }
+
+  /** The dark frames of these cameras (newest first, at most MAX_DARKS_PER_CAMERA each) with their exposure. */
+  private darksOf(agentIds: readonly string[]): DarkSource[] {
+    const out: DarkSource[] = [];
+    for (const agentId of agentIds) {
+      let cursor: string | undefined;
+      let n = 0;
+      do {
+        const page = this.o.gallery.page({ agentId, frameKind: 'dark', cursor, limit: 500 });
+        for (const c of page.items) {
+          if (c.frameKind !== 'dark') continue;
+          const exposureSeconds = shutterSeconds(c.shutterSpeed);
+          if (exposureSeconds === null || !(c.iso > 0)) continue;
+          out.push({
+            path: this.mediaFile(c.imagePath),
+            agentId,
+            exposureSeconds,
+            gain: c.iso,
+            temperatureC: c.temperatureC,
+          });
+          n++;
+        }
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor !== undefined && n < MAX_DARKS_PER_CAMERA);
+    }
+    return out;
   }
 
   private mediaFile(rel: string): string {
@@ -619,6 +697,7 @@ export class ExportService {
       finishedAt: job.finishedAt,
       progress: job.progress ? toProgressView(job.progress) : null,
       result: job.result && { ...job.result, mediaPath },
+      warnings: job.result?.warnings ?? [],
       error: job.error,
       retryable: job.status === 'failed' || job.status === 'cancelled' || job.status === 'interrupted',
     };

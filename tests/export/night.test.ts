@@ -86,7 +86,13 @@ describe('frame processing', () => {
     expect(r.dark.path).toBe(darks[2]!.path);
     const l = await raw(light!.path);
     const o = await raw(out);
-    for (let i = 0; i < l.length; i += 97) expect(o[i]).toBe(Math.max(0, l[i]! - 10));
+    // In linear light: sRGB(max(0, linear(light) − linear(10))).
+    const lin = (c: number): number => (c / 255 <= 0.04045 ? c / 255 / 12.92 : ((c / 255 + 0.055) / 1.055) ** 2.4);
+    const enc = (v: number): number => Math.round(255 * (v <= 0.0031308 ? 12.92 * v : 1.055 * v ** (1 / 2.4) - 0.055));
+    for (let i = 0; i < l.length; i += 97) {
+      expect(Math.abs(o[i]! - enc(Math.max(0, lin(l[i]!) - lin(10))))).toBeLessThanOrEqual(1);
+      expect(o[i]).toBeLessThanOrEqual(l[i]!);
+    }
   });
 
   it('fuseExposures blends a bracket towards well-exposed values', async () => {

@@ -5,6 +5,7 @@
  */
 import { StationApiError, type StationApi } from '../../../src-main/api/contract';
 import { bindOrchestrationApi } from '../../../src-main/api/orchestration';
+import { bindSettingsApi } from '../../../src-main/settings/api-types';
 import { createWsTransport, type ConnectionState } from './ws-transport';
 
 export type TransportKind = 'ipc' | 'websocket';
@@ -48,6 +49,7 @@ function wrapBridge(bridge: StationApi): StationApi {
     removeAgent: guard(bridge.removeAgent),
     pairAgent: guard(bridge.pairAgent),
     captureNow: guard(bridge.captureNow),
+    captureBracket: guard(bridge.captureBracket),
     syncAgent: guard(bridge.syncAgent),
     setAgentClock: guard(bridge.setAgentClock),
     sensorSeries: guard(bridge.sensorSeries),
@@ -55,6 +57,7 @@ function wrapBridge(bridge: StationApi): StationApi {
     stopSession: guard(bridge.stopSession),
     startSession: guard(bridge.startSession),
     listCaptures: guard(bridge.listCaptures),
+    setFrameKind: guard(bridge.setFrameKind),
     'exports.create': guard(bridge['exports.create']),
     'exports.list': guard(bridge['exports.list']),
     'exports.get': guard(bridge['exports.get']),
@@ -64,6 +67,7 @@ function wrapBridge(bridge: StationApi): StationApi {
     'exports.getSettings': guard(bridge['exports.getSettings']),
     'exports.setSettings': guard(bridge['exports.setSettings']),
     ...bindOrchestrationApi((m, p) => guard(bridge[m] as (p?: unknown) => Promise<unknown>)(p)),
+    ...bindSettingsApi((m, p) => guard(bridge[m] as (p?: unknown) => Promise<unknown>)(p)),
     onEvent: (listener) => bridge.onEvent(listener),
     mediaUrl: (path) => bridge.mediaUrl(path),
   } satisfies StationApi;

@@ -15,6 +15,7 @@ import {
   type StationEvent,
 } from '../../../src-main/api/contract';
 import { bindOrchestrationApi } from '../../../src-main/api/orchestration';
+import { bindSettingsApi } from '../../../src-main/settings/api-types';
 
 /** What arrives from the server; results are trusted to match the contract's phantom types. */
 const Incoming = z.union([
@@ -217,6 +218,7 @@ export function createWsTransport(opts: WsTransportOptions = {}): WsTransport {
     removeAgent: (p) => call('removeAgent', p),
     pairAgent: (p) => call('pairAgent', p),
     captureNow: (p) => call('captureNow', p),
+    captureBracket: (p) => call('captureBracket', p),
     syncAgent: (p) => call('syncAgent', p),
     setAgentClock: (p) => call('setAgentClock', p),
     sensorSeries: (p) => call('sensorSeries', p),
@@ -224,6 +226,7 @@ export function createWsTransport(opts: WsTransportOptions = {}): WsTransport {
     stopSession: (p) => call('stopSession', p),
     startSession: (p) => call('startSession', p),
     listCaptures: (p) => call('listCaptures', p),
+    setFrameKind: (p) => call('setFrameKind', p),
     'exports.create': (p) => call('exports.create', p),
     'exports.list': (p) => call('exports.list', p),
     'exports.get': (p) => call('exports.get', p),
@@ -233,6 +236,7 @@ export function createWsTransport(opts: WsTransportOptions = {}): WsTransport {
     'exports.getSettings': (p) => call('exports.getSettings', p),
     'exports.setSettings': (p) => call('exports.setSettings', p),
     ...bindOrchestrationApi((m, p) => call(m, p as never)),
+    ...bindSettingsApi((m, p) => call(m, p as never)),
     onEvent(listener) {
       eventListeners.add(listener);
       return () => {

@@ -1,6 +1,7 @@
 import type { AgentView } from '../../../src-main/api/contract';
 import { useAgents, useCaptureNow } from '../api/hooks';
 import { errorText, formatPercent, formatTime } from '../format';
+import { CaptureExtras } from './CaptureExtras';
 import { PairForm } from './PairForm';
 import { SensorChart } from './SensorChart';
 import { useUiStore } from '../state/ui-store';
@@ -135,6 +136,7 @@ function AgentRow({ agent }: { agent: AgentView }) {
           Capture failed: {errorText(capture.error)}
         </p>
       )}
+      {agent.state === 'online' && <CaptureExtras agent={agent} disabled={capture.isPending} />}
       {agent.lastError !== null && agent.state !== 'online' && <p className="muted small">{agent.lastError}</p>}
     </li>
   );

@@ -1,6 +1,8 @@
-import type { CaptureView } from '../../../src-main/api/contract';
-import { useNewestCaptures, useStation } from '../api/hooks';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import type { CapturePage, CaptureView } from '../../../src-main/api/contract';
+import { queryKeys, useNewestCaptures, useStation } from '../api/hooks';
 import { errorText, formatTime } from '../format';
+import './gallery-marks.css';
 
 export function Gallery() {
   const captures = useNewestCaptures();
@@ -32,11 +34,37 @@ export function Gallery() {
   );
 }
 
+/**
+ * Mark a capture as a dark frame (taken with the lens capped) or back as a
+ * light. Darks are never exported as pictures: exports subtract them from the
+ * night frames of the same camera, exposure, gain and temperature.
+ */
+function useSetFrameKind(capture: CaptureView) {
+  const { api } = useStation();
+  const client = useQueryClient();
+  return useMutation({
+    mutationKey: ['setFrameKind', capture.id],
+    mutationFn: (kind: 'light' | 'dark') => api.setFrameKind({ ids: [capture.id], kind }),
+    onSuccess: (r) => {
+      client.setQueryData<CapturePage>(queryKeys.newestCaptures, (page) =>
+        page === undefined
+          ? page
+          : { ...page, items: page.items.map((c) => r.updated.find((u) => u.id === c.id) ?? c) },
+      );
+    },
+  });
+}
+
 function GalleryItem({ capture }: { capture: CaptureView }) {
   const { api } = useStation();
   const time = formatTime(capture.capturedAt);
+  const setKind = useSetFrameKind(capture);
+  const dark = capture.frameKind === 'dark';
   return (
-    <li className="gallery-item">
+    <li
+      className={dark ? 'gallery-item gallery-item-dark' : 'gallery-item'}
+      data-frame-kind={capture.frameKind ?? 'light'}
+    >
       <figure>
         {capture.thumbReady === false ? (
           <div
@@ -59,11 +87,54 @@ function GalleryItem({ capture }: { capture: CaptureView }) {
             height={Math.round((240 * capture.height) / Math.max(1, capture.width))}
           />
         )}
+        {(dark || capture.bracket) && (
+          <div className="gallery-badges">
+            {dark && (
+              <span
+                className="badge badge-dark"
+                data-testid="dark-badge"
+                title="A dark frame: subtracted from night frames in exports, never exported itself"
+              >
+                Dark
+              </span>
+            )}
+            {capture.bracket && (
+              <span
+                className="badge badge-bracket"
+                title={`Image ${capture.bracket.index + 1} of a bracketed set of ${capture.bracket.count}; exports merge the set into one frame`}
+              >
+                HDR {capture.bracket.ev > 0 ? '+' : ''}
+                {capture.bracket.ev} EV
+              </span>
+            )}
+          </div>
+        )}
         <figcaption>
           <time dateTime={capture.capturedAt}>{time}</time>
           <span>ISO {capture.iso}</span>
           <span>{capture.shutterSpeed} s</span>
         </figcaption>
+        <div className="gallery-actions">
+          <button
+            type="button"
+            className="link-button"
+            data-testid="mark-dark"
+            disabled={setKind.isPending}
+            onClick={() => setKind.mutate(dark ? 'light' : 'dark')}
+            title={
+              dark
+                ? 'Use this image as a normal picture again'
+                : 'This image was taken with the lens capped: use it to remove sensor noise from night frames'
+            }
+          >
+            {dark ? 'Unmark dark' : 'Mark as dark'}
+          </button>
+          {setKind.isError && (
+            <span className="error" role="alert">
+              {errorText(setKind.error)}
+            </span>
+          )}
+        </div>
       </figure>
     </li>
   );

@@ -83,12 +83,14 @@ function CreateExportForm() {
   const [fps, setFps] = useState<24 | 25 | 30 | 60>(25);
   const [deflicker, setDeflicker] = useState<'none' | 'smooth' | 'ffmpeg'>('none');
   const [overlay, setOverlay] = useState(false);
+  const [hdr, setHdr] = useState<'fuse' | 'middle'>('fuse');
+  const [darks, setDarks] = useState<'auto' | 'off'>('auto');
   const [crf, setCrf] = useState('');
   const camera = agentId || selectedAgentId || agents.data?.[0]?.id || '';
 
   const create = useMutation({
     mutationFn: (product: 'timelapse' | 'keogram' | 'startrails') => {
-      const options: ExportOptions = { preset, fps, deflicker, overlay };
+      const options: ExportOptions = { preset, fps, deflicker, overlay, hdr, darks };
       if (crf !== '') options.crf = Number(crf);
       return api['exports.create']({
         selection: {
@@ -177,11 +179,31 @@ function CreateExportForm() {
             onChange={(e) => setCrf(e.target.value)}
           />
         </label>
+        <label title="Cameras that bracket take several exposures of each moment.">
+          Bracketed sets (HDR)
+          <select value={hdr} onChange={(e) => setHdr(e.target.value as 'fuse' | 'middle')} data-testid="export-hdr">
+            <option value="fuse">Merge each set (exposure fusion)</option>
+            <option value="middle">Metered exposure only</option>
+          </select>
+        </label>
+        <label title="Dark frames are taken with the lens capped; mark them in the gallery.">
+          Dark frames
+          <select value={darks} onChange={(e) => setDarks(e.target.value as 'auto' | 'off')} data-testid="export-darks">
+            <option value="auto">Subtract matching darks</option>
+            <option value="off">Off</option>
+          </select>
+        </label>
         <label className="inline">
           <input type="checkbox" checked={overlay} onChange={(e) => setOverlay(e.target.checked)} /> Date, time and
           temperature overlay
         </label>
       </div>
+      <p className="small muted export-help" data-testid="export-processing-help">
+        Bracketed sets become one frame each: exposure fusion keeps detail in both the bright sky and the dark land;
+        “metered exposure only” is faster. Dark frames (lens capped, marked in the gallery) remove hot pixels and sensor
+        glow from night frames of the same camera taken at a similar exposure, gain and temperature; frames with no
+        close dark are exported as they are and the job says how many. Dark frames are never exported as pictures.
+      </p>
       <div className="export-actions">
         <button type="submit" disabled={camera === '' || create.isPending} data-testid="export-create">
           Create export
@@ -266,6 +288,11 @@ function JobRow({ job }: { job: ExportJobView }) {
           {job.result.durationSeconds > 0 ? ` · ${job.result.durationSeconds.toFixed(1)} s` : ''}
         </div>
       )}
+      {job.warnings.map((w) => (
+        <p key={w} className="warning small" data-testid="export-warning">
+          {w}
+        </p>
+      ))}
       {job.error && job.status !== 'done' && (
         <p className={job.status === 'cancelled' ? 'muted small' : 'error small'}>{job.error.message}</p>
       )}
