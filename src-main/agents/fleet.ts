@@ -488,6 +488,7 @@ function toView(a: LiveAgent): AgentView {
     lastSeen: a.row.lastSeen,
     cameraModel: a.status?.camera.model ?? a.row.cameraModel,
     cameraReady: a.status?.camera_ready ?? false,
+    capabilities: a.status?.camera.capabilities ?? null,
     diskUsedPercent: a.status ? a.status.disk.used_percent : null,
     unsynced: a.status ? a.status.captures.unsynced : null,
     temperatureC: sensorTemperature(a.status),

@@ -28,6 +28,8 @@ export interface AgentView {
   lastSeen: string | null;
   cameraModel: string | null;
   cameraReady: boolean;
+  /** The camera's capability tags (e.g. 'bracketing'); null until the agent has reported them. */
+  capabilities?: string[] | null;
   diskUsedPercent: number | null;
   unsynced: number | null;
   /** °C from the agent's first temperature sensor, else its SoC; null when it has neither. */

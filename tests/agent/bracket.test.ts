@@ -50,6 +50,8 @@ describe('bracketed sets on a simulated camera', () => {
   });
 
   it('a metered bracket of -2, 0, +2 yields 3 journalled captures in one group, each brighter than the last', async () => {
+    const status = (await http.get('/status')).body as { camera: { capabilities?: string[] } };
+    expect(status.camera.capabilities).toContain('bracketing');
     const r = await http.post('/capture', { auto: true, bracket: { evs: [-2, 0, 2] } });
     expect(r.status, JSON.stringify(r.body)).toBe(200);
     const body = expectShape(CaptureResponse, r.body, 'POST /capture (bracket)');
@@ -168,8 +170,11 @@ describe('a camera without bracketing', () => {
   });
 
   it('answers 409 bracketing_unsupported and captures nothing', async () => {
-    const status = (await http.get('/status')).body as { camera: { driver: string } };
+    const status = (await http.get('/status')).body as { camera: { driver: string; capabilities?: string[] } };
     expect(status.camera.driver).toMatch(/v4l2/);
+    // /status says so up front (the station hides the bracket controls for this camera).
+    expect(status.camera.capabilities).toBeDefined();
+    expect(status.camera.capabilities).not.toContain('bracketing');
     const r = await http.post('/capture', { iso: 400, shutter_speed: '1/60', bracket: { evs: [-2, 0, 2] } });
     expect(r.status).toBe(409);
     const error = expectShape(ErrorResponse, r.body, 'POST /capture').error;

@@ -8,6 +8,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { AgentSecurity, type Admission } from '../auth/security.js';
 import type { CameraDriver } from '../camera/driver.js';
 import type { CaptureService } from '../capture-service.js';
+import { capabilityTags } from '../mdns.js';
 import type { Journal } from '../db/journal.js';
 import type { AgentOps } from '../ops/index.js';
 import type { PreviewHub } from '../preview/hub.js';
@@ -243,7 +244,13 @@ export class AgentHttpServer {
         const body: StatusResponse = {
           id: d.id,
           name: d.name,
-          camera: { driver: d.camera.driver, model: d.camera.capabilities().model, state, ready: state === 'ready' },
+          camera: {
+            driver: d.camera.driver,
+            model: d.camera.capabilities().model,
+            state,
+            ready: state === 'ready',
+            capabilities: capabilityTags(d.camera.capabilities()),
+          },
           camera_ready: state === 'ready',
           deployed_profile: bundle ? { profile_id: bundle.profile_id, version: bundle.version } : null,
           disk: { total_bytes: total, free_bytes: free, used_percent: usedPercent },

@@ -254,6 +254,8 @@ export const StatusResponse = z.object({
     model: z.string(),
     state: CameraState,
     ready: z.boolean(),
+    /** Capability tags as advertised over mDNS (preview, bracketing, autofocus, temperature, long-exposure, gain). */
+    capabilities: z.array(z.string()).optional(),
   }),
   camera_ready: z.boolean(),
   deployed_profile: z.object({ profile_id: z.string(), version: z.string() }).nullable(),

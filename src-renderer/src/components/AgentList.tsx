@@ -136,7 +136,13 @@ function AgentRow({ agent }: { agent: AgentView }) {
           Capture failed: {errorText(capture.error)}
         </p>
       )}
-      {agent.state === 'online' && <CaptureExtras agent={agent} disabled={capture.isPending} />}
+      {agent.state === 'online' && (
+        <CaptureExtras
+          agent={agent}
+          disabled={capture.isPending}
+          canBracket={agent.capabilities?.includes('bracketing') ?? true}
+        />
+      )}
       {agent.lastError !== null && agent.state !== 'online' && <p className="muted small">{agent.lastError}</p>}
     </li>
   );

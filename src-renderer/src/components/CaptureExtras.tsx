@@ -21,7 +21,16 @@ export function parseEvs(text: string): number[] | string {
  * from the metered exposure, and a dark frame, which asks the operator to cap
  * the lens and confirm first.
  */
-export function CaptureExtras({ agent, disabled }: { agent: AgentView; disabled: boolean }) {
+export function CaptureExtras({
+  agent,
+  disabled,
+  canBracket = true,
+}: {
+  agent: AgentView;
+  disabled: boolean;
+  /** False when the camera reports it cannot bracket: the bracket controls are hidden. */
+  canBracket?: boolean;
+}) {
   const { api } = useStation();
   const client = useQueryClient();
   const [evsText, setEvsText] = useState('-2, 0, 2');
@@ -45,32 +54,36 @@ export function CaptureExtras({ agent, disabled }: { agent: AgentView; disabled:
   return (
     <div className="capture-extras" data-testid="capture-extras">
       <div className="agent-actions">
-        <label>
-          Bracket (stops){' '}
-          <input
-            type="text"
-            size={10}
-            value={evsText}
-            data-testid="bracket-evs"
-            aria-invalid={typeof evs === 'string'}
-            aria-label={`Bracket offsets in stops for ${agent.name}`}
-            onChange={(e) => setEvsText(e.target.value)}
-          />
-        </label>
-        <button
-          type="button"
-          data-testid="capture-bracket"
-          disabled={busy || typeof evs === 'string'}
-          aria-busy={bracket.isPending}
-          title="A bracketed set from the metered exposure, merged into one frame in exports."
-          onClick={() => {
-            if (typeof evs === 'string') return;
-            bracket.reset();
-            bracket.mutate(evs);
-          }}
-        >
-          {bracket.isPending ? 'Bracketing…' : 'Capture bracketed set'}
-        </button>
+        {canBracket && (
+          <>
+            <label>
+              Bracket (stops){' '}
+              <input
+                type="text"
+                size={10}
+                value={evsText}
+                data-testid="bracket-evs"
+                aria-invalid={typeof evs === 'string'}
+                aria-label={`Bracket offsets in stops for ${agent.name}`}
+                onChange={(e) => setEvsText(e.target.value)}
+              />
+            </label>
+            <button
+              type="button"
+              data-testid="capture-bracket"
+              disabled={busy || typeof evs === 'string'}
+              aria-busy={bracket.isPending}
+              title="A bracketed set from the metered exposure, merged into one frame in exports."
+              onClick={() => {
+                if (typeof evs === 'string') return;
+                bracket.reset();
+                bracket.mutate(evs);
+              }}
+            >
+              {bracket.isPending ? 'Bracketing…' : 'Capture bracketed set'}
+            </button>
+          </>
+        )}
         {!confirmDark && (
           <button
             type="button"
@@ -86,7 +99,7 @@ export function CaptureExtras({ agent, disabled }: { agent: AgentView; disabled:
           </button>
         )}
       </div>
-      {typeof evs === 'string' && (
+      {canBracket && typeof evs === 'string' && (
         <p className="error small" data-testid="bracket-evs-error">
           {evs}
         </p>
