@@ -145,7 +145,8 @@ export const SCHEMA_VERSION = migrations.length;
 export function openDatabase(path: string): Db {
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
+  // FULL: a capture is acknowledged to its agent (which may then delete it) only after its index row is on disk.
+  db.pragma('synchronous = FULL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
   migrate(db);

@@ -1,6 +1,4 @@
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { AgentClient } from '../agents/agent-client.js';
 import { SHA256_HEADER, type CaptureRecord } from '../agents/protocol.js';
@@ -10,6 +8,7 @@ import { makeThumbnail, type QualityFigures } from '../media/thumbnails.js';
 import { fsyncDir } from '../util/atomic.js';
 import { StationError } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
+import { FileHasher } from './file-hasher.js';
 
 /** One file of a capture on the agent: the JPEG, or an original beside it (`extra` is its suffix). */
 interface RemoteFile {
@@ -17,6 +16,15 @@ interface RemoteFile {
   sha256: string;
   size_bytes: number;
   extra?: string;
+}
+
+/** A capture copied into place (verified, fsynced, renamed), waiting for its folder's fsync and its gallery row. */
+interface Copied {
+  row: CaptureRow;
+  /** The folder the copy is renamed in. */
+  dir: string;
+  /** Settles once every file of the capture is fsynced and under its final name (rejects when that failed). */
+  ready: Promise<void>;
 }
 
 export interface SyncResult {
@@ -30,21 +38,29 @@ const SAFE_NAME = /^[A-Za-z0-9._-]{1,200}$/;
 /** Bytes gathered from the socket before one write to disk. */
 const WRITE_BATCH_BYTES = 1024 * 1024;
 
-/** Captures imported at once per agent: enough to overlap the network with hashing and thumbnails. */
+/** Captures downloaded at once per agent: enough to overlap request round trips with transfers (3, 4 and 5 measured alike). */
 export const SYNC_CONCURRENCY = 3;
 
-/** A page of at least this many captures is a backlog: thumbnails wait until it is safely copied. */
+/** Copies verified and fsynced in the background at once (per engine, across agents) before a download waits. */
+const MAX_FLUSHING = 8;
+
+/** A first page of at least this many captures is a backlog: thumbnails wait until all of it is safely copied. */
 const BULK_SYNC_CAPTURES = 20;
 
 /**
  * Pulls unsynced captures from one agent: download (resumable with Range),
- * verify sha256, move into place, thumbnail, index, then acknowledge. The agent
+ * verify sha256, fsync, move into place; then per page of the agent's list,
+ * fsync the folders, index, acknowledge (thumbnails follow in the background,
+ * or inline without a DerivativesQueue). The agent
  * deletes nothing before that acknowledgement, so an interruption at any point
  * loses nothing; a repeat imports nothing twice (UNIQUE agent_id, capture_id).
  */
 export class SyncEngine {
   private readonly running = new Map<string, Promise<SyncResult>>();
   private readonly again = new Set<string>();
+  private readonly hasher: FileHasher;
+  /** Copies being fsynced and renamed in the background (see download). */
+  private readonly flushing = new Set<Promise<void>>();
 
   constructor(
     private readonly deps: {
@@ -60,8 +76,12 @@ export class SyncEngine {
       derivatives?: DerivativesQueue;
       onBytes?: (n: number) => void;
       onImported: (agentId: string, captureId: string) => void;
+      /** Hashes the copies off the main thread (default: a worker of this engine's own). */
+      hasher?: FileHasher;
     },
-  ) {}
+  ) {
+    this.hasher = deps.hasher ?? new FileHasher();
+  }
 
   /** Sync an agent; concurrent calls share the run in flight, and one more run follows if asked meanwhile. */
   sync(agentId: string, client: AgentClient): Promise<SyncResult> {
@@ -88,44 +108,68 @@ export class SyncEngine {
   private async syncOnce(agentId: string, client: AgentClient): Promise<SyncResult> {
     const result: SyncResult = { imported: 0, acknowledged: 0, failed: 0 };
     const concurrency = Math.max(1, this.deps.concurrency ?? SYNC_CONCURRENCY);
-    let after = 0;
-    for (;;) {
-      const page = await client.listCaptures(after, 100, true);
-      const toAck: { capture_id: string; sha256: string }[] = [];
-      // A few captures at once: one downloads while another is hashed, thumbnailed and indexed.
-      let next = 0;
-      const worker = async (): Promise<void> => {
-        while (next < page.items.length) {
-          const record = page.items[next++]!;
-          try {
-            const isNew = await this.importOne(agentId, client, record);
-            if (isNew) result.imported++;
-            toAck.push({ capture_id: record.capture_id, sha256: record.sha256 });
-          } catch (err) {
-            result.failed++;
-            this.deps.log.warn({ err, agentId, captureId: record.capture_id }, 'capture import failed; will retry');
+    // A backlog (a night offline) is copied first and thumbnailed after, to its last page; single captures are not held back.
+    let held: DerivativesQueue | undefined;
+    // The next page is listed, and the previous one indexed and acknowledged, while a page downloads.
+    let listing = client.listCaptures(0, 100, true);
+    let committing: Promise<void> = Promise.resolve();
+    try {
+      for (;;) {
+        const page = await listing;
+        if (page.next_after !== null) {
+          listing = client.listCaptures(page.next_after, 100, true);
+          listing.catch(() => undefined); // awaited in the next turn
+        }
+        const toAck: { capture_id: string; sha256: string }[] = [];
+        const copied: Copied[] = [];
+        // A few captures at once, so one request's round trip overlaps another's transfer; each copy is verified,
+        // fsynced and renamed in the background (download), and indexed and acknowledged per page (commit).
+        let next = 0;
+        const worker = async (): Promise<void> => {
+          while (next < page.items.length) {
+            const record = page.items[next++]!;
+            try {
+              const c = await this.importOne(agentId, client, record);
+              if (c) copied.push(c);
+              else toAck.push({ capture_id: record.capture_id, sha256: record.sha256 });
+            } catch (err) {
+              result.failed++;
+              this.deps.log.warn({ err, agentId, captureId: record.capture_id }, 'capture import failed; will retry');
+            }
           }
+        };
+        if (!held && page.items.length >= BULK_SYNC_CAPTURES && this.deps.derivatives) {
+          held = this.deps.derivatives;
+          held.hold();
         }
-      };
-      // A backlog (a night offline) is copied first and thumbnailed after; single captures are not held back.
-      const bulk = page.items.length >= BULK_SYNC_CAPTURES ? this.deps.derivatives : undefined;
-      bulk?.hold();
-      try {
         await Promise.all(Array.from({ length: Math.min(concurrency, page.items.length) }, worker));
-        if (toAck.length > 0) {
-          const ack = await client.ack(toAck);
-          result.acknowledged += ack.acknowledged;
-        }
-      } finally {
-        bulk?.release();
+        await committing;
+        committing = (async (): Promise<void> => {
+          for (const c of await this.commit(agentId, copied, result)) {
+            toAck.push({ capture_id: c.row.captureId, sha256: c.row.sha256 });
+          }
+          if (toAck.length > 0) {
+            const ack = await client.ack(toAck);
+            result.acknowledged += ack.acknowledged;
+          }
+        })();
+        committing.catch(() => undefined); // awaited before the next page's commit, or below
+        if (page.next_after === null) break;
       }
-      if (page.next_after === null) break;
-      after = page.next_after;
+      await committing;
+    } finally {
+      await committing.catch(() => undefined);
+      held?.release();
     }
     return result;
   }
 
-  private async importOne(agentId: string, client: AgentClient, record: CaptureRecord): Promise<boolean> {
+  /**
+   * Downloads one capture (and the originals beside it) and returns its gallery
+   * row for commit(), with a promise that settles once every file is verified,
+   * fsynced and under its final name; null when it is already indexed.
+   */
+  private async importOne(agentId: string, client: AgentClient, record: CaptureRecord): Promise<Copied | null> {
     const { captures, mediaDir } = this.deps;
     const existing = captures.get(agentId, record.capture_id);
     if (existing) {
@@ -135,7 +179,7 @@ export class SyncEngine {
           `Capture ${record.capture_id} from agent ${agentId} changed after it was imported; keeping the first copy.`,
         );
       }
-      return false;
+      return null;
     }
     // The agent's file_name is its relative path (day/schedule/profile/name); keep only the name.
     const fileName = basename(record.file_name);
@@ -150,22 +194,25 @@ export class SyncEngine {
     const imageRel = join('originals', agentId, day, fileName);
     const thumbRel = join('thumbs', agentId, `${record.capture_id}.jpg`);
     const imageAbs = join(mediaDir, imageRel);
-    await mkdir(dirname(imageAbs), { recursive: true });
-    await this.download(client, record, imageAbs);
+    const durable = [(await this.download(client, record, imageAbs)).durable];
     // Originals beside the JPEG (an astro camera's FITS) are copied and verified before anything is acknowledged.
     for (const extra of record.extra_files ?? []) {
       if (!/^\.[a-z0-9]{1,8}$/.test(extra.suffix)) {
         throw new StationError('sync_bad_name', `The agent sent an unsafe file suffix (${extra.suffix}).`);
       }
-      await this.download(
+      const extraCopy = this.download(
         client,
         { capture_id: record.capture_id, sha256: extra.sha256, size_bytes: extra.size_bytes, extra: extra.suffix },
         imageAbs.replace(/\.jpg$/, extra.suffix),
       );
+      durable.push((await extraCopy).durable);
     }
+    const ready = Promise.all(durable).then(() => undefined);
+    ready.catch(() => undefined); // awaited in commit()
     const { derivatives } = this.deps;
     let quality: Partial<QualityFigures> = {};
     if (!derivatives) {
+      await ready;
       await mkdir(dirname(join(mediaDir, thumbRel)), { recursive: true });
       quality = await makeThumbnail(imageAbs, join(mediaDir, thumbRel));
     }
@@ -200,56 +247,109 @@ export class SyncEngine {
       frameKind: record.frame_kind ?? 'light',
       ...quality,
     };
-    const added = captures.insert(row);
-    if (added && derivatives) {
-      derivatives.enqueue({
-        agentId,
-        captureId: record.capture_id,
-        imagePath: row.imagePath,
-        thumbPath: row.thumbPath,
-      });
-    } else if (added) {
-      this.deps.onImported(agentId, record.capture_id);
-    }
-    return added;
+    return { row, dir: dirname(imageAbs), ready };
   }
 
-  /** Download into "<final>.part", resuming what is there, verify, fsync, rename. */
-  private async download(client: AgentClient, record: RemoteFile, finalPath: string): Promise<void> {
-    const part = `${finalPath}.part`;
-    const hash = createHash('sha256');
-    let have: number;
-    try {
-      have = (await stat(part)).size;
-    } catch {
-      have = 0;
-    }
-    if (have > record.size_bytes) {
-      await rm(part, { force: true });
-      have = 0;
-    }
-    if (have > 0) {
-      for await (const chunk of createReadStream(part)) hash.update(chunk as Buffer);
-    }
-    if (have < record.size_bytes) {
-      const res = await client.download(record.capture_id, have, undefined, record.extra);
-      const header = res.header(SHA256_HEADER);
-      if (header !== null && header !== record.sha256) {
-        throw new StationError(
-          'sync_sha_mismatch',
-          `The agent's checksum for ${record.capture_id} does not match its journal.`,
-        );
-      }
-      if (have > 0 && res.status !== 206) {
-        // The agent ignored the Range request: start over.
-        res.discard();
-        await rm(part, { force: true });
-        hash.destroy();
-        return this.download(client, record, finalPath);
-      }
-      const handle = await open(part, have > 0 ? 'a' : 'w');
+  /**
+   * Makes the renames of a page's copies durable (one fsync per folder rather
+   * than per file), then indexes them; returns the captures now safe to acknowledge.
+   */
+  private async commit(agentId: string, copied: readonly Copied[], result: SyncResult): Promise<Copied[]> {
+    const { captures, derivatives, log } = this.deps;
+    const copiedOk: Copied[] = [];
+    for (const c of copied) {
       try {
-        // Socket chunks are ~64 KiB; writing them in batches of a few MiB saves a thread-pool trip per chunk.
+        await c.ready;
+        copiedOk.push(c);
+      } catch (err) {
+        result.failed++;
+        log.warn({ err, agentId, captureId: c.row.captureId }, 'capture import failed; will retry');
+      }
+    }
+    const synced = new Map<string, Promise<boolean>>();
+    for (const c of copiedOk) {
+      if (synced.has(c.dir)) continue;
+      synced.set(
+        c.dir,
+        fsyncDir(c.dir).then(
+          () => true,
+          (err: unknown) => {
+            log.warn({ err, agentId, dir: c.dir }, 'folder sync failed; its captures will be imported again');
+            return false;
+          },
+        ),
+      );
+    }
+    const committed: Copied[] = [];
+    for (const c of copiedOk) {
+      if (!(await synced.get(c.dir))) {
+        result.failed++;
+        continue;
+      }
+      let added: boolean;
+      try {
+        added = captures.insert(c.row);
+      } catch (err) {
+        result.failed++;
+        log.warn({ err, agentId, captureId: c.row.captureId }, 'capture import failed; will retry');
+        continue;
+      }
+      committed.push(c);
+      if (!added) continue;
+      result.imported++;
+      const { captureId, imagePath, thumbPath } = c.row;
+      if (derivatives) derivatives.enqueue({ agentId, captureId, imagePath, thumbPath });
+      else this.deps.onImported(agentId, captureId);
+    }
+    return committed;
+  }
+
+  /**
+   * Download into "<final>.part", resuming what is there. Returns once the
+   * bytes are written; the sha256 check, the fsync and the rename to the final
+   * name follow in the background (the next download need not wait for them)
+   * and settle the returned `durable` promise, which rejects when the copy did
+   * not verify. The caller awaits it and fsyncs the folder (commit) before
+   * indexing or acknowledging anything.
+   */
+  private async download(
+    client: AgentClient,
+    record: RemoteFile,
+    finalPath: string,
+  ): Promise<{ durable: Promise<void> }> {
+    const part = `${finalPath}.part`;
+    // The usual case, a new file, costs one open; a partial copy left by an interrupted run is resumed.
+    let handle = await createPart(part);
+    const created = handle !== null;
+    let have = 0;
+    let written = 0;
+    try {
+      if (!handle) {
+        have = (await stat(part)).size;
+        if (have > record.size_bytes) {
+          await rm(part, { force: true });
+          return await this.download(client, record, finalPath);
+        }
+      }
+      if (have < record.size_bytes) {
+        const res = await client.download(record.capture_id, have, undefined, record.extra);
+        const header = res.header(SHA256_HEADER);
+        if (header !== null && header !== record.sha256) {
+          res.discard();
+          throw new StationError(
+            'sync_sha_mismatch',
+            `The agent's checksum for ${record.capture_id} does not match its journal.`,
+          );
+        }
+        if (have > 0 && res.status !== 206) {
+          // The agent ignored the Range request: start over.
+          res.discard();
+          await rm(part, { force: true });
+          return await this.download(client, record, finalPath);
+        }
+        handle ??= await open(part, have > 0 ? 'a' : 'w');
+        const out = handle;
+        // Plain HTTP hands on 1 MiB blocks (reused once written); HTTPS ~64 KiB chunks, batched to a MiB per thread-pool trip.
         let batch: Buffer[] = [];
         let batched = 0;
         const flush = async (): Promise<void> => {
@@ -258,12 +358,13 @@ export class SyncEngine {
           const n = batched;
           batch = [];
           batched = 0;
-          await handle.writev(bufs);
+          await out.writev(bufs);
+          for (const b of bufs) res.recycle?.(b);
+          written += n;
           this.deps.onBytes?.(n);
         };
         try {
           for await (const chunk of res.body) {
-            hash.update(chunk);
             batch.push(chunk);
             batched += chunk.byteLength;
             if (batched >= WRITE_BATCH_BYTES) await flush();
@@ -272,20 +373,52 @@ export class SyncEngine {
           // Keep every byte that arrived, even when the transfer broke off: the next attempt resumes after it.
           await flush();
         }
-        await handle.sync();
-      } finally {
-        await handle.close();
       }
+    } catch (err) {
+      await handle?.close();
+      // Leave no empty partial copy behind when nothing arrived (the agent could not be reached).
+      if (created && written === 0) await rm(part, { force: true });
+      throw err;
     }
-    const digest = hash.digest('hex');
-    if (digest !== record.sha256) {
-      await rm(part, { force: true });
-      throw new StationError(
-        'sync_sha_mismatch',
-        `The copy of ${record.capture_id} did not verify (sha256 differs); it will be downloaded again.`,
-      );
+    // The copy (a resumed one too) is read back and hashed on a worker, fsynced, and only then renamed, all in
+    // the background: the main thread goes on receiving. A few copies at most wait at once; past that, the
+    // next download waits for the oldest.
+    while (this.flushing.size >= MAX_FLUSHING) await Promise.race(this.flushing);
+    const out = handle ?? (await open(part, 'r+'));
+    const durable = (async (): Promise<void> => {
+      const [hashed, synced] = await Promise.allSettled([this.hasher.hash(part), out.sync()]);
+      await out.close();
+      if (hashed.status === 'rejected') throw hashed.reason;
+      if (synced.status === 'rejected') throw synced.reason;
+      if (hashed.value !== record.sha256) {
+        await rm(part, { force: true });
+        throw new StationError(
+          'sync_sha_mismatch',
+          `The copy of ${record.capture_id} did not verify (sha256 differs); it will be downloaded again.`,
+        );
+      }
+      await rename(part, finalPath);
+    })();
+    const settled = durable.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.flushing.add(settled);
+    void settled.then(() => this.flushing.delete(settled));
+    return { durable };
+  }
+}
+
+/** Creates "<final>.part" (and its folder when missing); null when a partial copy is already there. */
+async function createPart(part: string): Promise<FileHandle | null> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await open(part, 'wx');
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') return null;
+      if (code !== 'ENOENT' || attempt > 0) throw err;
     }
-    await rename(part, finalPath);
-    await fsyncDir(dirname(finalPath));
+    await mkdir(dirname(part), { recursive: true });
   }
 }

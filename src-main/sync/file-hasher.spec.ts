@@ -1,0 +1,42 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FileHasher } from './file-hasher.js';
+
+describe('FileHasher', () => {
+  let dir: string;
+  const hasher = new FileHasher();
+  const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'skys-hasher-'));
+  });
+  afterAll(async () => {
+    await hasher.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('hashes whole files on its worker, several at once, empty ones too', async () => {
+    const sizes = [0, 1, 1024 * 1024, 3_500_001];
+    const files = sizes.map((n, i) => ({ path: join(dir, `f${i}`), data: randomBytes(n) }));
+    await Promise.all(files.map((f) => writeFile(f.path, f.data)));
+    const digests = await Promise.all(files.map((f) => hasher.hash(f.path)));
+    expect(digests).toEqual(files.map((f) => sha(f.data)));
+  });
+
+  it('rejects with the file error for a missing file and keeps working', async () => {
+    await expect(hasher.hash(join(dir, 'missing'))).rejects.toMatchObject({ code: 'ENOENT' });
+    const data = randomBytes(1000);
+    await writeFile(join(dir, 'after'), data);
+    expect(await hasher.hash(join(dir, 'after'))).toBe(sha(data));
+  });
+
+  it('starts a new worker after close()', async () => {
+    await hasher.close();
+    const data = randomBytes(5000);
+    await writeFile(join(dir, 'again'), data);
+    expect(await hasher.hash(join(dir, 'again'))).toBe(sha(data));
+  });
+});
