@@ -115,6 +115,15 @@ export class CapturesRepo {
     return added;
   }
 
+  /** Insert rows in one transaction (one disk sync); for each row, whether it was new. All or none on failure. */
+  insertBatch(rows: readonly CaptureRow[]): boolean[] {
+    const added: boolean[] = [];
+    this.db.transaction(() => {
+      for (const row of rows) added.push(this.insertStmt.run(withQuality(row)).changes > 0);
+    })();
+    return added;
+  }
+
   /** Tag a capture (idempotent). */
   tag(rowid: number, tag: string): void {
     this.db.prepare('INSERT OR IGNORE INTO capture_tags (capture_rowid, tag) VALUES (?, ?)').run(rowid, tag);

@@ -280,22 +280,24 @@ export class SyncEngine {
         ),
       );
     }
-    const committed: Copied[] = [];
+    const durable: Copied[] = [];
     for (const c of copiedOk) {
-      if (!(await synced.get(c.dir))) {
-        result.failed++;
-        continue;
-      }
-      let added: boolean;
-      try {
-        added = captures.insert(c.row);
-      } catch (err) {
-        result.failed++;
-        log.warn({ err, agentId, captureId: c.row.captureId }, 'capture import failed; will retry');
-        continue;
-      }
+      if (await synced.get(c.dir)) durable.push(c);
+      else result.failed++;
+    }
+    // One transaction for the page: one disk sync of the index (synchronous=FULL) instead of one per capture.
+    let addedFlags: boolean[];
+    try {
+      addedFlags = captures.insertBatch(durable.map((c) => c.row));
+    } catch (err) {
+      result.failed += durable.length;
+      log.warn({ err, agentId, captures: durable.length }, 'indexing a page of captures failed; will retry');
+      return [];
+    }
+    const committed: Copied[] = [];
+    for (const [i, c] of durable.entries()) {
       committed.push(c);
-      if (!added) continue;
+      if (!addedFlags[i]) continue;
       result.imported++;
       const { captureId, imagePath, thumbPath } = c.row;
       if (derivatives) derivatives.enqueue({ agentId, captureId, imagePath, thumbPath });
