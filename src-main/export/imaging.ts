@@ -70,7 +70,24 @@ const FUSION_BAND_ROWS = 256;
  * planes are ~24 bytes per pixel of one band with its halo (~12 MB at 1080p),
  * not of the whole image (50 MB). The thread yields between bands.
  */
-export async function fuseImages(images: readonly RawImage[], into?: Uint8Array): Promise<RawImage> {
+/**
+ * What a caller fusing many sets keeps between calls: the output and the float
+ * planes, reused while the image size stays the same, so a long export makes
+ * no garbage per frame for the collector to catch up with.
+ */
+export interface FusionScratch {
+  out?: Uint8Array;
+  planes?: {
+    key: string;
+    luma: Float32Array;
+    w: Float32Array;
+    tmp: Float32Array;
+    sumW: Float32Array;
+    sumWI: Float32Array;
+  };
+}
+
+export async function fuseImages(images: readonly RawImage[], scratch: FusionScratch = {}): Promise<RawImage> {
   if (images.length < 2)
     throw new StationError('fusion_needs_bracket', 'Exposure fusion needs at least two bracketed images.');
   const { width, height } = images[0]!;
@@ -79,12 +96,20 @@ export async function fuseImages(images: readonly RawImage[], into?: Uint8Array)
   const halo = r + 1;
   const bandRows = Math.min(height, FUSION_BAND_ROWS);
   const planeRows = Math.min(height, bandRows + 2 * halo);
-  const luma = new Float32Array((planeRows + 2) * width);
-  const w = new Float32Array(planeRows * width);
-  const tmp = new Float32Array(planeRows * width);
-  const sumW = new Float32Array(bandRows * width);
-  const sumWI = new Float32Array(bandRows * width * 3);
-  const out = into?.length === width * height * 3 ? into : new Uint8Array(width * height * 3);
+  const key = `${width}x${height}`;
+  if (scratch.planes?.key !== key) {
+    scratch.planes = {
+      key,
+      luma: new Float32Array((planeRows + 2) * width),
+      w: new Float32Array(planeRows * width),
+      tmp: new Float32Array(planeRows * width),
+      sumW: new Float32Array(bandRows * width),
+      sumWI: new Float32Array(bandRows * width * 3),
+    };
+  }
+  const { luma, w, tmp, sumW, sumWI } = scratch.planes;
+  if (scratch.out?.length !== width * height * 3) scratch.out = new Uint8Array(width * height * 3);
+  const out = scratch.out;
   const norm = 1 / (2 * r + 1);
 
   for (let y0 = 0; y0 < height; y0 += bandRows) {

@@ -20,6 +20,7 @@ import {
   darkDistance,
   decodeRaw,
   fuseImages,
+  type FusionScratch,
   masterDark,
   pickDark,
   subtractInPlace,
@@ -240,9 +241,9 @@ export function unitPath(u: PlannedUnit, i: number, workDir: string, format: 'jp
   return needsPixels(u) ? join(workDir, `${String(i).padStart(6, '0')}.${format}`) : u.sources[0]!.frame.path;
 }
 
-/** What one worker reuses from unit to unit: the fused output buffer. */
+/** What one worker reuses from unit to unit: the fused output buffer and the fusion's float planes. */
 interface WorkerState {
-  out: Uint8Array | undefined;
+  fusion: FusionScratch;
 }
 
 async function renderUnit(u: PlannedUnit, darks: MasterDarkCache, state: WorkerState): Promise<RawImage> {
@@ -255,9 +256,7 @@ async function renderUnit(u: PlannedUnit, darks: MasterDarkCache, state: WorkerS
   // The set is decoded one image after the other (a few frames in memory), then fused.
   const images: RawImage[] = [];
   for (const s of u.sources) images.push(await load(s));
-  const img = await fuseImages(images, state.out);
-  state.out = img.data;
-  return img;
+  return fuseImages(images, state.fusion);
 }
 
 /** Render every unit that needs pixel work into workDir (see unitPath). */
@@ -272,7 +271,7 @@ export async function processUnits(plan: ProcessingPlan, o: ProcessOptions): Pro
   let done = 0;
   let stopped = false;
   const worker = async (): Promise<void> => {
-    const state: WorkerState = { out: undefined };
+    const state: WorkerState = { fusion: {} };
     try {
       while (!stopped && next < todo.length) {
         if (o.signal?.aborted) throw cancelled();
