@@ -28,6 +28,7 @@ import { createAgentModules } from './plan/modules.js';
 import { DEFAULT_LOCATION } from './sky/model.js';
 import { CapturesStore } from './storage/captures-store.js';
 import { AgentError } from './util/errors.js';
+import { collectingAfterCapture } from './util/memory.js';
 import type { Logger } from './util/log.js';
 import type { LevelWithSilent } from 'pino';
 
@@ -292,7 +293,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     cleanup.push(() => ops.stop());
     if (preview) ops.metrics.setCollectors({ previewClients: () => preview.viewerCount() });
     const captures = new CaptureService({
-      camera: ops.instrumentCamera(preview ? pausingPreview(camera, preview) : camera),
+      camera: ops.instrumentCamera(collectingAfterCapture(preview ? pausingPreview(camera, preview) : camera)),
       journal,
       store,
       deployments,

@@ -8,6 +8,7 @@ import { startAgent, timeScaleFromEnv, type RunningAgent } from './agent.js';
 import { isAuthCommand, runAuthCommand } from './auth/cli.js';
 import { parseCli, USAGE } from './config.js';
 import { AgentError, UsageError } from './util/errors.js';
+import { collectGarbage } from './util/memory.js';
 
 function fail(err: unknown): never {
   if (err instanceof UsageError || (err instanceof AgentError && err.code === 'usage')) {
@@ -36,6 +37,8 @@ async function main(): Promise<void> {
     return;
   }
   const agent: RunningAgent = await startAgent({ ...parsed.options, timeScale: timeScaleFromEnv() });
+  // Start-up's garbage (module sources, compile temporaries) goes back once things have settled (util/memory.ts).
+  setTimeout(() => collectGarbage('major'), 2_000).unref();
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {
     if (stopping) return;

@@ -12,9 +12,9 @@
  */
 import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { z } from 'zod';
 import { writeFileAtomic } from './util/fs-atomic.js';
+import { loadYaml } from './util/yaml.js';
 import { AgentError, NotFoundError } from './util/errors.js';
 
 export const CONFIG_FILE_NAME = 'agent.yaml';
@@ -215,6 +215,7 @@ export interface LoadedConfig {
 
 async function readRaw(path: string): Promise<unknown> {
   const text = await readFile(path, 'utf8');
+  const { parse: parseYaml } = await loadYaml();
   try {
     return parseYaml(text, { prettyErrors: true }) ?? {};
   } catch (err) {
@@ -350,7 +351,7 @@ export async function updateConfigFile(
   if (!result.ok) throw invalid('change', result.issues);
   await mkdir(dirname(configPath), { recursive: true });
   const backup = await backupConfigFile(configPath, now);
-  await writeFileAtomic(configPath, stringifyYaml(next ?? {}));
+  await writeFileAtomic(configPath, (await loadYaml()).stringify(next ?? {}));
   return { config: result.config, backup };
 }
 

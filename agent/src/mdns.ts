@@ -14,7 +14,9 @@
 import { createInterface } from 'node:readline';
 import { hostname, networkInterfaces } from 'node:os';
 import type { EventEmitter } from 'node:events';
-import { Bonjour, type Service } from 'bonjour-service';
+import { createRequire } from 'node:module';
+import type * as BonjourModule from 'bonjour-service';
+import type { Bonjour, Service } from 'bonjour-service';
 import type { ResultPromise } from 'execa';
 import { loadExeca } from './util/execa.js';
 import type { CameraCapabilities } from './camera/driver.js';
@@ -186,6 +188,17 @@ export function bonjourInternals(b: Bonjour): ResponderInternals {
   return server as ResponderInternals;
 }
 
+/**
+ * bonjour-service (and its multicast-dns and dns-packet) only when this
+ * agent advertises with it: --no-mdns and --mdns avahi never load it. It is
+ * CommonJS, so a synchronous require keeps startAdvertiser() synchronous.
+ */
+let bonjourModule: typeof BonjourModule | null = null;
+function loadBonjour(): typeof BonjourModule {
+  bonjourModule ??= createRequire(import.meta.url)('bonjour-service') as typeof BonjourModule;
+  return bonjourModule;
+}
+
 class BonjourAdvertiser implements Advertiser {
   readonly mode = 'bonjour' as const;
   private readonly bonjour: Bonjour;
@@ -202,7 +215,8 @@ class BonjourAdvertiser implements Advertiser {
     private info: AdvertisedAgent,
     networkCheckMs: number,
   ) {
-    this.bonjour = new Bonjour({}, (err: unknown) =>
+    const { Bonjour: BonjourClass } = loadBonjour();
+    this.bonjour = new BonjourClass({}, (err: unknown) =>
       log.warn({ event: 'mdns.respond_failed', err }, 'could not answer an mDNS query'),
     );
     this.responder = bonjourInternals(this.bonjour);

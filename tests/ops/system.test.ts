@@ -187,7 +187,7 @@ describe('resources/', () => {
     for (const line of ['Type=notify', 'NotifyAccess=all', 'Restart=always', 'WatchdogSec=60']) {
       expect(unit.split('\n')).toContain(line);
     }
-    expect(unit).toMatch(/^ExecStart=\/usr\/bin\/node (--[a-z-]+=\S+ )*\/opt\/skystation-agent\/dist\/cli\.js /m);
+    expect(unit).toMatch(/^ExecStart=\/usr\/bin\/node (--[a-z-]+(=\S+)? )*\/opt\/skystation-agent\/dist\/cli\.js /m);
   });
 
   it('install-agent.sh parses, is strict, and is shellcheck-clean when shellcheck is installed', () => {

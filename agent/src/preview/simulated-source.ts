@@ -2,8 +2,8 @@
  * Live preview frames for the simulated camera. Rendering the whole sky per
  * frame is too slow for 25 fps, so a base image is rendered about once a
  * second (small, then scaled by sharp in its thread pool) and each frame only
- * adds cheap changes (sensor noise in a patch and a moving frame counter)
- * before a fast JPEG encode.
+ * adds cheap changes (sensor noise in a patch and a moving frame counter),
+ * drawn into the base and undone after a fast JPEG encode.
  */
 import { performance } from 'node:perf_hooks';
 import { SiderealTime } from 'astronomy-engine';
@@ -81,26 +81,68 @@ async function renderBase(deps: SimulatedPreviewDeps, width: number, height: num
   return { rgb, exposureUs: choice.shutterSeconds * 1e6, renderedAt: performance.now() };
 }
 
-/** Draws the per-frame changes into `frame` (a copy of the base): noise patch and a counter bar. */
-function decorate(frame: Buffer, width: number, height: number, seq: number): void {
-  const patch = Math.min(64, width, height);
+/** Where decorate() draws: a noise patch at the bottom right and a 32-cell counter bar at the bottom left. */
+interface Marks {
+  patch: number;
+  cell: number;
+}
+
+function marksFor(width: number, height: number): Marks {
+  return { patch: Math.min(64, width, height), cell: Math.max(2, Math.floor(width / 160)) };
+}
+
+/** Byte ranges (start, end) of the pixels decorate() changes, row by row. */
+function markedRanges(width: number, height: number, m: Marks): [number, number][] {
+  const ranges: [number, number][] = [];
+  for (let y = 0; y < m.patch; y++) {
+    const o = ((height - m.patch + y) * width + (width - m.patch)) * 3;
+    ranges.push([o, o + m.patch * 3]);
+  }
+  for (let y = height - m.cell; y < height; y++) {
+    const o = y * width * 3;
+    ranges.push([o, o + 32 * m.cell * 3]);
+  }
+  return ranges;
+}
+
+/** Draws the per-frame changes into `frame` (the base itself): noise patch and a counter bar. */
+function decorate(frame: Buffer, width: number, height: number, seq: number, m: Marks): void {
   let seed = (seq * 2654435761) >>> 0;
-  for (let y = 0; y < patch; y++) {
-    let o = ((height - patch + y) * width + (width - patch)) * 3;
-    for (let x = 0; x < patch * 3; x++) {
+  for (let y = 0; y < m.patch; y++) {
+    let o = ((height - m.patch + y) * width + (width - m.patch)) * 3;
+    for (let x = 0; x < m.patch * 3; x++) {
       seed = (seed * 1664525 + 1013904223) >>> 0;
       frame[o] = Math.min(255, frame[o]! + (seed >>> 28));
       o++;
     }
   }
   // A 32-cell bar with the frame number in binary, bottom left.
-  const cell = Math.max(2, Math.floor(width / 160));
   for (let bit = 0; bit < 32; bit++) {
     const on = (seq >>> bit) & 1 ? 230 : 20;
-    for (let y = height - cell; y < height; y++) {
-      const o = (y * width + bit * cell) * 3;
-      frame.fill(on, o, o + cell * 3);
+    for (let y = height - m.cell; y < height; y++) {
+      const o = (y * width + bit * m.cell) * 3;
+      frame.fill(on, o, o + m.cell * 3);
     }
+  }
+}
+
+/**
+ * The base's own pixels under the marks, to undo a frame's decoration before
+ * the next one: each frame is drawn into the base itself instead of a full
+ * copy of it (1280×720 is 2.7 MB, copied 25 times a second).
+ */
+function saveMarked(base: Buffer, ranges: readonly [number, number][]): Buffer {
+  const saved = Buffer.allocUnsafe(ranges.reduce((n, [a, b]) => n + b - a, 0));
+  let at = 0;
+  for (const [a, b] of ranges) at += base.copy(saved, at, a, b);
+  return saved;
+}
+
+function restoreMarked(base: Buffer, saved: Buffer, ranges: readonly [number, number][]): void {
+  let at = 0;
+  for (const [a, b] of ranges) {
+    saved.copy(base, a, at, at + b - a);
+    at += b - a;
   }
 }
 
@@ -114,17 +156,33 @@ export async function* simulatedPreviewFrames(
   const fps = Math.max(1, Math.min(60, options.fps));
   const interval = 1000 / fps;
   const baseEvery = deps.baseIntervalMs ?? 1000;
-  let base = await renderBase(deps, width, height, fps);
+  const marks = marksFor(width, height);
+  const ranges = markedRanges(width, height, marks);
+  // One frame buffer for the life of the stream: a new base is copied into it between encodes and
+  // sharp's own output is dropped at once, so it dies young instead of piling up in V8's old
+  // generation (a 1280×720 base a second) until a full collection.
+  const first = await renderBase(deps, width, height, fps);
+  const frame = first.rgb;
+  let exposureUs = first.exposureUs;
+  let renderedAt = first.renderedAt;
+  let clean = saveMarked(frame, ranges);
   let next: Promise<Base> | null = null;
-  const frame = Buffer.allocUnsafe(base.rgb.length);
+  // Set by the render in flight, taken by the loop (a holder: the callback assigns it).
+  const ready: { base: Base | null } = { base: null };
   let seq = 0;
   let due = performance.now();
   while (!signal.aborted) {
-    if (next === null && performance.now() - base.renderedAt > baseEvery) {
+    if (ready.base !== null) {
+      ready.base.rgb.copy(frame);
+      clean = saveMarked(frame, ranges);
+      ({ exposureUs, renderedAt } = ready.base);
+      ready.base = null;
+    }
+    if (next === null && performance.now() - renderedAt > baseEvery) {
       next = renderBase(deps, width, height, fps);
       next.then(
         (b) => {
-          base = b;
+          ready.base = b;
           next = null;
         },
         () => {
@@ -133,15 +191,15 @@ export async function* simulatedPreviewFrames(
       );
     }
     const capturedAtMs = performance.now();
-    base.rgb.copy(frame);
-    decorate(frame, width, height, seq++);
+    decorate(frame, width, height, seq++, marks);
     const jpeg = await (
       await loadSharp()
     )(frame, { raw: { width, height, channels: 3 } })
       .jpeg({ quality: 70, mozjpeg: false, optimiseCoding: false, chromaSubsampling: '4:2:0' })
       .toBuffer();
+    restoreMarked(frame, clean, ranges);
     if (signal.aborted) return;
-    yield { jpeg, width, height, exposureUs: base.exposureUs, capturedAtMs };
+    yield { jpeg, width, height, exposureUs, capturedAtMs };
     due += interval;
     const now = performance.now();
     if (due < now - interval) due = now; // fell behind: do not burst to catch up
