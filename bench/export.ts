@@ -11,7 +11,7 @@
  *  (b) runExport, preset h264-1080p;  (c) the same with deflicker 'smooth'.
  * (b) and (c) run in a child Node process on the export code bundled by
  * esbuild (plain JavaScript, as the built station runs it). Memory: the
- * child's own peak RSS (getrusage) and V8 heap / Buffer peaks, and the peak
+ * child's own peak RSS (VmHWM) and V8 heap / Buffer peaks, and the peak
  * RSS (VmHWM) of its ffmpeg, polled every 50 ms; export_peak_rss_mb is the
  * largest sum of node's and ffmpeg's RSS sampled together (the sum of the
  * separate peaks, an upper bound, and the reference's own peak are in the notes). The
@@ -162,7 +162,10 @@ async function exportInChild(bundle: string, requestJson: string): Promise<Child
     await runExport(req);
     const seconds = (performance.now() - t) / 1000;
     clearInterval(poll);
-    process.stdout.write(JSON.stringify({ seconds, heap, external, maxRssKb: process.resourceUsage().maxRSS }));
+    // VmHWM, not getrusage's maxRSS: Linux carries ru_maxrss across exec, so it would report the RSS of the
+    // bench process this child was forked from.
+    const hwmKb = Number(/VmHWM:\\s+(\\d+)/.exec(readFileSync("/proc/self/status", "utf8"))[1]);
+    process.stdout.write(JSON.stringify({ seconds, heap, external, maxRssKb: hwmKb }));
   `;
   const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
     cwd: join(import.meta.dirname, '..'),
