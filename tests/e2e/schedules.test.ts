@@ -115,4 +115,23 @@ describe('schedules and deployment from the UI', () => {
     expect(pageErrors).toEqual([]);
     await page.screenshot({ path: join(ROOT, 'test-results/e2e-ab-test.png'), fullPage: true });
   }, 120_000);
+
+  it("sets a profile's exposure ramp from the Profiles pane as a new version", async () => {
+    await page.getByTestId('tab-profiles').click();
+    await page.locator('[data-testid="profile-row"]', { hasText: 'f' }).first().waitFor({ state: 'visible' });
+    await page.locator('[data-testid="profile-row"] button', { hasText: /^f$/ }).click();
+    const detail = page.getByTestId('profile-detail');
+    await detail.waitFor({ state: 'visible', timeout: 15_000 });
+    const step = page.getByTestId('ramp-step');
+    await expect.poll(() => step.inputValue(), { timeout: 15_000 }).toBe(String(1 / 3));
+    // Unchanged: nothing to save.
+    await expect(page.getByTestId('ramp-save').isDisabled()).resolves.toBe(true);
+    await step.selectOption(String(0.25));
+    await page.getByTestId('ramp-save').click();
+    // A new version holds it, and the compiled settings show it.
+    await expect.poll(() => detail.locator('h3').first().textContent(), { timeout: 15_000 }).toContain('1.1.0');
+    await expect.poll(() => detail.locator('pre').textContent(), { timeout: 15_000 }).toContain('"max_step_ev": 0.25');
+    await expect.poll(() => step.inputValue(), { timeout: 15_000 }).toBe('0.25');
+    expect(pageErrors).toEqual([]);
+  }, 60_000);
 });

@@ -12,6 +12,54 @@ function parseObject(text: string): Record<string, unknown> {
   return v as Record<string, unknown>;
 }
 
+/** Common largest exposure steps between consecutive frames, in stops. */
+const RAMP_STEPS: ReadonlyArray<{ value: number; label: string }> = [
+  { value: 0.1, label: '1/10 stop (slowest, smoothest)' },
+  { value: 1 / 6, label: '1/6 stop' },
+  { value: 0.25, label: '1/4 stop' },
+  { value: 1 / 3, label: '1/3 stop (default)' },
+  { value: 0.5, label: '1/2 stop' },
+  { value: 1, label: '1 stop' },
+  { value: 2, label: '2 stops (follows the meter closely)' },
+];
+
+/**
+ * The "holy grail" setting: how far exposure may move between consecutive
+ * frames across sunset and sunrise. Saving makes a new profile version.
+ */
+function RampControl({ profileId, current }: { profileId: string; current: number }) {
+  const { api } = useStation();
+  const save = useOrchMutation((p: ParamsOf<'saveProfileVersion'>) => api.saveProfileVersion(p));
+  const known = RAMP_STEPS.find((s) => Math.abs(s.value - current) < 1e-6);
+  const [choice, setChoice] = useState<number>(known?.value ?? current);
+  return (
+    <form
+      className="orch-form"
+      aria-label="Exposure ramp"
+      onSubmit={(e) => {
+        e.preventDefault();
+        save.mutate({ profileId, settings: { max_step_ev: choice }, note: `exposure ramp ${choice.toFixed(3)} stop` });
+      }}
+    >
+      <label>
+        Largest exposure change between frames{' '}
+        <select data-testid="ramp-step" value={String(choice)} onChange={(e) => setChoice(Number(e.target.value))}>
+          {!known && <option value={String(current)}>{current.toFixed(3)} stop</option>}
+          {RAMP_STEPS.map((s) => (
+            <option key={s.label} value={String(s.value)}>
+              {s.label}
+            </option>
+          ))}
+        </select>
+      </label>
+      <button type="submit" data-testid="ramp-save" disabled={save.isPending || Math.abs(choice - current) < 1e-6}>
+        Save as new version
+      </button>
+      {save.error && <p className="error">{errorText(save.error)}</p>}
+    </form>
+  );
+}
+
 function ProfileDetail({ profileId }: { profileId: string }) {
   const { api } = useStation();
   const detail = useProfile(profileId);
@@ -32,6 +80,16 @@ function ProfileDetail({ profileId }: { profileId: string }) {
       </h3>
       {d.resolved.lineage.length > 0 && <p className="muted small">Extends {d.resolved.lineage.join(' → ')}</p>}
       <pre className="orch-json">{JSON.stringify(d.resolved.settings, null, 2)}</pre>
+      <h3>Exposure ramp</h3>
+      <p className="muted small">
+        Across sunset and sunrise the exposure moves by at most this much from one frame to the next, shutter first, on
+        the cameras and in live capture.
+      </p>
+      <RampControl
+        key={d.version.version}
+        profileId={profileId}
+        current={(d.resolved.settings as { max_step_ev?: number }).max_step_ev ?? 1 / 3}
+      />
       <h3>History</h3>
       <table className="orch-table">
         <tbody>
