@@ -15,6 +15,7 @@
  * go through the same sRGB-like tone curve.
  */
 import { createHash } from 'node:crypto';
+import { mulberry32 } from './sky-render.js';
 
 /** Dark current of a normal pixel at 20 °C and ISO 100, in full scale per second. */
 export const DARK_RATE_PER_S = 3e-6;
@@ -39,17 +40,6 @@ export interface FixedPattern {
   hot: Uint32Array;
   /** Each hot pixel's dark current as a multiple of a normal pixel's, per channel (r, g, b interleaved). */
   hotGain: Float32Array;
-}
-
-function mulberry32(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const patterns = new Map<string, FixedPattern>();

@@ -73,7 +73,8 @@ export function ridgeElevationDeg(azimuthDeg: number): number {
   );
 }
 
-function mulberry32(seed: number): () => number {
+/** A small seeded PRNG (mulberry32): the same seed, the same sky (and the same sensor defects). */
+export function mulberry32(seed: number): () => number {
   let s = seed >>> 0;
   return () => {
     s = (s + 0x6d2b79f5) >>> 0;
