@@ -17,13 +17,12 @@ import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3Archive, type S3Config } from '../../src-main/archive/s3.js';
 import { startStation, type Station } from '../../src-main/brain/index.js';
-import { CapturesRepo } from '../../src-main/db/captures-repo.js';
-import { openDatabase } from '../../src-main/db/database.js';
 import { resolveOutputPath } from '../../src-main/export/request.js';
 import { ExportService } from '../../src-main/export/service.js';
 import { StationSettings } from '../../src-main/settings/service.js';
 import { createLogger } from '../../src-main/util/log.js';
 import { freePort, startAgentProcess, until, type RunningProcess } from '../helpers/processes.js';
+import { stationWithOneCapture } from '../helpers/gallery.js';
 
 interface S3rverLike {
   run(): Promise<AddressInfo>;
@@ -182,33 +181,7 @@ describe('archive settings (s3rver)', () => {
 describe('the exports use the settings as their archive target', () => {
   it('uploads a finished export under the settings prefix when "upload finished exports" is on', async () => {
     const data = join(dir, 'exports-station');
-    await mkdir(join(data, 'media', 'originals', 'cam'), { recursive: true });
-    await writeFile(join(data, 'media', 'originals', 'cam', 'a.jpg'), 'x');
-    const db = openDatabase(join(data, 'gallery.sqlite'));
-    const repo = new CapturesRepo(db);
-    repo.insert({
-      agentId: 'cam',
-      captureId: 'c1',
-      seq: 1,
-      capturedAt: '2025-01-10T20:00:00Z',
-      schedule: 'night',
-      profile: null,
-      profileVersion: null,
-      testId: null,
-      variant: null,
-      iso: 100,
-      shutterSpeed: '1',
-      settingsJson: '{}',
-      lux: null,
-      temperatureC: null,
-      width: 1,
-      height: 1,
-      sizeBytes: 1,
-      sha256: 'x',
-      imagePath: 'originals/cam/a.jpg',
-      thumbPath: 'x',
-      importedAt: '2025-01-10T20:00:00Z',
-    });
+    const { db, repo } = await stationWithOneCapture(data);
     const video = randomBytes(300 * 1024);
     const log = createLogger(null);
     const svc = new ExportService({
