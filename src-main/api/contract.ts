@@ -126,10 +126,12 @@ export const AddAgentParams = z.strictObject({
   /** The agent's access token (issue 4): its admin token or one from POST /pair. */
   token: z.string().min(32).max(512).optional(),
 });
+/** A capture's kind: a picture, or a dark frame (lens capped) for dark-frame subtraction. */
+const FrameKindParam = z.enum(['light', 'dark']);
 export const CaptureNowParams = z.strictObject({
   agentId: z.string().min(1).max(128),
   /** 'dark': the operator has capped the lens; the frame is kept for dark-frame subtraction. */
-  frameKind: z.enum(['light', 'dark']).optional(),
+  frameKind: FrameKindParam.optional(),
 });
 /** A bracketed set (HDR) from the metered exposure: offsets in stops, taken back to back in this order. */
 export const CaptureBracketParams = z.strictObject({
@@ -139,14 +141,14 @@ export const CaptureBracketParams = z.strictObject({
     .min(2, 'a bracket has 2 to 9 exposures')
     .max(9, 'a bracket has 2 to 9 exposures')
     .refine((evs) => new Set(evs).size === evs.length, { message: 'the offsets must all be different' }),
-  frameKind: z.enum(['light', 'dark']).optional(),
+  frameKind: FrameKindParam.optional(),
 });
 export const ListCapturesParams = z.strictObject({
   agentId: z.string().min(1).max(128).optional(),
   cursor: z.string().max(256).optional(),
   limit: z.number().int().min(1).max(500).default(50),
   /** Only lights or only dark frames (both when missing). */
-  frameKind: z.enum(['light', 'dark']).optional(),
+  frameKind: FrameKindParam.optional(),
 });
 /** Mark captures as dark frames (lens capped) or back as lights; ids are CaptureView.id ("<agentId>/<captureId>"). */
 export const SetFrameKindParams = z.strictObject({
@@ -159,7 +161,7 @@ export const SetFrameKindParams = z.strictObject({
     )
     .min(1)
     .max(1000),
-  kind: z.enum(['light', 'dark']),
+  kind: FrameKindParam,
 });
 export const AgentIdParams = z.strictObject({ agentId: z.string().min(1).max(128) });
 /** Pair with a camera using the 6-digit code it shows: by id (seen on the network or known) or by address. */

@@ -101,10 +101,11 @@ export const BracketRequest = z.strictObject({
     .refine((evs) => new Set(evs).size === evs.length, { message: 'bracket evs must all be different' }),
 });
 export type BracketRequest = z.infer<typeof BracketRequest>;
-/** 'dark': the lens is capped, for dark-frame subtraction (every request mode accepts it). */
-export const CaptureFrameKind = z.enum(['light', 'dark']);
+/** 'dark': the lens is capped, for dark-frame subtraction (every request mode accepts it; journalled on the capture). */
+export const FrameKind = z.enum(['light', 'dark']);
+export type FrameKind = z.infer<typeof FrameKind>;
 /** Fields every capture request mode accepts. */
-const captureExtras = { bracket: BracketRequest.optional(), frame_kind: CaptureFrameKind.optional() };
+const captureExtras = { bracket: BracketRequest.optional(), frame_kind: FrameKind.optional() };
 
 /** Mode 1: live orchestration, explicit settings. */
 export const ExplicitCaptureRequest = z.strictObject({
@@ -162,7 +163,7 @@ export const CaptureResponse = z.object({
   schedule: z.string().nullable(),
   test_id: z.string().nullable(),
   /** Present for a dark frame or a bracket; absent means a single light frame (seed 002's response). */
-  frame_kind: CaptureFrameKind.optional(),
+  frame_kind: FrameKind.optional(),
   /** A bracketed set: the fields above describe its first image, `captures` lists every image in order. */
   bracket_group: z.string().optional(),
   captures: z
@@ -299,8 +300,6 @@ export const BracketInfo = z.object({
   ev: z.number().min(-6).max(6),
 });
 export type BracketInfo = z.infer<typeof BracketInfo>;
-export const FrameKind = z.enum(['light', 'dark']);
-export type FrameKind = z.infer<typeof FrameKind>;
 
 export const CaptureRecord = z.object({
   capture_id: z.string(),
