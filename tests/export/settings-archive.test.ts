@@ -9,8 +9,6 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
@@ -23,22 +21,10 @@ import { StationSettings } from '../../src-main/settings/service.js';
 import { createLogger } from '../../src-main/util/log.js';
 import { freePort, startAgentProcess, until, type RunningProcess } from '../helpers/processes.js';
 import { stationWithOneCapture } from '../helpers/gallery.js';
-
-interface S3rverLike {
-  run(): Promise<AddressInfo>;
-  close(): Promise<void>;
-}
-const require = createRequire(import.meta.url);
-const S3rver = require('s3rver') as new (options: {
-  address: string;
-  port: number;
-  silent: boolean;
-  directory: string;
-  configureBuckets: { name: string }[];
-}) => S3rverLike;
+import { startLocalS3, type LocalS3 } from '../helpers/s3.js';
 
 let dir: string;
-let server: S3rverLike;
+let server: LocalS3;
 let config: S3Config;
 let reader: S3Archive;
 
@@ -60,23 +46,8 @@ async function objectExists(key: string): Promise<boolean> {
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'skys-settings-s3-'));
-  server = new S3rver({
-    address: '127.0.0.1',
-    port: 0,
-    silent: true,
-    directory: join(dir, 's3'),
-    configureBuckets: [{ name: 'sky' }],
-  });
-  const { port } = await server.run();
-  // s3rver's built-in account.
-  config = {
-    endpoint: `http://127.0.0.1:${port}`,
-    region: 'us-east-1',
-    bucket: 'sky',
-    accessKeyId: 'S3RVER',
-    secretAccessKey: 'S3RVER',
-    forcePathStyle: true,
-  };
+  server = await startLocalS3(dir);
+  config = server.config;
   reader = new S3Archive({ config, stateFile: join(dir, 'reader.json') });
 });
 
