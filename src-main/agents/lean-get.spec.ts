@@ -114,6 +114,30 @@ describe('leanGet', () => {
     expect(got).toBe(1_500_000);
   });
 
+  it('reads a body that trickles in odd-sized pieces across block edges, then the next reply on the same connection', async () => {
+    // Pieces of 7,777 bytes written one per turn, so reads end anywhere within the blocks the body is read into;
+    // the head and the start of the body share the first piece.
+    const server = rawServer((socket) => {
+      socket.on('data', () => {
+        const reply = Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\ncontent-length: ${file.length}\r\n\r\n`), file]);
+        let at = 0;
+        const next = (): void => {
+          if (at >= reply.length || socket.destroyed) return;
+          socket.write(reply.subarray(at, at + 7_777));
+          at += 7_777;
+          setImmediate(next);
+        };
+        next();
+      });
+    });
+    const port = await listen(server);
+    for (let i = 0; i < 2; i++) {
+      const res = await leanGet('127.0.0.1', port, '/f', {}, timeout());
+      expect((await readAll(res)).equals(file)).toBe(true);
+    }
+    expect(sockets).toHaveLength(1);
+  });
+
   it('sends the request again on a new connection when a kept-alive one was closed before answering', async () => {
     let connections = 0;
     const server = rawServer((socket) => {

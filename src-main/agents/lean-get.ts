@@ -7,7 +7,10 @@
  * per 100 MB, hashing included). Here each connection reads into one reused
  * buffer (net's `onread`) and the body is copied on in blocks of up to
  * BLOCK_BYTES that the consumer hands back (recycle), so a transfer allocates
- * almost nothing and runs no per-chunk stream code. Connections are kept alive per host and
+ * almost nothing and runs no per-chunk stream code. Once the head is parsed, the
+ * socket reads straight into the free end of the current block (onread's buffer
+ * generator), so the body is not copied in JavaScript at all and each read can
+ * take as much as the kernel holds. Connections are kept alive per host and
  * port. Only what the agent's file route needs: GET, a Content-Length body.
  */
 import { connect, type Socket } from 'node:net';
@@ -16,7 +19,7 @@ import { connect, type Socket } from 'node:net';
 const BLOCK_BYTES = 1024 * 1024;
 /** Blocks read ahead of the consumer before the socket is paused. */
 const READ_AHEAD_BLOCKS = 2;
-/** Bytes each connection reads at once into its reused buffer. */
+/** Bytes each connection reads at once into its reused buffer (reply heads; bodies are read into blocks). */
 const READ_BYTES = 64 * 1024;
 const MAX_HEAD_BYTES = 64 * 1024;
 /** Idle connections kept per host:port, and for how long (below node's 5 s server keep-alive timeout). */
@@ -47,6 +50,8 @@ interface Conn {
   socket: Socket;
   key: string;
   sink: ((buf: Buffer, n: number) => boolean) | null;
+  /** Where the socket's next read goes while a body is in progress (a block's free end), else null. */
+  nextBuffer: (() => Buffer | null) | null;
   /** Called when the socket ends or fails while a response is in progress. */
   onEnd: ((err: Error | null) => void) | null;
   idleTimer: NodeJS.Timeout | null;
@@ -98,6 +103,7 @@ function dropIdle(conn: Conn): void {
 
 function release(conn: Conn): void {
   conn.sink = null;
+  conn.nextBuffer = null;
   conn.onEnd = null;
   conn.reused = true;
   const list = idle.get(conn.key) ?? [];
@@ -117,13 +123,17 @@ function release(conn: Conn): void {
 
 function open(host: string, port: number, key: string, signal: AbortSignal): Promise<Conn> {
   return new Promise((resolve, reject) => {
+    const readBuf = Buffer.allocUnsafe(READ_BYTES);
+    let conn: Conn | null = null;
     const socket: Socket = connect({
       host,
       port,
       noDelay: true,
       onread: {
-        buffer: Buffer.allocUnsafe(READ_BYTES),
+        // Called before each read (and once before `conn` exists): a body's block, or the connection's own buffer.
+        buffer: (): Buffer => conn?.nextBuffer?.() ?? readBuf,
         callback: (n: number, buf: Uint8Array): boolean => {
+          if (!conn) return false;
           if (conn.sink) return conn.sink(buf as Buffer, n);
           // Bytes nobody asked for: the connection is out of step; drop it.
           dropIdle(conn);
@@ -132,12 +142,14 @@ function open(host: string, port: number, key: string, signal: AbortSignal): Pro
         },
       },
     });
-    const conn: Conn = { socket, key, sink: null, onEnd: null, idleTimer: null, reused: false };
+    const c: Conn = { socket, key, sink: null, nextBuffer: null, onEnd: null, idleTimer: null, reused: false };
+    conn = c;
     const ended = (err: Error | null): void => {
-      dropIdle(conn);
-      const onEnd = conn.onEnd;
-      conn.onEnd = null;
-      conn.sink = null;
+      dropIdle(c);
+      const onEnd = c.onEnd;
+      c.onEnd = null;
+      c.sink = null;
+      c.nextBuffer = null;
       onEnd?.(err);
     };
     socket.on('end', () => {
@@ -154,7 +166,7 @@ function open(host: string, port: number, key: string, signal: AbortSignal): Pro
       signal.removeEventListener('abort', onAbort);
       socket.removeListener('error', onConnectError);
       socket.on('error', (err) => ended(err));
-      resolve(conn);
+      resolve(c);
     });
     const onConnectError = (err: Error): void => {
       signal.removeEventListener('abort', onAbort);
@@ -216,6 +228,8 @@ function exchange(conn: Conn, request: string, signal: AbortSignal): Promise<Lea
     let toClose = false;
     let block: Buffer | null = null;
     let filled = 0;
+    /** The free end of `block` handed to the socket for its next read, if any. */
+    let lent: Buffer | null = null;
     const ready: Buffer[] = [];
     let failure: Error | null = null;
     let done = false;
@@ -234,6 +248,8 @@ function exchange(conn: Conn, request: string, signal: AbortSignal): Promise<Lea
       signal.removeEventListener('abort', onAbort);
       if (block && filled > 0) ready.push(block.subarray(0, filled));
       block = null;
+      lent = null;
+      conn.nextBuffer = null;
       if (err) {
         failure = err;
         conn.sink = null;
@@ -255,6 +271,7 @@ function exchange(conn: Conn, request: string, signal: AbortSignal): Promise<Lea
         settled = true;
         signal.removeEventListener('abort', onAbort);
         conn.sink = null;
+        conn.nextBuffer = null;
         conn.onEnd = null;
         socket.destroy();
         reject(err);
@@ -306,9 +323,32 @@ function exchange(conn: Conn, request: string, signal: AbortSignal): Promise<Lea
       fail(err ?? new LeanGetError('The agent closed the connection before the whole reply arrived.'));
     };
 
+    // Once the head is in, the socket reads the body into the current block, never past the announced length.
+    conn.nextBuffer = (): Buffer | null => {
+      lent = null;
+      if (!settled || finished || remaining === 0) return null;
+      if (!block) {
+        block = takeBlock();
+        filled = 0;
+      }
+      const room = block.length - filled;
+      lent = block.subarray(filled, filled + (remaining > 0 ? Math.min(room, remaining) : room));
+      return lent;
+    };
+
     conn.sink = (buf, n): boolean => {
       gotAny = true;
-      if (settled) {
+      if (settled && buf === lent && block) {
+        // Read in place: the bytes are already where they belong.
+        filled += n;
+        if (remaining > 0) remaining -= n;
+        if (filled === block.length) {
+          ready.push(block);
+          block = null;
+          notify();
+        }
+        if (remaining === 0) finish(null);
+      } else if (settled) {
         takeBody(buf, 0, n);
       } else {
         headBuf = headBuf ? Buffer.concat([headBuf, buf.subarray(0, n)]) : Buffer.from(buf.subarray(0, n));
