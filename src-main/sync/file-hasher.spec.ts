@@ -1,9 +1,19 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FileHasher } from './file-hasher.js';
+import { FileHasher, HASHER_NICE } from './file-hasher.js';
+
+/** The nice value of each of this process's threads (Linux). */
+function threadNices(): number[] {
+  return readdirSync('/proc/self/task').map((tid) => {
+    const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+    // Fields after the command name: state is field 3, nice is field 19.
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+  });
+}
 
 describe('FileHasher', () => {
   let dir: string;
@@ -31,6 +41,19 @@ describe('FileHasher', () => {
     const data = randomBytes(1000);
     await writeFile(join(dir, 'after'), data);
     expect(await hasher.hash(join(dir, 'after'))).toBe(sha(data));
+  });
+
+  it('lowers the priority of its own thread only, so verification yields to receiving', async (ctx) => {
+    if (process.platform !== 'linux') {
+      console.log('skipped: per-thread nice values are a Linux feature');
+      ctx.skip();
+    }
+    await writeFile(join(dir, 'nice'), randomBytes(10));
+    await hasher.hash(join(dir, 'nice'));
+    const nices = threadNices();
+    expect(nices.filter((n) => n === HASHER_NICE)).toHaveLength(1);
+    expect(nices.filter((n) => n !== HASHER_NICE).length).toBeGreaterThan(0);
+    expect(Number(readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ')[16])).toBe(0);
   });
 
   it('starts a new worker after close()', async () => {
