@@ -4,7 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createServer as createHttpsServer } from 'node:https';
 import { pipeline } from 'node:stream/promises';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, type WebSocket } from 'ws';
+import type { WebSocket } from 'ws';
 import { AgentSecurity, type Admission } from '../auth/security.js';
 import type { CameraDriver } from '../camera/driver.js';
 import type { CaptureService } from '../capture-service.js';
@@ -37,6 +37,7 @@ import { CAPTURE_ID_PATTERN, type CapturesStore } from '../storage/captures-stor
 import { AgentError, NotFoundError, ValidationError } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
 import { notFound, readBody, Router, sendError, sendJson, validate } from './router.js';
+import { LazyWebSocketServer } from '../util/ws.js';
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
 
@@ -94,7 +95,7 @@ function parseRange(header: string | undefined, size: number): { start: number; 
 
 export class AgentHttpServer {
   readonly server: Server;
-  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 4096 });
+  private readonly wss = new LazyWebSocketServer({ noServer: true, maxPayload: 4096 });
   private readonly router = new Router();
 
   constructor(private readonly deps: ServerDeps) {
@@ -118,14 +119,14 @@ export class AgentHttpServer {
   /** Sends an event to every connected /events client. */
   broadcast(event: AgentEvent): void {
     const text = JSON.stringify(event);
-    for (const client of this.wss.clients) {
+    for (const client of this.wss.made?.clients ?? []) {
       if (client.readyState === client.OPEN) client.send(text);
     }
   }
 
   async close(): Promise<void> {
-    for (const client of this.wss.clients) client.terminate();
-    this.wss.close();
+    for (const client of this.wss.made?.clients ?? []) client.terminate();
+    this.wss.made?.close();
     // Upgraded sockets keep server.close() waiting: end the preview viewers first.
     await this.deps.preview?.close();
     await new Promise<void>((resolve) => {
@@ -158,7 +159,7 @@ export class AgentHttpServer {
       this.deps.preview.accept(req, socket, head, url);
       return;
     }
-    this.wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
+    this.wss.get().handleUpgrade(req, socket, head, (ws: WebSocket) => {
       const hello: AgentEvent = { type: 'hello', id: this.deps.id, time: this.deps.now().toISOString() };
       ws.send(JSON.stringify(hello));
       ws.on('error', (err) => this.deps.log.warn({ err }, 'events socket error'));

@@ -9,10 +9,11 @@
 import type { IncomingMessage } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, type WebSocket } from 'ws';
+import type { WebSocket } from 'ws';
 import type { CameraDriver, PreviewFrame, PreviewOptions } from '../camera/driver.js';
 import { encodePreviewHeader } from '../protocol/index.js';
 import type { Logger } from '../util/log.js';
+import { LazyWebSocketServer } from '../util/ws.js';
 
 export type PreviewSource = (options: PreviewOptions, signal: AbortSignal) => AsyncIterable<PreviewFrame>;
 
@@ -38,7 +39,7 @@ interface Viewer {
 export const PREVIEW_MAX_FPS = 30;
 
 export class PreviewHub {
-  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 1024 });
+  private readonly wss = new LazyWebSocketServer({ noServer: true, maxPayload: 1024 });
   private readonly viewers = new Set<Viewer>();
   private producer: { abort: AbortController; done: Promise<void> } | null = null;
   private pauses = 0;
@@ -73,7 +74,7 @@ export class PreviewHub {
   accept(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): void {
     const asked = Number(url.searchParams.get('fps') ?? this.fps);
     const fps = Number.isFinite(asked) ? Math.max(1, Math.min(this.fps, asked)) : this.fps;
-    this.wss.handleUpgrade(req, socket, head, (ws) => {
+    this.wss.get().handleUpgrade(req, socket, head, (ws) => {
       if (this.closed) {
         ws.close(1001, 'agent shutting down');
         return;
@@ -119,7 +120,7 @@ export class PreviewHub {
     for (const v of this.viewers) v.ws.terminate();
     this.viewers.clear();
     await this.stop();
-    this.wss.close();
+    this.wss.made?.close();
   }
 
   private start(): void {
