@@ -47,6 +47,23 @@ describe('CapturesRepo', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it("finds a camera's latest light frames, leaving out darks and off-centre bracket images", () => {
+    repo.insertBatch([
+      row(1),
+      { ...row(2), iso: 200, shutterSpeed: '1/250' },
+      { ...row(3), iso: 6400, shutterSpeed: '30', frameKind: 'dark' },
+      { ...row(4), shutterSpeed: '1/2000', bracketGroup: 'g', bracketIndex: 0, bracketCount: 3, bracketEv: -2 },
+      { ...row(5), iso: 400, shutterSpeed: '1/125', bracketGroup: 'g', bracketIndex: 1, bracketCount: 3, bracketEv: 0 },
+      { ...row(6), shutterSpeed: '1/30', bracketGroup: 'g', bracketIndex: 2, bracketCount: 3, bracketEv: 2 },
+      row(7, 'other'),
+    ]);
+    expect(repo.latestLightFrames('a1')).toEqual([
+      { capturedAt: row(5).capturedAt, iso: 400, shutterSpeed: '1/125' },
+      { capturedAt: row(2).capturedAt, iso: 200, shutterSpeed: '1/250' },
+    ]);
+    expect(repo.latestLightFrames('nobody')).toEqual([]);
+  });
+
   it('migrates a new database to the current schema version, in WAL mode', () => {
     expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');

@@ -140,6 +140,20 @@ export class CapturesRepo {
       .map((r) => r.tag);
   }
 
+  /**
+   * A camera's latest light frames, newest first: what it last exposed (dark
+   * frames and the off-centre images of bracketed sets left out).
+   */
+  latestLightFrames(agentId: string, limit = 2): { capturedAt: string; iso: number; shutterSpeed: string }[] {
+    return this.db
+      .prepare<{ agentId: string; limit: number }, { capturedAt: string; iso: number; shutterSpeed: string }>(
+        `SELECT captured_at AS capturedAt, iso, shutter_speed AS shutterSpeed FROM captures
+         WHERE agent_id = @agentId AND frame_kind = 'light' AND (bracket_ev IS NULL OR bracket_ev = 0)
+         ORDER BY captured_at DESC, rowid DESC LIMIT @limit`,
+      )
+      .all({ agentId, limit });
+  }
+
   get(agentId: string, captureId: string): StoredCapture | undefined {
     return this.getStmt.get(agentId, captureId);
   }

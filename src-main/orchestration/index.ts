@@ -5,6 +5,7 @@
  */
 import { join } from 'node:path';
 import { AlertCenter } from '../alerts/center.js';
+import { CapturesRepo } from '../db/captures-repo.js';
 import type { StationEvent } from '../api/contract.js';
 import type { Db } from '../db/database.js';
 import { OrchestrationRepo } from '../db/orchestration-repo.js';
@@ -36,6 +37,7 @@ export async function startOrchestration(deps: {
   options?: OrchestrationOptions | undefined;
 }): Promise<Orchestration> {
   const repo = new OrchestrationRepo(deps.db);
+  const captures = new CapturesRepo(deps.db);
   const profiles = new ProfileLibrary(new JsonFileProfileStore(join(deps.dataDir, 'profiles.json')));
   await profiles.installPresets();
   const alerts = new AlertCenter({
@@ -50,6 +52,12 @@ export async function startOrchestration(deps: {
     fleet: deps.fleet,
     alerts,
     syncAgent: deps.syncAgent,
+    latestFrames: (agentId) =>
+      captures.latestLightFrames(agentId).map((f) => ({
+        iso: f.iso,
+        shutter_speed: f.shutterSpeed,
+        atMs: Date.parse(f.capturedAt),
+      })),
     log: deps.log,
   });
   orchestrator.start();

@@ -6,8 +6,12 @@
  * Live frames have no fixed interval, so the interval is the gap between the
  * camera's last two frames. A gap longer than RESET_INTERVALS of those (and at
  * least RESET_MIN_GAP_MS) means the scene has moved on: the next frame uses
- * the metered settings as they are. Memory only: a restarted station starts
- * every camera from its meter.
+ * the metered settings as they are.
+ *
+ * A restarted station has no frames in memory, so the first time it needs a
+ * camera's previous frame it asks `seed` (the gallery: that camera's latest
+ * light frames, whatever took them). A restart in the middle of a dusk
+ * session then carries on stepping instead of jumping to the meter.
  */
 import { shutterToSeconds } from '../agents/protocol.js';
 import { rampStep, settingsEv, type PreviousFrame } from '../profiles/exposure-ramp.js';
@@ -36,10 +40,46 @@ interface LastFrame extends PreviousFrame {
   intervalMs: number | null;
 }
 
+/** A frame a camera took before this station started (newest first from `seed`). */
+export interface SeedFrame {
+  iso: number;
+  shutter_speed: string;
+  atMs: number;
+}
+
 export class LiveRamp {
   private readonly last = new Map<string, LastFrame>();
+  /** Cameras whose earlier frames were already looked up (once per camera and run). */
+  private readonly seeded = new Set<string>();
+
+  /** `seed`: a camera's latest frames before this run, newest first (two are enough). */
+  constructor(private readonly seed?: (agentId: string) => readonly SeedFrame[]) {}
+
+  /** The frame from before this run, as record() would have left it. */
+  private fromSeed(agentId: string): void {
+    if (!this.seed || this.seeded.has(agentId) || this.last.has(agentId)) return;
+    this.seeded.add(agentId);
+    try {
+      const [newest, before] = this.seed(agentId);
+      if (!newest || !Number.isFinite(newest.atMs)) return;
+      const seconds = shutterToSeconds(newest.shutter_speed);
+      const gap = before && Number.isFinite(before.atMs) ? newest.atMs - before.atMs : null;
+      this.last.set(agentId, {
+        ev: settingsEv(AGENT_APERTURE_F, seconds, newest.iso),
+        iso: newest.iso,
+        shutter_seconds: seconds,
+        shutter_speed: newest.shutter_speed,
+        atMs: newest.atMs,
+        // The cadence is known only when the frame before was close (its own interval is unknown).
+        intervalMs: gap !== null && gap >= 0 && gap <= RESET_MIN_GAP_MS ? gap : null,
+      });
+    } catch {
+      // No usable history (the gallery unreadable, a shutter value it cannot parse): start from the meter.
+    }
+  }
 
   private previous(agentId: string, nowMs: number): LastFrame | null {
+    this.fromSeed(agentId);
     const prev = this.last.get(agentId);
     if (!prev) return null;
     const gap = nowMs - prev.atMs;

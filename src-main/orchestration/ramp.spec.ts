@@ -74,6 +74,49 @@ describe('LiveRamp', () => {
   });
 });
 
+describe('LiveRamp after a station restart', () => {
+  it('resumes from the camera frames the gallery holds, asking once per camera', () => {
+    const asked: string[] = [];
+    const dusk = meteredAt(9);
+    const ramp = new LiveRamp((agentId) => {
+      asked.push(agentId);
+      return agentId === 'a'
+        ? [
+            { ...dusk, atMs: 100_000 },
+            { ...meteredAt(9.2), atMs: 90_000 },
+          ]
+        : [];
+    });
+    // 10 s after the last frame taken before the restart, the meter says 5 stops darker: one step only.
+    const next = ramp.limit('a', meteredAt(4), limits, 110_000);
+    expect(next.limited).toBe(true);
+    expect(evOf(dusk) - evOf(next)).toBeLessThanOrEqual(1 / 3 + 1e-9);
+    expect(evOf(dusk) - evOf(next)).toBeGreaterThan(0.3);
+    // A camera with no history starts from its meter.
+    expect(ramp.limit('b', meteredAt(4), limits, 110_000).limited).toBe(false);
+    ramp.limit('a', meteredAt(4), limits, 111_000);
+    expect(asked).toEqual(['a', 'b']);
+  });
+
+  it('starts from the meter when the gallery frame is old, and when the history cannot be read', () => {
+    const old = new LiveRamp(() => [{ ...meteredAt(9), atMs: 0 }]);
+    expect(old.limit('a', meteredAt(4), limits, RESET_MIN_GAP_MS + 1).limited).toBe(false);
+    const broken = new LiveRamp(() => {
+      throw new Error('database is locked');
+    });
+    expect(broken.limit('a', meteredAt(4), limits, 1_000).limited).toBe(false);
+    const unparsable = new LiveRamp(() => [{ iso: 100, shutter_speed: 'bulb?', atMs: 0 }]);
+    expect(unparsable.limit('a', meteredAt(4), limits, 1_000).limited).toBe(false);
+  });
+
+  it('never lets a seed override a frame taken in this run', () => {
+    const ramp = new LiveRamp(() => [{ ...meteredAt(2), atMs: 0 }]);
+    ramp.record('a', meteredAt(12), 5_000);
+    const r = ramp.limit('a', meteredAt(11.9), limits, 10_000);
+    expect(r.limited).toBe(false);
+  });
+});
+
 describe('Orchestrator live capture (captureFleet) applies the ramp per camera', () => {
   /** Plain-object fakes: one agent whose meter follows `ev()`, an assignment to profile `smooth`. */
   async function setup(maxStepEv: number) {

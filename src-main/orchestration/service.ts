@@ -48,7 +48,7 @@ import { applyStrategy, chooseStrategy } from '../profiles/strategies.js';
 import type { WeatherProvider } from '../weather/provider.js';
 import { StationError, errorMessage } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
-import { LiveRamp } from './live-ramp.js';
+import { LiveRamp, type SeedFrame } from './live-ramp.js';
 
 export const DAY_MS = 86_400_000;
 
@@ -76,6 +76,8 @@ export interface OrchestratorDeps extends OrchestratorOptions {
   alerts: AlertCenter;
   /** Copy new captures from an agent into the gallery. */
   syncAgent(agentId: string): Promise<number>;
+  /** A camera's latest light frames in the gallery, newest first: where the live ramp resumes after a restart. */
+  latestFrames?: (agentId: string) => readonly SeedFrame[];
   log: Logger;
   now?: () => Date;
 }
@@ -122,9 +124,11 @@ export class Orchestrator {
   private readonly runningTests = new Set<Promise<unknown>>();
   private closed = false;
   /** The last live frame per camera, so consecutive live frames change by at most max_step_ev. */
-  private readonly liveRamp = new LiveRamp();
+  private readonly liveRamp: LiveRamp;
 
-  constructor(private readonly deps: OrchestratorDeps) {}
+  constructor(private readonly deps: OrchestratorDeps) {
+    this.liveRamp = new LiveRamp(deps.latestFrames);
+  }
 
   private now(): Date {
     return (this.deps.now ?? (() => new Date()))();
