@@ -346,7 +346,8 @@ export class CaptureService {
       }
       const stored = await this.deps.store.write(fileName, result.jpeg);
       const lux = plan.lux ?? result.metadata.lux;
-      const settingsUsed: SettingsUsed = { ...settings, lux };
+      // What the camera really exposed at (a DSLR snaps to its own steps), so ramps and exports see the truth.
+      const settingsUsed: SettingsUsed = { ...settings, ...result.applied, lux };
       const record: CaptureRecord = this.deps.journal.insert({
         capture_id: captureId,
         seq,

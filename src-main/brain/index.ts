@@ -382,15 +382,27 @@ export async function startStation(opts: StationOptions): Promise<Station> {
       const client = fleet.client(p.agentId);
       if (!client) throw new StationError('agent_unknown', `No agent with id ${p.agentId} is configured.`);
       // One request: the agent takes the whole set back to back under its capture lock (each image may be long).
-      const response = await client.capture(
-        {
-          auto: true,
-          schedule: 'manual',
-          bracket: { evs: p.evs },
-          ...(p.frameKind === 'dark' ? { frame_kind: 'dark' as const } : {}),
-        },
-        120_000 * p.evs.length,
-      );
+      let response;
+      try {
+        response = await client.capture(
+          {
+            auto: true,
+            schedule: 'manual',
+            bracket: { evs: p.evs },
+            ...(p.frameKind === 'dark' ? { frame_kind: 'dark' as const } : {}),
+          },
+          120_000 * p.evs.length,
+        );
+      } catch (err) {
+        // A set that stopped partway: the images taken are journalled on the agent. Copy them now, so the
+        // operator finds them in the gallery beside the error instead of after the next sync.
+        if (err instanceof StationError && err.code === 'bracket_incomplete') {
+          await syncAgent(p.agentId).catch((syncErr: unknown) =>
+            log.warn({ err: syncErr, agentId: p.agentId }, 'copying an incomplete bracketed set failed'),
+          );
+        }
+        throw err;
+      }
       const ids = response.captures?.map((c) => c.capture_id) ?? [response.capture_id];
       await syncAgent(p.agentId);
       const views: CaptureView[] = [];

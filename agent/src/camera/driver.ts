@@ -58,6 +58,11 @@ export interface CaptureResult {
     temperature_c?: number;
   };
   /**
+   * The ISO and shutter the camera actually used, when the driver had to move
+   * the requested ones to values the camera offers (a DSLR's third stops).
+   */
+  applied?: { iso: number; shutter_speed: string };
+  /**
    * Files kept next to the JPEG with the same name and this suffix (an INDI
    * camera's FITS original: `{ suffix: '.fits' }`).
    */

@@ -1,5 +1,29 @@
 import { describe, expect, it } from 'vitest';
-import { Gphoto2Camera, classifyGphoto2Error, gphotoShutter, parseAutoDetect, parseGetConfig } from './gphoto2.js';
+import {
+  Gphoto2Camera,
+  classifyGphoto2Error,
+  exposureSteps,
+  gphotoShutter,
+  parseAutoDetect,
+  parseGetConfig,
+  shutterLabelSeconds,
+  snapExposure,
+  wireShutter,
+} from './gphoto2.js';
+
+// `gphoto2 --get-config` of a Canon body's radio settings (abridged).
+const ISO_CONFIG =
+  'Label: ISO Speed\nReadonly: 0\nType: RADIO\nCurrent: 400\nChoice: 0 Auto\nChoice: 1 100\nChoice: 2 200\nChoice: 3 400\nChoice: 4 800\nChoice: 5 1600\nChoice: 6 3200\nEND\n';
+const SHUTTER_CONFIG = [
+  'Label: Shutter Speed',
+  'Readonly: 0',
+  'Type: RADIO',
+  'Current: 1/125',
+  ...['bulb', '30', '25', '20', '15', '2.5', '2', '0.3', '1/4', '1/5', '1/160', '1/200', '1/250', '1/4000'].map(
+    (c, i) => `Choice: ${i} ${c}`,
+  ),
+  'END',
+].join('\n');
 
 // Stderr as gphoto2 2.5 prints it for each condition (from real sessions).
 const STDERR = {
@@ -14,6 +38,33 @@ const STDERR = {
   notFound: "Error: shutterspeed not found in configuration tree.\n*** Error (-1: 'Unspecified error') ***",
   gone: "*** Error (-52: 'Could not find the requested device on the USB port') ***",
 };
+
+describe('gphoto2 exposure steps', () => {
+  it("reads the body's ISO and shutter choices, in Canon and Nikon spellings", () => {
+    const steps = exposureSteps(ISO_CONFIG, SHUTTER_CONFIG);
+    expect(steps.iso).toEqual([100, 200, 400, 800, 1600, 3200]);
+    expect(steps.bulb).toBe(true);
+    expect(steps.shutter.map((c) => c.label)).not.toContain('bulb');
+    expect(shutterLabelSeconds('1/250s')).toBeCloseTo(1 / 250);
+    expect(shutterLabelSeconds('30.0000s')).toBe(30);
+    expect(shutterLabelSeconds('0.3')).toBe(0.3);
+    expect(shutterLabelSeconds('Bulb')).toBeNull();
+  });
+
+  it('moves metered and ramped values to the nearest step (in stops), and long ones to bulb', () => {
+    const steps = exposureSteps(ISO_CONFIG, SHUTTER_CONFIG);
+    expect(snapExposure(steps, 137, 1 / 196)).toEqual({ iso: 100, seconds: 1 / 200, label: '1/200' });
+    expect(snapExposure(steps, 1100, 1 / 230)).toEqual({ iso: 800, seconds: 1 / 250, label: '1/250' });
+    expect(snapExposure(steps, 400, 0.31)).toEqual({ iso: 400, seconds: 0.3, label: '0.3' });
+    expect(snapExposure(steps, 400, 31)).toEqual({ iso: 400, seconds: 30, label: '30' });
+    expect(snapExposure(steps, 3200, 120.4)).toEqual({ iso: 3200, seconds: 120, label: null });
+    // A body that lists nothing: the request as it is.
+    expect(snapExposure(null, 137, 1 / 196)).toEqual({ iso: 137, seconds: 1 / 196, label: '1/196' });
+    expect(wireShutter(1 / 200)).toBe('1/200');
+    expect(wireShutter(0.3)).toBe('0.3');
+    expect(wireShutter(2.5)).toBe('2.5');
+  });
+});
 
 describe('gphoto2 driver', () => {
   it('maps gphoto2 errors to stable codes', () => {

@@ -114,6 +114,74 @@ export function gphotoShutter(seconds: number): string {
   return `1/${Math.round(1 / seconds)}`;
 }
 
+/** The values a RADIO/MENU config offers ("Choice: N value" lines of --get-config), in order. */
+export function parseChoices(text: string): string[] {
+  return [...text.matchAll(/^Choice:\s*\d+\s+(.*)$/gm)].map((m) => m[1]!.trim());
+}
+
+/** A gphoto2 shutter label in seconds ("1/250", "0.3", "2.5", "30", Nikon's "1/250s" or "30.0000s"), or null. */
+export function shutterLabelSeconds(label: string): number | null {
+  const t = label.trim().replace(/(s|sec|")$/i, '');
+  const frac = /^(\d+(?:\.\d+)?)\/(\d+(?:\.\d+)?)$/.exec(t);
+  const n = frac ? Number(frac[1]) / Number(frac[2]) : /^\d+(?:\.\d+)?$/.test(t) ? Number(t) : NaN;
+  return Number.isFinite(n) && n > 0 ? n : null;
+}
+
+/** The camera's own ISO and shutter steps, read once when it is opened. */
+export interface ExposureSteps {
+  iso: number[];
+  shutter: { label: string; seconds: number }[];
+  bulb: boolean;
+}
+
+/** Reads the steps from --get-config output; empty lists when the body does not list them. */
+export function exposureSteps(isoText: string, shutterText: string): ExposureSteps {
+  const iso = parseChoices(isoText)
+    .map(Number)
+    .filter((n) => Number.isInteger(n) && n > 0);
+  const labels = parseChoices(shutterText);
+  const shutter = labels
+    .map((label) => ({ label, seconds: shutterLabelSeconds(label) }))
+    .filter((c): c is { label: string; seconds: number } => c.seconds !== null);
+  return { iso, shutter, bulb: labels.some((l) => /^bulb$/i.test(l)) };
+}
+
+const nearest = <T>(items: readonly T[], value: (t: T) => number, target: number): T | undefined =>
+  items.reduce<T | undefined>(
+    (best, c) =>
+      best === undefined || Math.abs(Math.log2(value(c) / target)) < Math.abs(Math.log2(value(best) / target))
+        ? c
+        : best,
+    undefined,
+  );
+
+/**
+ * Moves an exposure to the nearest steps the camera offers (a DSLR refuses
+ * "1/196 s" or "ISO 137", which metering and ramps produce). Longer than its
+ * longest timed shutter: bulb for that many seconds when it has bulb.
+ */
+export function snapExposure(
+  steps: ExposureSteps | null,
+  iso: number,
+  seconds: number,
+): { iso: number; seconds: number; label: string | null } {
+  const snappedIso = steps && steps.iso.length > 0 ? nearest(steps.iso, (n) => n, iso)! : iso;
+  if (!steps || steps.shutter.length === 0) {
+    return { iso: snappedIso, seconds, label: seconds > 30 ? null : gphotoShutter(seconds) };
+  }
+  const longest = Math.max(...steps.shutter.map((c) => c.seconds));
+  if (steps.bulb && seconds > longest * 1.5) return { iso: snappedIso, seconds: Math.round(seconds), label: null };
+  const c = nearest(steps.shutter, (x) => x.seconds, seconds)!;
+  return { iso: snappedIso, seconds: c.seconds, label: c.label };
+}
+
+/** A camera step in the wire's form: "1/250" for whole fractions, else seconds ("0.3", "2.5", "30"). */
+export function wireShutter(seconds: number): string {
+  const inverse = 1 / seconds;
+  if (seconds < 1 && Math.abs(inverse - Math.round(inverse)) < 1e-6) return `1/${Math.round(inverse)}`;
+  return String(Math.round(seconds * 1000) / 1000);
+}
+
 /** Common gphoto2 whitebalance choices for the wire's awb_mode numbers (Canon and Nikon spell them this way). */
 const GPHOTO_WB = ['Auto', 'Daylight', 'Tungsten', 'Fluorescent', 'Auto', 'Tungsten', 'Cloudy', 'Custom'] as const;
 
@@ -127,6 +195,7 @@ export class Gphoto2Camera extends ProgramCamera implements CameraDriver {
   private detected: DetectedCamera | null = null;
   private lastLux: number | null = null;
   private temperatureKey: string | null = null;
+  private steps: ExposureSteps | null = null;
   private readonly program: string;
   private readonly marginMs: number;
 
@@ -187,6 +256,24 @@ export class Gphoto2Camera extends ProgramCamera implements CameraDriver {
         .split('\n')
         .find((l) => /temperature/i.test(l))
         ?.trim() ?? null;
+    // The body's own ISO and shutter steps: requests are moved to the nearest ones (snapExposure).
+    const isoKey =
+      list?.text
+        .split('\n')
+        .find((l) => /\/iso$/.test(l.trim()))
+        ?.trim() ?? 'iso';
+    const shutterKey =
+      list?.text
+        .split('\n')
+        .find((l) => /\/(shutterspeed|shutterspeed2|exposuretime)$/.test(l.trim()))
+        ?.trim() ?? 'shutterspeed';
+    const [isoCfg, shutterCfg] = await Promise.all(
+      [isoKey, shutterKey].map((key) =>
+        this.gphoto([...this.portArgs(), '--get-config', key], this.marginMs).catch(() => null),
+      ),
+    );
+    this.steps =
+      isoCfg?.exitCode === 0 && shutterCfg?.exitCode === 0 ? exposureSteps(isoCfg.text, shutterCfg.text) : null;
     this.current = 'ready';
   }
 
@@ -219,10 +306,10 @@ export class Gphoto2Camera extends ProgramCamera implements CameraDriver {
 
   /** gphoto2 arguments for one capture into `file` (exported for tests). */
   captureArgs(settings: DriverSettings, file: string): string[] {
-    const seconds = exposureSeconds(settings);
-    const args = [...this.portArgs(), '--set-config', `iso=${settings.iso}`];
-    if (seconds > 30) args.push('--set-config', 'shutterspeed=bulb', `--bulb=${Math.round(seconds)}`);
-    else args.push('--set-config', `shutterspeed=${gphotoShutter(seconds)}`);
+    const snapped = snapExposure(this.steps, settings.iso, exposureSeconds(settings));
+    const args = [...this.portArgs(), '--set-config', `iso=${snapped.iso}`];
+    if (snapped.label === null) args.push('--set-config', 'shutterspeed=bulb', `--bulb=${Math.round(snapped.seconds)}`);
+    else args.push('--set-config', `shutterspeed=${snapped.label}`);
     if (this.options.aperture) args.push('--set-config', `aperture=${this.options.aperture}`);
     args.push('--set-config', `whitebalance=${GPHOTO_WB[settings.awb_mode] ?? 'Auto'}`);
     args.push('--capture-image-and-download', '--filename', file, '--force-overwrite');
@@ -238,7 +325,8 @@ export class Gphoto2Camera extends ProgramCamera implements CameraDriver {
     const started = Date.now();
     const file = await tempCapturePath(this.options.tempDir, 'gphoto2', '.jpg');
     try {
-      const seconds = exposureSeconds(settings);
+      const snapped = snapExposure(this.steps, settings.iso, exposureSeconds(settings));
+      const seconds = snapped.seconds;
       const r = await this.gphoto(this.captureArgs(settings, file), seconds * 1000 + this.marginMs, signal);
       if (r.exitCode !== 0) throw classifyGphoto2Error(r.stderr);
       const jpeg = await readFile(file).catch((err: unknown) => {
@@ -251,7 +339,7 @@ export class Gphoto2Camera extends ProgramCamera implements CameraDriver {
       const size = jpegSize(jpeg);
       if (!size)
         throw cameraError('camera_failed', 'The camera sent a file that is not a JPEG; set its image format to JPEG.');
-      const lux = estimateLux(await meanLevel(jpeg), seconds, settings.iso);
+      const lux = estimateLux(await meanLevel(jpeg), seconds, snapped.iso);
       this.lastLux = lux;
       const temperature = await this.temperatureC().catch(() => null);
       return {
@@ -264,6 +352,7 @@ export class Gphoto2Camera extends ProgramCamera implements CameraDriver {
           duration_ms: Date.now() - started,
           ...(temperature === null ? {} : { temperature_c: temperature }),
         },
+        applied: { iso: snapped.iso, shutter_speed: wireShutter(snapped.seconds) },
       };
     } finally {
       this.current = before === 'disconnected' ? 'disconnected' : 'ready';
