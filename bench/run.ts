@@ -1,9 +1,11 @@
 /**
  * `npm run bench [-- --only GROUP]`: runs the benchmarks, prints a table and
  * writes bench/results/latest.json. Targets come from ../shared/TARGETS.md.
+ * With --only, the groups run replace their own ids in latest.json and the
+ * others are kept as they were (each entry has its measured_at).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { benchCapture } from './capture.js';
@@ -56,5 +58,16 @@ for (const g of selected) {
 process.stdout.write(`${table(results)}\n`);
 const dir = join(import.meta.dirname, 'results');
 mkdirSync(dir, { recursive: true });
-writeFileSync(join(dir, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
+const latest = join(dir, 'latest.json');
+let merged: BenchResult[] = results;
+if (selected.length < Object.keys(groups).length && existsSync(latest)) {
+  try {
+    const before = JSON.parse(readFileSync(latest, 'utf8')) as BenchResult[];
+    const fresh = new Set(results.map((r) => r.id));
+    merged = [...before.filter((r) => !fresh.has(r.id)), ...results];
+  } catch {
+    process.stderr.write(`${latest} could not be read; writing this run's results alone.\n`);
+  }
+}
+writeFileSync(latest, `${JSON.stringify(merged, null, 2)}\n`);
 process.stdout.write(`wrote ${join(dir, 'latest.json')}\n`);
