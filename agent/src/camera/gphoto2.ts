@@ -352,7 +352,8 @@ export class Gphoto2Camera extends ProgramCamera implements CameraDriver {
           duration_ms: Date.now() - started,
           ...(temperature === null ? {} : { temperature_c: temperature }),
         },
-        applied: { iso: snapped.iso, shutter_speed: wireShutter(snapped.seconds) },
+        // Only when the body listed its steps: otherwise it was asked for exactly what was requested.
+        ...(this.steps ? { applied: { iso: snapped.iso, shutter_speed: wireShutter(snapped.seconds) } } : {}),
       };
     } finally {
       this.current = before === 'disconnected' ? 'disconnected' : 'ready';
