@@ -5,7 +5,7 @@
  * every capture exactly once and leaves nothing unsynced on the agent.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +16,7 @@ import { CapturesRepo } from '../../src-main/db/captures-repo.js';
 import { openDatabase, type Db } from '../../src-main/db/database.js';
 import { SyncEngine, type SyncResult } from '../../src-main/sync/sync-engine.js';
 import { createLogger } from '../../src-main/util/log.js';
+import { filesUnder } from '../helpers/files.js';
 import { startAgentProcess, type RunningProcess } from '../helpers/processes.js';
 
 type Agent = RunningProcess & { port: number; token?: string };
@@ -69,13 +70,6 @@ async function cuttingRelay(
         server.close(() => resolve());
       }),
   };
-}
-
-function filesUnder(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile())
-    .map((e) => join(e.parentPath, e.name));
 }
 
 describe('sync with the agent killed mid-download', () => {

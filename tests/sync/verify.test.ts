@@ -6,7 +6,7 @@
  * sync imports it.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,16 +16,10 @@ import { CapturesRepo } from '../../src-main/db/captures-repo.js';
 import { openDatabase, type Db } from '../../src-main/db/database.js';
 import { SyncEngine } from '../../src-main/sync/sync-engine.js';
 import { createLogger } from '../../src-main/util/log.js';
+import { filesUnder } from '../helpers/files.js';
 import { startAgentProcess, type RunningProcess } from '../helpers/processes.js';
 
 type Agent = RunningProcess & { port: number; token?: string };
-
-function filesUnder(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile())
-    .map((e) => join(e.parentPath, e.name));
-}
 
 describe('sync of a copy that does not verify', () => {
   let dir: string;
