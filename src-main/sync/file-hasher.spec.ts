@@ -4,7 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FileHasher, HASHER_NICE } from './file-hasher.js';
+import { FileHasher, HASHER_NICE, HASHER_THREADS } from './file-hasher.js';
 
 /** The nice value of each of this process's threads (Linux). */
 function threadNices(): number[] {
@@ -43,7 +43,7 @@ describe('FileHasher', () => {
     expect(await hasher.hash(join(dir, 'after'))).toBe(sha(data));
   });
 
-  it('lowers the priority of its own thread only, so verification yields to receiving', async (ctx) => {
+  it('lowers the priority of its own threads only, so verification yields to receiving', async (ctx) => {
     if (process.platform !== 'linux') {
       console.log('skipped: per-thread nice values are a Linux feature');
       ctx.skip();
@@ -51,9 +51,30 @@ describe('FileHasher', () => {
     await writeFile(join(dir, 'nice'), randomBytes(10));
     await hasher.hash(join(dir, 'nice'));
     const nices = threadNices();
-    expect(nices.filter((n) => n === HASHER_NICE)).toHaveLength(1);
+    expect(hasher.threads).toBeGreaterThan(0);
+    expect(nices.filter((n) => n === HASHER_NICE)).toHaveLength(hasher.threads);
     expect(nices.filter((n) => n !== HASHER_NICE).length).toBeGreaterThan(0);
     expect(Number(readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ')[16])).toBe(0);
+  });
+
+  it('starts a second thread only while the first has files queued', async () => {
+    const own = new FileHasher();
+    const one = new FileHasher(1);
+    try {
+      const data = randomBytes(2 * 1024 * 1024);
+      await writeFile(join(dir, 'big'), data);
+      for (let i = 0; i < 3; i++) expect(await own.hash(join(dir, 'big'))).toBe(sha(data));
+      expect(own.threads).toBe(1);
+      const many = await Promise.all(Array.from({ length: 6 }, () => own.hash(join(dir, 'big'))));
+      expect(many).toEqual(Array.from({ length: 6 }, () => sha(data)));
+      expect(own.threads).toBe(HASHER_THREADS);
+      await Promise.all(Array.from({ length: 6 }, () => one.hash(join(dir, 'big'))));
+      expect(one.threads).toBe(1);
+    } finally {
+      await own.close();
+      await one.close();
+    }
+    expect(own.threads).toBe(0);
   });
 
   it('starts a new worker after close()', async () => {

@@ -6,11 +6,12 @@
  * cache on a worker costs a memory copy and frees the main thread to receive.
  * It also checks the bytes that are in the file, not only those received.
  *
- * The worker is started on first use and does not keep the process alive. If
- * it cannot run, files are hashed on the main thread instead.
+ * Workers start on first use (a second one only while the first has files
+ * queued, see HASHER_THREADS) and do not keep the process alive. If they
+ * cannot run, files are hashed on the main thread instead.
  *
  * Verification is background work, so on Linux the worker thread runs at a
- * lower priority (nice HASHER_NICE). On 2 cores with an agent on the same
+ * lower priority (nice HASHER_NICE) in each worker thread. On 2 cores with an agent on the same
  * machine (the embedded simulated agent, the sync benchmark), the hash was
  * taking CPU from the agent's serving thread, which sets the pace of the whole
  * transfer: sync_vs_curl_ratio rose from 0.84 to 0.93–0.94 with this alone.
@@ -66,48 +67,82 @@ interface Waiter {
   reject: (err: Error) => void;
 }
 
+/** One hashing thread and the files it has been asked for. */
+interface Slot {
+  worker: Worker;
+  waiting: Map<number, Waiter>;
+}
+
+/**
+ * Hashing threads at most. A second one starts only while the first has files
+ * queued: during a sync both mostly yield (nice), and when the transfer ends
+ * the files still queued are hashed two at a time, so the sync's last commit
+ * waits half as long.
+ */
+export const HASHER_THREADS = 2;
+
 export class FileHasher {
-  private worker: Worker | null = null;
+  private readonly slots: Slot[] = [];
   private broken = false;
   private nextId = 1;
-  private readonly waiting = new Map<number, Waiter>();
+
+  constructor(private readonly maxThreads = HASHER_THREADS) {}
 
   /** The lower-case hex sha256 of the whole file. */
   hash(path: string): Promise<string> {
     if (this.broken) return hashOnMainThread(path);
-    const worker = this.start();
+    const slot = this.pick();
     const id = this.nextId++;
     return new Promise<string>((resolve, reject) => {
-      this.waiting.set(id, { resolve, reject });
-      if (this.waiting.size === 1) worker.ref();
-      worker.postMessage({ id, path });
+      slot.waiting.set(id, { resolve, reject });
+      if (slot.waiting.size === 1) slot.worker.ref();
+      slot.worker.postMessage({ id, path });
     });
   }
 
-  /** Stops the worker (files being hashed fail); the next hash() starts a new one. */
-  async close(): Promise<void> {
-    await this.worker?.terminate();
+  /** Hashing threads running now. */
+  get threads(): number {
+    return this.slots.length;
   }
 
-  private start(): Worker {
-    if (this.worker) return this.worker;
+  /** Stops the workers (files being hashed fail); the next hash() starts new ones. */
+  async close(): Promise<void> {
+    const slots = this.slots.splice(0);
+    await Promise.all(slots.map((s) => s.worker.terminate()));
+    for (const s of slots) {
+      for (const w of s.waiting.values()) w.reject(new Error('The hasher was closed.'));
+      s.waiting.clear();
+    }
+  }
+
+  /** The idlest thread; a new one when every thread is busy and there is room for one more. */
+  private pick(): Slot {
+    let best: Slot | null = null;
+    for (const s of this.slots) if (!best || s.waiting.size < best.waiting.size) best = s;
+    if (best && (best.waiting.size === 0 || this.slots.length >= this.maxThreads)) return best;
+    return this.start();
+  }
+
+  private start(): Slot {
     const worker = new Worker(WORKER_SOURCE, { eval: true });
     worker.unref();
+    const slot: Slot = { worker, waiting: new Map() };
     let answered = false;
     worker.on('message', (reply: Reply) => {
       answered = true;
-      const waiter = this.waiting.get(reply.id);
+      const waiter = slot.waiting.get(reply.id);
       if (!waiter) return;
-      this.waiting.delete(reply.id);
-      if (this.waiting.size === 0) worker.unref();
+      slot.waiting.delete(reply.id);
+      if (slot.waiting.size === 0) worker.unref();
       if (reply.digest !== undefined) waiter.resolve(reply.digest);
       else waiter.reject(Object.assign(new Error(reply.error ?? 'hashing failed'), { code: reply.code }));
     });
     const fail = (err: Error): void => {
-      if (this.worker !== worker) return;
-      this.worker = null;
-      for (const w of this.waiting.values()) w.reject(err);
-      this.waiting.clear();
+      const i = this.slots.indexOf(slot);
+      if (i < 0) return;
+      this.slots.splice(i, 1);
+      for (const w of slot.waiting.values()) w.reject(err);
+      slot.waiting.clear();
     };
     worker.on('error', (err) => {
       // A worker that failed before its first answer cannot run here: hash on the main thread from now on.
@@ -115,8 +150,8 @@ export class FileHasher {
       fail(err);
     });
     worker.on('exit', (code) => fail(new Error(`The hashing worker stopped (exit code ${code}).`)));
-    this.worker = worker;
-    return worker;
+    this.slots.push(slot);
+    return slot;
   }
 }
 
