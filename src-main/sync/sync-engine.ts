@@ -1,7 +1,7 @@
 import { mkdir, open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import type { AgentClient } from '../agents/agent-client.js';
-import { SHA256_HEADER, type CaptureRecord } from '../agents/protocol.js';
+import type { AgentClient, DownloadResponse } from '../agents/agent-client.js';
+import { SHA256_HEADER, type CaptureListResponse, type CaptureRecord } from '../agents/protocol.js';
 import type { CaptureRow, CapturesRepo } from '../db/captures-repo.js';
 import type { DerivativesQueue } from '../media/derivatives.js';
 import { makeThumbnail, type QualityFigures } from '../media/thumbnails.js';
@@ -44,14 +44,22 @@ export const SYNC_CONCURRENCY = 3;
 /** Copies verified and fsynced in the background at once (per engine, across agents) before a download waits. */
 const MAX_FLUSHING = 8;
 
-/** A first page of at least this many captures is a backlog: thumbnails wait until all of it is safely copied. */
-const BULK_SYNC_CAPTURES = 20;
+/**
+ * Captures in the first page of the agent's list: listed in about a third of the time of a full page, so the first
+ * transfer starts sooner. A full first page (more to come) is a backlog: thumbnails wait until all of it is copied.
+ */
+const FIRST_PAGE = 20;
+const BULK_SYNC_CAPTURES = FIRST_PAGE;
+/** Captures in each later page of the agent's list. */
+const PAGE = 100;
+/** Captures indexed and acknowledged together (one folder fsync, one index transaction, one request) during a sync. */
+const COMMIT_BATCH = 20;
 
 /**
  * Pulls unsynced captures from one agent: download (resumable with Range),
- * verify sha256, fsync, move into place; then per page of the agent's list,
- * fsync the folders, index, acknowledge (thumbnails follow in the background,
- * or inline without a DerivativesQueue). The agent
+ * verify sha256, fsync, move into place; then, for each group of copies that
+ * are safe, fsync their folders, index, acknowledge (thumbnails follow in the
+ * background, or inline without a DerivativesQueue). The agent
  * deletes nothing before that acknowledgement, so an interruption at any point
  * loses nothing; a repeat imports nothing twice (UNIQUE agent_id, capture_id).
  */
@@ -110,57 +118,120 @@ export class SyncEngine {
     const concurrency = Math.max(1, this.deps.concurrency ?? SYNC_CONCURRENCY);
     // A backlog (a night offline) is copied first and thumbnailed after, to its last page; single captures are not held back.
     let held: DerivativesQueue | undefined;
-    // The next page is listed, and the previous one indexed and acknowledged, while a page downloads.
-    let listing = client.listCaptures(0, 100, true);
-    let committing: Promise<void> = Promise.resolve();
-    try {
+
+    // The list: the first page is short, so the first transfer starts soon; the next page is asked for once half
+    // of the current one is under way. Downloads run from one page into the next without a pause.
+    let listing: Promise<CaptureListResponse> | null = client.listCaptures(0, FIRST_PAGE, true);
+    const listed: { error: Error | null } = { error: null };
+    let page: CaptureListResponse | null = null;
+    let next = 0;
+    const listNext = (): void => {
+      if (listing || !page || page.next_after === null) return;
+      listing = client.listCaptures(page.next_after, PAGE, true);
+      listing.catch(() => undefined); // awaited in take()
+      page = { ...page, next_after: null };
+    };
+
+    // Commits in groups: the captures whose copies are safe (verified, fsynced, renamed) are indexed and
+    // acknowledged together once COMMIT_BATCH of them are waiting, and whatever is left once the last copy is
+    // safe, so a sync ends with a small commit rather than a whole page's.
+    const safe: Copied[] = [];
+    const toAck: { capture_id: string; sha256: string }[] = [];
+    let copying = 0;
+    let downloadsDone = false;
+    let commitFailed = false;
+    let wake: (() => void) | null = null;
+    const signal = (): void => {
+      wake?.();
+      wake = null;
+    };
+    const committer = async (): Promise<void> => {
       for (;;) {
-        const page = await listing;
-        if (page.next_after !== null) {
-          listing = client.listCaptures(page.next_after, 100, true);
-          listing.catch(() => undefined); // awaited in the next turn
-        }
-        const toAck: { capture_id: string; sha256: string }[] = [];
-        const copied: Copied[] = [];
-        // A few captures at once, so one request's round trip overlaps another's transfer; each copy is verified,
-        // fsynced and renamed in the background (download), and indexed and acknowledged per page (commit).
-        let next = 0;
-        const worker = async (): Promise<void> => {
-          while (next < page.items.length) {
-            const record = page.items[next++]!;
-            try {
-              const c = await this.importOne(agentId, client, record);
-              if (c) copied.push(c);
-              else toAck.push({ capture_id: record.capture_id, sha256: record.sha256 });
-            } catch (err) {
-              result.failed++;
-              this.deps.log.warn({ err, agentId, captureId: record.capture_id }, 'capture import failed; will retry');
-            }
+        const allIn = downloadsDone && copying === 0;
+        const waiting = safe.length + toAck.length;
+        if (waiting >= COMMIT_BATCH || (allIn && waiting > 0)) {
+          const batch = safe.splice(0);
+          const acks = toAck.splice(0);
+          for (const c of await this.commit(agentId, batch, result)) {
+            acks.push({ capture_id: c.row.captureId, sha256: c.row.sha256 });
           }
-        };
-        if (!held && page.items.length >= BULK_SYNC_CAPTURES && this.deps.derivatives) {
+          if (acks.length > 0) result.acknowledged += (await client.ack(acks)).acknowledged;
+          continue;
+        }
+        if (allIn) return;
+        await new Promise<void>((resolve) => (wake = resolve));
+      }
+    };
+    const committing = committer();
+    // Awaited below; a failed commit stops the downloads (what is not acknowledged is copied again next time).
+    committing.catch(() => {
+      commitFailed = true;
+    });
+
+    /** The next capture to import, from the current page or the next one listed; null when there is none. */
+    const take = async (): Promise<CaptureRecord | null> => {
+      for (;;) {
+        if (commitFailed) return null;
+        if (page && next < page.items.length) {
+          if (next * 2 >= page.items.length) listNext();
+          return page.items[next++]!;
+        }
+        listNext();
+        const pending = listing;
+        if (!pending) return null;
+        let got: CaptureListResponse;
+        try {
+          got = await pending;
+        } catch (err) {
+          if (listing === pending) {
+            listed.error = err instanceof Error ? err : new Error(String(err));
+            listing = null;
+          }
+          return null;
+        }
+        if (listing !== pending) continue; // another worker turned this page already
+        listing = null;
+        page = got;
+        next = 0;
+        if (!held && this.deps.derivatives && (got.next_after !== null || got.items.length >= BULK_SYNC_CAPTURES)) {
           held = this.deps.derivatives;
           held.hold();
         }
-        await Promise.all(Array.from({ length: Math.min(concurrency, page.items.length) }, worker));
-        await committing;
-        committing = (async (): Promise<void> => {
-          for (const c of await this.commit(agentId, copied, result)) {
-            toAck.push({ capture_id: c.row.captureId, sha256: c.row.sha256 });
-          }
-          if (toAck.length > 0) {
-            const ack = await client.ack(toAck);
-            result.acknowledged += ack.acknowledged;
-          }
-        })();
-        committing.catch(() => undefined); // awaited before the next page's commit, or below
-        if (page.next_after === null) break;
       }
+    };
+
+    const worker = async (): Promise<void> => {
+      for (let record = await take(); record; record = await take()) {
+        try {
+          const c = await this.importOne(agentId, client, record);
+          if (c) {
+            copying++;
+            const settle = (): void => {
+              copying--;
+              safe.push(c);
+              signal();
+            };
+            c.ready.then(settle, settle);
+          } else {
+            toAck.push({ capture_id: record.capture_id, sha256: record.sha256 });
+            signal();
+          }
+        } catch (err) {
+          result.failed++;
+          this.deps.log.warn({ err, agentId, captureId: record.capture_id }, 'capture import failed; will retry');
+        }
+      }
+    };
+
+    try {
+      await Promise.all(Array.from({ length: concurrency }, worker));
+      downloadsDone = true;
+      signal();
       await committing;
     } finally {
-      await committing.catch(() => undefined);
       held?.release();
     }
+    if (listed.error) throw listed.error;
     return result;
   }
 
@@ -320,13 +391,31 @@ export class SyncEngine {
     finalPath: string,
   ): Promise<{ durable: Promise<void> }> {
     const part = `${finalPath}.part`;
-    // The usual case, a new file, costs one open; a partial copy left by an interrupted run is resumed.
-    let handle = await createPart(part);
+    // The usual case, a new file, costs one open, made while the whole file is already being asked for; a partial
+    // copy left by an interrupted run is resumed (and that first request dropped).
+    let request: Promise<DownloadResponse> | null =
+      record.size_bytes > 0 ? client.download(record.capture_id, 0, undefined, record.extra) : null;
+    request?.catch(() => undefined); // awaited below, or dropped
+    const dropRequest = (): void => {
+      void request?.then(
+        (r) => r.discard(),
+        () => undefined,
+      );
+      request = null;
+    };
+    let handle: FileHandle | null;
+    try {
+      handle = await createPart(part);
+    } catch (err) {
+      dropRequest();
+      throw err;
+    }
     const created = handle !== null;
     let have = 0;
     let written = 0;
     try {
       if (!handle) {
+        dropRequest();
         have = (await stat(part)).size;
         if (have > record.size_bytes) {
           await rm(part, { force: true });
@@ -334,7 +423,7 @@ export class SyncEngine {
         }
       }
       if (have < record.size_bytes) {
-        const res = await client.download(record.capture_id, have, undefined, record.extra);
+        const res = await (request ?? client.download(record.capture_id, have, undefined, record.extra));
         const header = res.header(SHA256_HEADER);
         if (header !== null && header !== record.sha256) {
           res.discard();

@@ -147,7 +147,7 @@ describe('sync with the agent killed mid-download', () => {
     agent = await startAgentProcess(join(dir, 'agent'), ['--sim-resolution', '3000x2000']);
     const second = await engine().sync('a1', client());
     expect(second.failed).toBe(0);
-    // Resumed, not restarted: every byte crossed the wire once.
+    // Resumed, not restarted: every byte was written once.
     expect(downloaded).toBe(totalBytes);
     const all = repo.page({ limit: 100 }).items;
     expect(all.map((c) => c.captureId).sort()).toEqual(records.map((r) => r.capture_id).sort());
