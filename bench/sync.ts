@@ -34,7 +34,7 @@ import { AgentClient } from '../src-main/agents/agent-client.js';
 import { openDatabase } from '../src-main/db/database.js';
 import { CapturesRepo } from '../src-main/db/captures-repo.js';
 import { DerivativesQueue } from '../src-main/media/derivatives.js';
-import { FileHasher, HASHER_NICE } from '../src-main/sync/file-hasher.js';
+import { FileHasher, HASHER_NICE, HASHER_THREADS } from '../src-main/sync/file-hasher.js';
 import { SYNC_CONCURRENCY, SyncEngine } from '../src-main/sync/sync-engine.js';
 import { createLogger } from '../src-main/util/log.js';
 import { startAgentProcess, type RunningProcess } from '../tests/helpers/processes.js';
@@ -42,8 +42,8 @@ import { percentile, result, type BenchResult } from './lib.js';
 
 const execFileP = promisify(execFile);
 const CAPTURES = Number(process.env['SKYSTATION_BENCH_SYNC_CAPTURES'] ?? 120);
-/** Measured rounds (one warm-up round more is run and dropped). */
-const ROUNDS = Number(process.env['SKYSTATION_BENCH_SYNC_ROUNDS'] ?? 5);
+/** Measured rounds (one warm-up round more is run and dropped): single rounds range ±15 % on a shared machine. */
+const ROUNDS = Number(process.env['SKYSTATION_BENCH_SYNC_ROUNDS'] ?? 9);
 /** The Raspberry Pi HQ camera's full frame (12.3 MP). */
 const RESOLUTION = '4056x3040';
 
@@ -221,7 +221,7 @@ export async function benchSync(): Promise<BenchResult[]> {
         { text: '≥ 0.9', ok: (v) => v >= 0.9 },
         `${ids.length} captures at ${RESOLUTION}, ${mb.toFixed(0)} MB; median of ${rounds.length} rounds ` +
           `(min ${Math.min(...ratios).toFixed(2)}, max ${Math.max(...ratios).toFixed(2)}: ${fmt(ratios)}); ` +
-          `medians: sync ${rate(median(rounds.map((r) => r.syncMs))).toFixed(0)} MB/s (sha256 verified on a worker thread at nice ${HASHER_NICE}, fsynced, indexed, acknowledged) ` +
+          `medians: sync ${rate(median(rounds.map((r) => r.syncMs))).toFixed(0)} MB/s (sha256 verified on up to ${HASHER_THREADS} worker threads at nice ${HASHER_NICE}, fsynced, indexed, acknowledged) ` +
           `vs curl + fsync ${rate(median(rounds.map((r) => r.curlDurableMs))).toFixed(0)} MB/s ` +
           `(faster of one connection and ${SYNC_CONCURRENCY} parallel; parallel won ${parallelWins} of ${rounds.length * 2}); ` +
           `against curl without fsync (${rate(median(rounds.map((r) => r.curlDownloadMs))).toFixed(0)} MB/s) ` +
