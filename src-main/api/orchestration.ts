@@ -130,6 +130,8 @@ export interface DeployResult {
   windows: number;
   horizon: string | null;
   error: { code: string; message: string } | null;
+  /** Deployed, with something the operator should know (an agent too old for part of the profile). */
+  warning: string | null;
 }
 
 export interface FleetCaptureResult {

@@ -405,14 +405,14 @@ export async function runOrchestrationCommand(
         });
         emit(results, () =>
           table([
-            ['CAMERA', 'RESULT', 'VERSION', 'WINDOWS', 'HORIZON', 'ERROR'],
+            ['CAMERA', 'RESULT', 'VERSION', 'WINDOWS', 'HORIZON', 'NOTE'],
             ...results.map((r) => [
               r.agentName,
               r.ok ? 'deployed' : 'failed',
               r.version ?? '-',
               String(r.windows),
               r.horizon ?? '-',
-              r.error?.message ?? '',
+              r.error?.message ?? r.warning ?? '',
             ]),
           ]),
         );

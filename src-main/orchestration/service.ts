@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import type { z } from 'zod';
 import type { AgentClient } from '../agents/agent-client.js';
-import { CaptureOverride, secondsToShutter, shutterToSeconds } from '../agents/protocol.js';
+import { CaptureOverride, secondsToShutter, shutterToSeconds, type DeploymentBundle } from '../agents/protocol.js';
 import type { AlertCenter } from '../alerts/center.js';
 import type { AgentView } from '../api/contract.js';
 import type {
@@ -256,7 +256,7 @@ export class Orchestrator {
       const snapshot = await this.deps.profiles.compile(profileId, version, { schedules: used });
       resolvedVersion = snapshot.version;
       const bundle = buildDeploymentBundle(snapshot, plan);
-      await this.requireClient(agentId).deploy(bundle);
+      const warning = await this.deployBundle(agentId, agentName, bundle);
       this.deps.repo.putDeployment({
         agentId,
         profileId,
@@ -284,6 +284,7 @@ export class Orchestrator {
         windows: plan.windows.length,
         horizon: plan.horizon,
         error: null,
+        warning,
       };
     } catch (err) {
       const error = toError(err);
@@ -303,8 +304,45 @@ export class Orchestrator {
         { event: 'profile.deploy_failed', agentId, profileId, code: error.code, error: error.message },
         'profile deploy failed',
       );
-      return { agentId, agentName, ok: false, profileId, version: resolvedVersion, windows: 0, horizon: null, error };
+      return {
+        agentId,
+        agentName,
+        ok: false,
+        profileId,
+        version: resolvedVersion,
+        windows: 0,
+        horizon: null,
+        error,
+        warning: null,
+      };
     }
+  }
+
+  /**
+   * Sends a bundle; returns a warning, or null. An agent from before exposure
+   * ramps refuses a profile that has one ("settings.ramp: unknown field"): the
+   * bundle goes again without it, so the plan and the rest of the profile still
+   * reach the camera, and the operator is told to update the agent (an alert,
+   * resolved by the next deployment that carries its ramp).
+   */
+  private async deployBundle(agentId: string, agentName: string, bundle: DeploymentBundle): Promise<string | null> {
+    const client = this.requireClient(agentId);
+    const key = `outdated:${agentId}`;
+    const { ramp, ...withoutRamp } = bundle.settings;
+    try {
+      await client.deploy(bundle);
+    } catch (err) {
+      if (!ramp || !refusedField(err, 'settings.ramp')) throw err;
+      await client.deploy({ ...bundle, settings: withoutRamp });
+      const warning =
+        `${agentName} runs an agent too old for exposure ramps, so the profile went without its ramp ` +
+        `(at most ${ramp.max_step_ev} stop between frames); update the agent and deploy again to use it.`;
+      this.deps.log.warn({ event: 'profile.deployed_without_ramp', agentId, profileId: bundle.profile_id }, warning);
+      this.deps.alerts.raise({ level: 'warning', code: 'agent_outdated', message: warning, agentId, key });
+      return warning;
+    }
+    if (ramp) this.deps.alerts.resolve(key);
+    return null;
   }
 
   deploymentViews(): DeploymentView[] {
@@ -953,4 +991,11 @@ export class Orchestrator {
       return Promise.resolve(hit);
     },
   };
+}
+
+/** Whether an agent refused a request because it does not know `field` (a validation error naming it). */
+function refusedField(err: unknown, field: string): boolean {
+  return (
+    err instanceof StationError && err.code === 'invalid_request' && err.message.includes(`${field}: unknown field`)
+  );
 }

@@ -364,6 +364,12 @@ function DeployResults({ results }: { results: DeployResult[] }) {
           {r.ok
             ? `deployed ${r.profileId} ${r.version ?? ''}, ${r.windows} windows until ${formatTime(r.horizon ?? '')}`
             : `failed: ${r.error?.message ?? 'unknown error'}`}
+          {r.warning && (
+            <span className="warning" data-testid="deploy-warning">
+              {' '}
+              {r.warning}
+            </span>
+          )}
         </li>
       ))}
     </ul>
