@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, open, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,20 +34,6 @@ describe('FileHasher', () => {
     await Promise.all(files.map((f) => writeFile(f.path, f.data)));
     const digests = await Promise.all(files.map((f) => hasher.hash(f.path)));
     expect(digests).toEqual(files.map((f) => sha(f.data)));
-  });
-
-  it('hashes an open file from its start and fsyncs it, leaving it open for the caller', async () => {
-    const data = randomBytes(2_500_000);
-    const handle = await open(join(dir, 'open'), 'wx+');
-    try {
-      await handle.write(data); // the file position is now at its end
-      expect(await hasher.hashAndSync(handle)).toBe(sha(data));
-      const more = randomBytes(10);
-      await handle.write(more);
-      expect(await hasher.hashAndSync(handle)).toBe(sha(Buffer.concat([data, more])));
-    } finally {
-      await handle.close();
-    }
   });
 
   it('rejects with the file error for a missing file and keeps working', async () => {

@@ -5,8 +5,6 @@
  * hashing, ~660 MB/s with); reading the just-written copy back from the page
  * cache on a worker costs a memory copy and frees the main thread to receive.
  * It also checks the bytes that are in the file, not only those received.
- * The sync's fsync of each copy runs there too (hashAndSync): writing the
- * pages back costs CPU, and it is background work like the hash.
  *
  * Workers start on first use (a second one only while the first has files
  * queued, see HASHER_THREADS) and do not keep the process alive. If they
@@ -20,7 +18,6 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import type { FileHandle } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
 
 /** The hashing thread's nice value on Linux (0 normal, 19 lowest); 19 starved it and slowed syncs. */
@@ -29,7 +26,7 @@ export const HASHER_NICE = 10;
 /** Plain JavaScript so it runs as it is from source, under tsx and in the bundled app. */
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
-const { openSync, readSync, closeSync, fsyncSync } = require('node:fs');
+const { openSync, readSync, closeSync } = require('node:fs');
 const { createHash } = require('node:crypto');
 const buf = Buffer.allocUnsafe(1024 * 1024);
 // Linux keeps a nice value per thread: this one (and only this one) yields to the station's main thread and to
@@ -42,26 +39,18 @@ if (process.platform === 'linux') {
     // Not permitted here: hash at normal priority.
   }
 }
-// { path }: open, hash, close. { fd, sync }: hash the caller's open file from its start, then fsync it when asked
-// (here, at this thread's priority, rather than on the thread pool); the caller closes it.
-parentPort.on('message', ({ id, path, fd: given, sync }) => {
+parentPort.on('message', ({ id, path }) => {
   let fd = null;
   try {
-    fd = given ?? openSync(path, 'r');
+    fd = openSync(path, 'r');
     const hash = createHash('sha256');
     let n;
-    let at = 0;
-    while ((n = readSync(fd, buf, 0, buf.length, at)) > 0) {
-      hash.update(buf.subarray(0, n));
-      at += n;
-    }
-    const digest = hash.digest('hex');
-    if (sync) fsyncSync(fd);
-    parentPort.postMessage({ id, digest });
+    while ((n = readSync(fd, buf, 0, buf.length, null)) > 0) hash.update(buf.subarray(0, n));
+    parentPort.postMessage({ id, digest: hash.digest('hex') });
   } catch (err) {
     parentPort.postMessage({ id, error: err instanceof Error ? err.message : String(err), code: err && err.code });
   } finally {
-    if (fd !== null && given === undefined) closeSync(fd);
+    if (fd !== null) closeSync(fd);
   }
 });
 `;
@@ -102,26 +91,12 @@ export class FileHasher {
   /** The lower-case hex sha256 of the whole file. */
   hash(path: string): Promise<string> {
     if (this.broken) return hashOnMainThread(path);
-    return this.send({ path });
-  }
-
-  /**
-   * The sha256 of a file open for reading (from its start, whatever the file
-   * position), then an fsync of it, both on a hashing thread; the caller keeps
-   * the descriptor open until this settles, and closes it.
-   */
-  hashAndSync(handle: FileHandle): Promise<string> {
-    if (this.broken) return hashOnMainThread(handle).then(async (digest) => (await handle.sync(), digest));
-    return this.send({ fd: handle.fd, sync: true });
-  }
-
-  private send(job: { path: string } | { fd: number; sync: boolean }): Promise<string> {
     const slot = this.pick();
     const id = this.nextId++;
     return new Promise<string>((resolve, reject) => {
       slot.waiting.set(id, { resolve, reject });
       if (slot.waiting.size === 1) slot.worker.ref();
-      slot.worker.postMessage({ id, ...job });
+      slot.worker.postMessage({ id, path });
     });
   }
 
@@ -180,14 +155,10 @@ export class FileHasher {
   }
 }
 
-function hashOnMainThread(file: string | FileHandle): Promise<string> {
+function hashOnMainThread(path: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const hash = createHash('sha256');
-    const stream =
-      typeof file === 'string'
-        ? createReadStream(file, { highWaterMark: 1024 * 1024 })
-        : file.createReadStream({ start: 0, highWaterMark: 1024 * 1024, autoClose: false });
-    stream
+    createReadStream(path, { highWaterMark: 1024 * 1024 })
       .on('data', (chunk) => hash.update(chunk))
       .once('error', reject)
       .once('end', () => resolve(hash.digest('hex')));

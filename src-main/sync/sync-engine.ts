@@ -438,7 +438,7 @@ export class SyncEngine {
           await rm(part, { force: true });
           return await this.download(client, record, finalPath);
         }
-        handle ??= await open(part, have > 0 ? 'a+' : 'w+');
+        handle ??= await open(part, have > 0 ? 'a' : 'w');
         const out = handle;
         // Plain HTTP hands on 1 MiB blocks (reused once written); HTTPS ~64 KiB chunks, batched to a MiB per thread-pool trip.
         let batch: Buffer[] = [];
@@ -471,20 +471,17 @@ export class SyncEngine {
       if (created && written === 0) await rm(part, { force: true });
       throw err;
     }
-    // The copy (a resumed one too) is read back and hashed, then fsynced, on a hashing thread at low priority
-    // (the fsync's writeback costs CPU too, and it is background work), and only then renamed, all in the
-    // background: the main thread goes on receiving. A few copies at most wait at once; past that, the
+    // The copy (a resumed one too) is read back and hashed on a worker, fsynced, and only then renamed, all in
+    // the background: the main thread goes on receiving. A few copies at most wait at once; past that, the
     // next download waits for the oldest.
     while (this.flushing.size >= MAX_FLUSHING) await Promise.race(this.flushing);
     const out = handle ?? (await open(part, 'r+'));
     const durable = (async (): Promise<void> => {
-      let digest: string;
-      try {
-        digest = await this.hasher.hashAndSync(out);
-      } finally {
-        await out.close();
-      }
-      if (digest !== record.sha256) {
+      const [hashed, synced] = await Promise.allSettled([this.hasher.hash(part), out.sync()]);
+      await out.close();
+      if (hashed.status === 'rejected') throw hashed.reason;
+      if (synced.status === 'rejected') throw synced.reason;
+      if (hashed.value !== record.sha256) {
         await rm(part, { force: true });
         throw new StationError(
           'sync_sha_mismatch',
@@ -507,7 +504,7 @@ export class SyncEngine {
 async function createPart(part: string): Promise<FileHandle | null> {
   for (let attempt = 0; ; attempt++) {
     try {
-      return await open(part, 'wx+');
+      return await open(part, 'wx');
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'EEXIST') return null;
