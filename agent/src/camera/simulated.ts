@@ -144,8 +144,6 @@ export class SimulatedCamera implements CameraDriver {
         metadata: {
           lux: sky.lux,
           sun_altitude_deg: sky.sunAltitudeDeg,
-          // The simulated sensor's own temperature, the one its dark current follows (as a Pi camera reports it).
-          temperature_c: dark.temperatureC,
           exposure_started_at: at.toISOString(),
           duration_ms: Date.now() - started,
         },
