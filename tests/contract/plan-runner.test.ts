@@ -148,13 +148,16 @@ describe('plan runner: offline execution across a crash', () => {
     expect(planned.length).toBe((last - start) / 1000 + 1);
     expect(after.some((s) => s.profile_version === '1.0.1' && s.status === 'captured')).toBe(true);
 
-    // No two captures for one planned slot, and every captured slot's image is in the journal.
+    // No two captures for one planned slot: each captured slot names its own capture, no capture is named by two
+    // slots, each is in the journal, and the journal holds none beyond those (and any the kill cut short).
+    // (Matching captures to slots by their start time instead misfires on a loaded machine: a capture that
+    // starts half a second late rounds to the next slot.)
     const list = (await captures(http)).filter((c) => c.schedule === 'sunset');
-    const slotOf = list.map((c) => Math.round((Date.parse(c.captured_at) - start) / 1000));
-    expect(new Set(slotOf).size).toBe(slotOf.length);
     const ids = new Set(list.map((c) => c.capture_id));
     const captured = after.filter((s) => s.status === 'captured');
-    for (const s of captured) expect(ids.has(s.capture_id!)).toBe(true);
+    const claimed = captured.map((s) => s.capture_id!);
+    expect(new Set(claimed).size).toBe(claimed.length);
+    for (const id of claimed) expect(ids.has(id)).toBe(true);
     expect(list.length).toBeLessThanOrEqual(captured.length + after.filter((s) => s.status === 'interrupted').length);
 
     // Captures used the deployed profile with the schedule's override and the agent-side lux table.
