@@ -125,11 +125,13 @@ export class SyncEngine {
     const listed: { error: Error | null } = { error: null };
     let page: CaptureListResponse | null = null;
     let next = 0;
+    /** Where the next page starts; null when there is none, or it has been asked for already. */
+    let cursor: number | null = null;
     const listNext = (): void => {
-      if (listing || !page || page.next_after === null) return;
-      listing = client.listCaptures(page.next_after, PAGE, true);
+      if (listing || cursor === null) return;
+      listing = client.listCaptures(cursor, PAGE, true);
       listing.catch(() => undefined); // awaited in take()
-      page = { ...page, next_after: null };
+      cursor = null;
     };
 
     // Commits in groups: the captures whose copies are safe (verified, fsynced, renamed) are indexed and
@@ -193,6 +195,7 @@ export class SyncEngine {
         listing = null;
         page = got;
         next = 0;
+        cursor = got.next_after;
         if (!held && this.deps.derivatives && (got.next_after !== null || got.items.length >= BULK_SYNC_CAPTURES)) {
           held = this.deps.derivatives;
           held.hold();
