@@ -72,7 +72,8 @@ export function resolveProfile(version: ProfileVersion, lookup: VersionLookup): 
   return {
     profile_id: version.profile_id,
     version: version.version,
-    name: chain.find((v) => v.name !== undefined)?.name ?? version.profile_id,
+    // Its own name: a derived profile without one is called by its id, never by its parent's name.
+    name: version.name ?? version.profile_id,
     lineage: chain.slice(1).map((v) => `${v.profile_id}@${v.version}`),
     settings: checked.data,
   };

@@ -63,6 +63,25 @@ export type ProfileSettings = z.infer<typeof ProfileSettings>;
 export const PartialSettings = ProfileSettings.partial();
 export type PartialSettings = z.infer<typeof PartialSettings>;
 
+/**
+ * The settings of a new version: the previous version's own settings with the
+ * edited fields changed. Scalars replace; schedule_overrides merge per schedule
+ * and field, strategies per rule (the same rule as inheritance), so saving
+ * `{iso_max: 800}` keeps every field set before.
+ */
+export function applyEdits(previous: PartialSettings, edits: PartialSettings): PartialSettings {
+  const out: PartialSettings = { ...previous, ...edits };
+  if (previous.schedule_overrides !== undefined || edits.schedule_overrides !== undefined) {
+    const overrides: Record<string, ScheduleOverride> = { ...previous.schedule_overrides };
+    for (const [name, o] of Object.entries(edits.schedule_overrides ?? {}))
+      overrides[name] = { ...overrides[name], ...o };
+    out.schedule_overrides = overrides;
+  }
+  if (previous.strategies !== undefined || edits.strategies !== undefined)
+    out.strategies = { ...previous.strategies, ...edits.strategies };
+  return out;
+}
+
 export const ProfileRef = z.strictObject({ profile_id: ProfileId, version: SemVer.optional() });
 export type ProfileRef = z.infer<typeof ProfileRef>;
 

@@ -11,6 +11,7 @@ import { StationError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { compileProfile, resolveProfile, type CompileOptions } from './compile.js';
 import {
+  applyEdits,
   bumpSemVer,
   compareSemVer,
   ProfileDraft,
@@ -78,12 +79,25 @@ export class JsonFileProfileStore implements ProfileStore {
   }
 }
 
+/** A stored version without its version, date and note: what a draft holds. */
+function contentOf(v: ProfileVersion): ProfileDraft {
+  const { version: _v, created_at: _c, note: _n, ...content } = v;
+  return content;
+}
+
 export interface SaveOptions {
   /** Explicit version; must be above the latest. Default: bump the latest. */
   readonly version?: string;
   /** Used when no version is given; default "minor". The first version is 1.0.0. */
   readonly bump?: Bump;
   readonly note?: string;
+  /**
+   * false (default): a new version of an existing profile is its latest version
+   * with the draft's fields changed (name, description and extends kept unless
+   * the draft sets them; settings merged by applyEdits). true: the draft is the
+   * whole content (rollback).
+   */
+  readonly replace?: boolean;
 }
 
 /** The profile library: save, history, resolve (inheritance), diff, rollback, compile. */
@@ -145,8 +159,16 @@ export class ProfileLibrary {
         }
         version = options.version;
       } else version = latest ? bumpSemVer(latest.version, options.bump ?? 'minor') : '1.0.0';
+      const content: ProfileDraft =
+        latest && options.replace !== true
+          ? {
+              ...contentOf(latest),
+              ...parsed.data,
+              settings: applyEdits(latest.settings, parsed.data.settings),
+            }
+          : parsed.data;
       const stored: ProfileVersion = ProfileVersion.parse({
-        ...parsed.data,
+        ...content,
         version,
         created_at: this.now().toISOString(),
         ...(options.note === undefined ? {} : { note: options.note }),
@@ -212,8 +234,7 @@ export class ProfileLibrary {
   /** New version (patch bump by default) with the content of `toVersion`. */
   async rollback(profileId: string, toVersion: string, bump: Bump = 'patch'): Promise<ProfileVersion> {
     const old = await this.get(profileId, toVersion);
-    const { version: _v, created_at: _c, note: _n, ...content } = old;
-    return this.save(content, { bump, note: `rollback to ${toVersion}` });
+    return this.save(contentOf(old), { bump, note: `rollback to ${toVersion}`, replace: true });
   }
 
   /** Resolve and compile into the agent's ProfileSnapshot. */
