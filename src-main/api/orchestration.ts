@@ -121,6 +121,52 @@ export interface PlanPreview {
   captures: number;
 }
 
+/** A span of one local day on the planning timeline (issue #17); ISO with the location's offset. */
+export interface PlanningSpan {
+  start: string;
+  end: string;
+}
+
+/** The sun's band: above -0.833° day, then civil (-6°), nautical (-12°), astronomical (-18°) twilight, night. */
+export interface PlanningBand extends PlanningSpan {
+  kind: 'day' | 'civil' | 'nautical' | 'astronomical' | 'night';
+}
+
+export interface PlanningScheduleView {
+  name: string;
+  type: Schedule['type'];
+  interval_seconds: number;
+  /** Assigned to the chosen camera. */
+  assigned: boolean;
+  /** This schedule's own windows that day, before overlaps with others are resolved. */
+  windows: PlanningSpan[];
+}
+
+/** One local day for the planning timeline: what the sun and moon do and when each schedule captures. */
+export interface PlanningDayView {
+  date: string;
+  /** IANA zone of the location; every time here carries its offset. */
+  timezone: string;
+  latitude: number;
+  longitude: number;
+  /** Local midnight to the next (23, 24 or 25 hours). */
+  start: string;
+  end: string;
+  stepMinutes: number;
+  /** Geometric altitudes (centre, no refraction) in degrees, every stepMinutes from start to end. */
+  samples: { time: string; sunDeg: number; moonDeg: number }[];
+  bands: PlanningBand[];
+  /** Sun between -4° and +6°. */
+  golden: PlanningSpan[];
+  /** Sun between -6° and -4°. */
+  blue: PlanningSpan[];
+  sun: { rise: string | null; set: string | null };
+  moon: { rise: string | null; set: string | null; illumination: number; phase: string };
+  schedules: PlanningScheduleView[];
+  /** The camera's resolved plan that day (what its agent would run); empty without a camera. */
+  plan: PlanWindowView[];
+}
+
 export interface DeployResult {
   agentId: string;
   agentName: string;
@@ -325,6 +371,20 @@ export const orchestrationMethods = {
       days: z.number().int().min(1).max(366).default(30),
     }),
     result: null as unknown as PlanPreview[],
+  },
+  /** The planning timeline of one local day, for a camera (its assigned schedules and plan) or the whole station. */
+  planningDay: {
+    params: z.strictObject({
+      agentId: AgentId.optional(),
+      date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'the date is a calendar day, YYYY-MM-DD'),
+      stepMinutes: z
+        .number()
+        .int()
+        .min(1, 'the step is 1 to 60 minutes')
+        .max(60, 'the step is 1 to 60 minutes')
+        .default(5),
+    }),
+    result: null as unknown as PlanningDayView,
   },
   deployProfile: {
     params: z.strictObject({

@@ -40,6 +40,7 @@ import {
 import type { ProfileLibrary } from '../profiles/store.js';
 import { exportConfig, importConfig, type StationConfig } from '../schedule/config.js';
 import { Location } from '../schedule/location.js';
+import { planningDay } from '../schedule/day.js';
 import { buildDeploymentBundle, compilePlan, DEFAULT_PLAN_DAYS, type CapturePlan } from '../schedule/plan.js';
 import { Schedule } from '../schedule/schedules.js';
 import { sunAltitudeDeg } from '../schedule/astro.js';
@@ -885,6 +886,17 @@ export class Orchestrator {
         return { agentId, cameraId, schedules, ...plan, windows: [...plan.windows], captures };
       });
       return Promise.resolve(previews);
+    },
+    planningDay: (p) => {
+      const location = this.requireLocation();
+      let assigned: string[] = [];
+      if (p.agentId !== undefined) {
+        this.requireAgent(p.agentId);
+        assigned = this.assignmentFor(p.agentId)?.schedules ?? [];
+      }
+      return Promise.resolve(
+        planningDay({ location, date: p.date, schedules: this.schedules(), assigned, stepMinutes: p.stepMinutes }),
+      );
     },
     deployProfile: async (p) => {
       await this.deps.profiles.get(p.profileId, p.version);
