@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['src-main/**/*.spec.ts', 'agent/src/**/*.spec.ts', 'tests/**/*.test.ts'],
+    include: ['src-main/**/*.spec.ts', 'agent/src/**/*.spec.ts', 'src-renderer/**/*.spec.ts', 'tests/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // Integration tests start real processes and bind ports: keep files in

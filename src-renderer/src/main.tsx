@@ -4,7 +4,12 @@ import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { StationContext } from './api/hooks';
 import { connectStation } from './api/station';
 import { App } from './App';
+import { applyNightMode } from './shell/theme';
+import { useUiStore } from './state/ui-store';
 import './styles.css';
+
+// Before the first paint, so a night-adapted operator never sees a bright frame.
+applyNightMode(useUiStore.getState().night);
 
 const station = connectStation();
 const queryClient = new QueryClient({

@@ -1,6 +1,7 @@
 /** UI-only state (server state lives in react-query). */
 import { create } from 'zustand';
 import type { ConnectionState } from '../api/ws-transport';
+import { applyNightMode, browserStorage, readNightPreference, writeNightPreference } from '../shell/theme';
 
 export interface Toast {
   id: number;
@@ -12,10 +13,16 @@ interface UiState {
   selectedAgentId: string | null;
   connection: ConnectionState;
   toast: Toast | null;
+  /** Red on black for dark adaptation; remembered in localStorage. */
+  night: boolean;
+  /** The "?" list of keyboard shortcuts. */
+  helpOpen: boolean;
   selectAgent: (id: string | null) => void;
   setConnection: (state: ConnectionState) => void;
   showToast: (level: Toast['level'], message: string) => void;
   dismissToast: () => void;
+  setNight: (on: boolean) => void;
+  setHelpOpen: (open: boolean) => void;
 }
 
 let toastSeq = 0;
@@ -24,8 +31,16 @@ export const useUiStore = create<UiState>()((set) => ({
   selectedAgentId: null,
   connection: 'connecting',
   toast: null,
+  night: readNightPreference(browserStorage()),
+  helpOpen: false,
   selectAgent: (id) => set({ selectedAgentId: id }),
   setConnection: (connection) => set({ connection }),
   showToast: (level, message) => set({ toast: { id: ++toastSeq, level, message } }),
   dismissToast: () => set({ toast: null }),
+  setNight: (night) => {
+    writeNightPreference(browserStorage(), night);
+    applyNightMode(night);
+    set({ night });
+  },
+  setHelpOpen: (helpOpen) => set({ helpOpen }),
 }));
