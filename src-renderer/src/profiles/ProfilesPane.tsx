@@ -1,7 +1,7 @@
 /** Profiles pane: presets A–F and the operator's profiles, versions, diff, rollback, extend. */
 import { useState } from 'react';
+import { useQuery } from '@tanstack/react-query';
 import type { ParamsOf } from '../../../src-main/api/contract';
-import type { FieldChangeView } from '../../../src-main/api/orchestration';
 import { useStation } from '../api/hooks';
 import { errorText, formatTime } from '../format';
 import { useOrchMutation, useProfile, useProfiles } from '../schedules/api';
@@ -65,9 +65,16 @@ function ProfileDetail({ profileId }: { profileId: string }) {
   const detail = useProfile(profileId);
   const rollback = useOrchMutation((p: ParamsOf<'rollbackProfile'>) => api.rollbackProfile(p));
   const version = useOrchMutation((p: ParamsOf<'saveProfileVersion'>) => api.saveProfileVersion(p));
-  const [from, setFrom] = useState('');
-  const [diff, setDiff] = useState<FieldChangeView[] | null>(null);
-  const [diffError, setDiffError] = useState<string | null>(null);
+  const [from, setFrom] = useState<string | null>(null);
+  const latest = detail.data?.version.version ?? null;
+  // Keyed by the latest version (and under 'orch', so a save or rollback refetches it): never stale.
+  const diffQuery = useQuery({
+    queryKey: ['orch', 'profileDiff', profileId, from, latest],
+    queryFn: () => api.diffProfile({ profileId, from: from ?? '', to: latest ?? '' }),
+    enabled: from !== null && latest !== null,
+  });
+  const diff = diffQuery.data ?? null;
+  const diffError = diffQuery.isError ? errorText(diffQuery.error) : null;
   const [settings, setSettings] = useState('');
   const [parseError, setParseError] = useState<string | null>(null);
   if (detail.isPending) return <p className="muted">Loading…</p>;
@@ -94,7 +101,7 @@ function ProfileDetail({ profileId }: { profileId: string }) {
       <table className="orch-table">
         <tbody>
           {d.history.map((h) => (
-            <tr key={h.version}>
+            <tr key={h.version} data-testid="history-row" data-version={h.version}>
               <td>{h.version}</td>
               <td>{formatTime(h.created_at)}</td>
               <td className="small">{h.note ?? ''}</td>
@@ -106,17 +113,7 @@ function ProfileDetail({ profileId }: { profileId: string }) {
                 >
                   Roll back to this
                 </button>{' '}
-                <button
-                  type="button"
-                  onClick={() => {
-                    setFrom(h.version);
-                    setDiffError(null);
-                    api
-                      .diffProfile({ profileId, from: h.version, to: d.version.version })
-                      .then(setDiff)
-                      .catch((err: unknown) => setDiffError(errorText(err)));
-                  }}
-                >
+                <button type="button" onClick={() => setFrom(h.version)}>
                   Diff with latest
                 </button>
               </td>
@@ -127,7 +124,7 @@ function ProfileDetail({ profileId }: { profileId: string }) {
       {rollback.error && <p className="error">{errorText(rollback.error)}</p>}
       {diffError && <p className="error">{diffError}</p>}
       {diff && (
-        <div>
+        <div data-testid="profile-diff">
           <p className="muted small">
             {from} → {d.version.version}: {diff.length === 0 ? 'no differences' : `${diff.length} change(s)`}
           </p>
@@ -145,13 +142,16 @@ function ProfileDetail({ profileId }: { profileId: string }) {
         </div>
       )}
       <h3>New version</h3>
+      <p className="muted small">
+        Only the fields you write change; every other setting of {d.version.version} is kept.
+      </p>
       <form
         className="orch-form column"
         onSubmit={(e) => {
           e.preventDefault();
           try {
             setParseError(null);
-            version.mutate({ profileId, settings: parseObject(settings) });
+            version.mutate({ profileId, settings: parseObject(settings) }, { onSuccess: () => setSettings('') });
           } catch (err) {
             setParseError(errorText(err));
           }
@@ -160,11 +160,12 @@ function ProfileDetail({ profileId }: { profileId: string }) {
         <textarea
           rows={4}
           aria-label="Settings of the new version"
+          data-testid="version-settings"
           placeholder='{"ev_compensation": 0.7, "iso_max": 800}'
           value={settings}
           onChange={(e) => setSettings(e.target.value)}
         />
-        <button type="submit" disabled={version.isPending}>
+        <button type="submit" data-testid="version-save" disabled={version.isPending}>
           Save version
         </button>
         {(parseError ?? version.error) && <p className="error">{parseError ?? errorText(version.error)}</p>}
@@ -201,11 +202,11 @@ function ExtendForm() {
     >
       <label>
         New id
-        <input value={id} onChange={(e) => setId(e.target.value)} placeholder="ridge_winter" />
+        <input data-testid="extend-id" value={id} onChange={(e) => setId(e.target.value)} placeholder="ridge_winter" />
       </label>
       <label>
         Extends
-        <select value={parentId} onChange={(e) => setParent(e.target.value)}>
+        <select data-testid="extend-parent" value={parentId} onChange={(e) => setParent(e.target.value)}>
           {profiles.data?.map((p) => (
             <option key={p.profileId} value={p.profileId}>
               {p.name}
@@ -215,9 +216,14 @@ function ExtendForm() {
       </label>
       <label>
         Settings (JSON)
-        <input value={settings} onChange={(e) => setSettings(e.target.value)} placeholder='{"ev_compensation":1}' />
+        <input
+          data-testid="extend-settings"
+          value={settings}
+          onChange={(e) => setSettings(e.target.value)}
+          placeholder='{"ev_compensation":1}'
+        />
       </label>
-      <button type="submit" disabled={!id || extend.isPending}>
+      <button type="submit" data-testid="extend-create" disabled={!id || extend.isPending}>
         Create
       </button>
       {(parseError ?? extend.error) && <p className="error">{parseError ?? errorText(extend.error)}</p>}
