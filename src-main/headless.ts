@@ -1,10 +1,10 @@
 /**
- * The brain without Electron: `node out/main/headless.js [--data-dir DIR]
+ * The brain without Electron: `node out/main/headless.js [--data-dir DIR (default
+ * $SKYSTATION_DATA_DIR, else ~/.skystation)]
  * [--host 127.0.0.1] [--port 8082] [--no-embedded-agent]`. Serves the UI and
  * its API, and prints the URL.
  */
 import { existsSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
@@ -13,19 +13,22 @@ import { isLoopbackHost, prepareLogin } from './auth/index.js';
 import { startStation, type Station } from './brain/index.js';
 import { startHttpServer, type StationServer } from './server/http-server.js';
 import { weatherFromEnv } from './weather/from-env.js';
+import { defaultDataDir } from './util/data-dir.js';
 import { errorMessage } from './util/errors.js';
 
 const Options = z.strictObject({
-  'data-dir': z.string().min(1).default(join(homedir(), '.skystation')),
+  'data-dir': z.string().min(1).default(defaultDataDir()),
   host: z.string().min(1).default('127.0.0.1'),
   port: z.coerce.number().int().min(0).max(65535).default(8082),
   'embedded-agent': z.enum(['auto', 'always', 'never']).default('auto'),
   'sim-time': z.string().optional(),
   'require-login': z.boolean().optional(),
+  /** Further host names the station answers to (DNS rebinding guard); also SKYSTATION_ALLOWED_HOSTS=a,b. */
+  'allowed-host': z.array(z.string().min(1).max(253)).default([]),
   help: z.boolean().optional(),
 });
 
-const usage = `Usage: skystation-headless [--data-dir DIR] [--host 127.0.0.1] [--port 8082] [--embedded-agent auto|always|never] [--require-login]`;
+const usage = `Usage: skystation-headless [--data-dir DIR] [--host 127.0.0.1] [--port 8082] [--embedded-agent auto|always|never] [--require-login] [--allowed-host NAME ...]`;
 
 function fail(message: string, code: number): never {
   process.stderr.write(`${message}\n`);
@@ -49,6 +52,7 @@ async function main(): Promise<void> {
         'embedded-agent': { type: 'string' },
         'sim-time': { type: 'string' },
         'require-login': { type: 'boolean' },
+        'allowed-host': { type: 'string', multiple: true },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -89,7 +93,16 @@ async function main(): Promise<void> {
       ...(o['sim-time'] ? { embeddedAgentArgs: ['--sim-time', o['sim-time']] } : {}),
       orchestration: { weather: weatherFromEnv() },
     });
-    server = await startHttpServer(station, { host: o.host, port: o.port, rendererDir: rendererDir(), auth });
+    server = await startHttpServer(station, {
+      host: o.host,
+      port: o.port,
+      rendererDir: rendererDir(),
+      auth,
+      allowedHosts: [
+        ...o['allowed-host'],
+        ...(process.env['SKYSTATION_ALLOWED_HOSTS'] ?? '').split(',').filter((h) => h.trim() !== ''),
+      ],
+    });
   } catch (err) {
     await station?.close().catch(() => undefined);
     fail(errorMessage(err), 1);

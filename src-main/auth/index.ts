@@ -4,9 +4,9 @@
  * `skystation password set` or SKYSTATION_PASSWORD for non-interactive starts.
  */
 import { createInterface } from 'node:readline';
-import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { defaultDataDir } from '../util/data-dir.js';
 import { StationError, errorMessage } from '../util/errors.js';
 import { AuthGate } from './gate.js';
 import { PasswordStore } from './password.js';
@@ -50,7 +50,7 @@ export async function runPasswordCommand(argv: string[], out: (s: string) => voi
   try {
     parsed = parseArgs({
       args: argv,
-      options: { 'data-dir': { type: 'string', default: join(homedir(), '.skystation') } },
+      options: { 'data-dir': { type: 'string', default: defaultDataDir() } },
       allowPositionals: true,
       strict: true,
     });

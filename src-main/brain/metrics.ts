@@ -44,6 +44,15 @@ export class StationMetrics {
   });
 
   constructor() {
-    collectDefaultMetrics({ register: this.registry, prefix: 'skystation_station_' });
+    const p = 'skystation_station_';
+    collectDefaultMetrics({ register: this.registry, prefix: p });
+    // prom-client also prints the totals of its per-type active handle/request/resource gauges as gauges named
+    // `..._total`, which promtool rejects (only counters end in _total); the per-type gauges stay.
+    for (const what of ['handles', 'requests', 'resources'] as const) {
+      this.registry.removeSingleMetric(`${p}nodejs_active_${what}_total`);
+    }
+    // Known codes print a 0 sample from the start so rate() and dashboards have a series before the first error.
+    for (const code of ['agent_unknown', 'station_unreachable', 'export_job_not_found', 'internal'])
+      this.apiErrors.inc({ code }, 0);
   }
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -68,6 +68,17 @@ describe('the headless station command', () => {
     expect(res.status).toBe(200);
     const body = (await res.json()) as { result: { status: string; agents: number } };
     expect(body.result).toMatchObject({ status: 'ok', agents: 0 });
+    expect(await p.stop()).toBe(0);
+  });
+
+  it('keeps its data in SKYSTATION_DATA_DIR when no --data-dir is given', async () => {
+    const port = await freePort();
+    const dataDir = join(dir, 'from-env');
+    const p = run(process.execPath, [...headless, '--port', String(port), '--embedded-agent', 'never'], {
+      SKYSTATION_DATA_DIR: dataDir,
+    });
+    await waitForLine(p, /Skystation is running at/);
+    expect(existsSync(join(dataDir, 'gallery.sqlite'))).toBe(true);
     expect(await p.stop()).toBe(0);
   });
 });

@@ -59,6 +59,9 @@ describe('GET /metrics', () => {
     expect(values.get('skystation_camera_connected')).toBe(1);
     expect(values.get('skystation_disk_used_bytes')).toBeGreaterThan(0);
     expect(values.get('skystation_disk_used_percent')).toBeGreaterThan(0);
+    // Known error types print a zero sample before the first error, so rate() has a series (issue #13).
+    expect(values.get('skystation_capture_errors_total{error_type="camera_timeout"}')).toBe(0);
+    expect(values.get('skystation_capture_errors_total{error_type="disk_full"}')).toBe(0);
   });
 
   it('counts a capture, its duration and the backlog; a failed capture counts by error type', async () => {

@@ -7,6 +7,7 @@
  */
 import { createRequire } from 'node:module';
 import type * as Prom from 'prom-client';
+import { CAMERA_ERROR_KIND } from '../camera/failures.js';
 import type { SensorReading, SensorStats } from '../sensors/index.js';
 
 /**
@@ -115,6 +116,9 @@ export class AgentMetrics {
       labelNames: ['error_type'],
       registers,
     });
+    // Every known code prints a 0 sample from the start, so rate() and dashboards see the series before the first error.
+    for (const error_type of [...Object.keys(CAMERA_ERROR_KIND), 'capture_failed', 'disk_full'])
+      this.captureErrors.inc({ error_type }, 0);
     this.captureDuration = new Histogram({
       name: `${p}capture_duration_seconds`,
       help: 'Time taken by the camera for each capture',
