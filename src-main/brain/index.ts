@@ -21,6 +21,7 @@ import type { TimelapseStatusResponse } from '../agents/protocol.js';
 type TimelapseStatus = z.infer<typeof TimelapseStatusResponse>;
 import { findAppRoot, startEmbeddedAgent, type EmbeddedAgent } from '../agents/embedded-agent.js';
 import { Fleet } from '../agents/fleet.js';
+import { PreviewRelay } from '../preview/relay.js';
 import { FileTokenVault, tokensPath, type TokenVault } from '../agents/token-store.js';
 import { DiscoveryBrowser } from '../discovery/browser.js';
 import { loadOrCreateStationIdentity, parseAgentAddress } from '../discovery/pairing.js';
@@ -90,6 +91,8 @@ export interface Station {
   readonly dataDir: string;
   readonly log: Logger;
   readonly metrics: StationMetrics;
+  /** Live preview: one upstream per agent fanned out to every viewer (issue 14). */
+  readonly preview: PreviewRelay;
   close(): Promise<void>;
 }
 
@@ -285,6 +288,7 @@ export async function startStation(opts: StationOptions): Promise<Station> {
       clockOffsetMs: clockChecks.get(a.id)?.offsetMs ?? null,
     }));
   await fleet.start();
+  const preview = new PreviewRelay({ client: (id) => fleet.client(id), log, registry: metrics.registry });
   orchestration = await startOrchestration({
     db,
     dataDir,
@@ -481,9 +485,11 @@ export async function startStation(opts: StationOptions): Promise<Station> {
     dataDir,
     log,
     metrics,
+    preview,
     async close() {
       if (closed) return;
       closed = true;
+      preview.close();
       await orchestration?.close();
       await exportsService.close();
       await fleet.close();
