@@ -11,6 +11,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
+import { cutOffBody } from '../server/cut-off.js';
 import type { PasswordStore } from './password.js';
 
 export const SESSION_COOKIE = 'skystation_session';
@@ -96,7 +97,7 @@ export class AuthGate {
    * when it answered the request, false when the request may go on.
    */
   async intercept(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
-    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    const path = (req.url ?? '/').split(/[?#]/)[0]!;
     res.setHeader('x-content-type-options', 'nosniff');
     if (path === '/login' && (req.method === 'GET' || req.method === 'HEAD')) {
       this.html(res, 200, loginPage(null));
@@ -137,7 +138,16 @@ export class AuthGate {
     try {
       const text = await readBody(req, LOGIN_BODY_LIMIT);
       body = isForm ? Object.fromEntries(new URLSearchParams(text)) : (JSON.parse(text) as unknown);
-    } catch {
+    } catch (err) {
+      if (err instanceof BodyTooLarge) {
+        // Stop reading: answer and close instead of taking in the rest of the body.
+        cutOffBody(req, res);
+        this.json(res, 413, {
+          ok: false,
+          error: { code: 'payload_too_large', message: `The login body is larger than ${LOGIN_BODY_LIMIT} bytes.` },
+        });
+        return;
+      }
       body = null;
     }
     const parsed = LoginBody.safeParse(body);
@@ -189,19 +199,25 @@ export class AuthGate {
   }
 }
 
+class BodyTooLarge extends Error {
+  readonly code = 'payload_too_large';
+}
+
 function readBody(req: IncomingMessage, limit: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    req.on('data', (c: Buffer) => {
+    const onData = (c: Buffer): void => {
       size += c.length;
       if (size > limit) {
-        reject(new Error('body too large'));
-        req.destroy();
+        req.off('data', onData);
+        req.pause();
+        reject(new BodyTooLarge('body too large'));
         return;
       }
       chunks.push(c);
-    });
+    };
+    req.on('data', onData);
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     req.on('error', reject);
   });
