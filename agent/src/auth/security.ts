@@ -5,8 +5,14 @@
  * - Everything else needs `Authorization: Bearer <token>` (WebSockets may use
  *   `?access_token=` because browsers cannot set headers there):
  *   401 auth_required without one, 401 auth_invalid with a wrong one.
- * - Mutating requests (any method but GET/HEAD/OPTIONS) need the master role
- *   (see ../session/sessions.ts): 403 not_master otherwise.
+ * - A request without a session id comes from the token's holder itself (the
+ *   paired station, or the admin): it owns the agent and may always act.
+ * - Requests with a session id are interactive viewers: their mutating
+ *   requests (any method but GET/HEAD/OPTIONS) need the master role (see
+ *   ../session/sessions.ts): 403 not_master otherwise.
+ * - POST /pair counts every attempt before evaluating it, per address and for
+ *   the whole agent (./pairing.ts); a code lasts 10 minutes and one pairing.
+ * - Revoking a token (HTTP or the CLI) also closes its open WebSockets.
  * - Token administration (GET /pair/tokens, DELETE /pair/tokens/ID) needs the
  *   admin token: 403 admin_required.
  */
@@ -18,7 +24,7 @@ import { AgentError, NotFoundError, ValidationError } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
 import type { Router } from '../http/router.js';
 import { sendJson, validate } from '../http/router.js';
-import { FailureLimiter, readPairingCode } from './pairing.js';
+import { FailureLimiter, loadOrCreatePairingCode, pairingCodeTtlMs, readPairingState } from './pairing.js';
 import { safeEqual, type Principal, type TokenStore } from './tokens.js';
 
 export interface SecurityDeps {
@@ -29,7 +35,12 @@ export interface SecurityDeps {
   sessions: SessionManager;
   log: Logger;
   tlsFingerprint: string | null;
+  /** Wrong pairing codes per remote address (default 5 a minute). */
   limiter?: FailureLimiter;
+  /** Pairing attempts on this agent from all addresses together (default 20 in 10 minutes). */
+  agentLimiter?: FailureLimiter;
+  /** How often open WebSockets are checked against revocations made with the CLI (default 1 s). */
+  revocationCheckMs?: number;
 }
 
 export interface Admission {
@@ -55,12 +66,77 @@ function remoteKey(req: IncomingMessage): string {
   return req.socket.remoteAddress ?? 'unknown';
 }
 
+const AGENT_KEY = 'agent';
+
 export class AgentSecurity {
   private readonly principals = new WeakMap<IncomingMessage, { principal: Principal; sessionId: string | null }>();
   private readonly limiter: FailureLimiter;
+  private readonly agentLimiter: FailureLimiter;
+  /** Open WebSockets by the station token that opened them (the admin token cannot be revoked). */
+  private readonly sockets = new Map<string, Set<Duplex>>();
+  private revocationTimer: NodeJS.Timeout | null = null;
+  /** Serialises pairing: one attempt is evaluated (and a code used) at a time. */
+  private pairing: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly deps: SecurityDeps) {
     this.limiter = deps.limiter ?? new FailureLimiter();
+    this.agentLimiter = deps.agentLimiter ?? new FailureLimiter(20, 10 * 60_000);
+  }
+
+  /**
+   * Keeps an upgraded socket with its token so revocation can close it; the
+   * entry goes when the socket closes.
+   */
+  track(principal: Principal, socket: Duplex): void {
+    if (principal.kind !== 'station') return;
+    const id = principal.tokenId;
+    let set = this.sockets.get(id);
+    if (!set) {
+      set = new Set();
+      this.sockets.set(id, set);
+    }
+    set.add(socket);
+    socket.once('close', () => {
+      set.delete(socket);
+      if (set.size === 0 && this.sockets.get(id) === set) this.sockets.delete(id);
+      if (this.sockets.size === 0) this.stopRevocationChecks();
+    });
+    // Revocations made with the CLI only change the file: look at it while sockets are open.
+    this.revocationTimer ??= setInterval(() => this.closeRevoked(), this.deps.revocationCheckMs ?? 1000);
+    this.revocationTimer.unref();
+  }
+
+  /** Closes the WebSockets of tokens that no longer exist. */
+  closeRevoked(): void {
+    if (this.sockets.size === 0) return;
+    let live: Set<string>;
+    try {
+      live = new Set(this.deps.tokens.list().map((t) => t.id));
+    } catch (err) {
+      this.deps.log.warn({ err }, 'cannot read the token file; open connections are kept');
+      return;
+    }
+    for (const id of [...this.sockets.keys()]) if (!live.has(id)) this.closeSocketsOf(id);
+  }
+
+  stop(): void {
+    this.stopRevocationChecks();
+  }
+
+  private stopRevocationChecks(): void {
+    if (this.revocationTimer) clearInterval(this.revocationTimer);
+    this.revocationTimer = null;
+  }
+
+  private closeSocketsOf(tokenId: string): void {
+    const set = this.sockets.get(tokenId);
+    if (!set) return;
+    this.sockets.delete(tokenId);
+    for (const socket of set) socket.destroy();
+    this.deps.log.info(
+      { event: 'token.connections_closed', token_id: tokenId, count: set.size },
+      'closed the connections of a revoked token',
+    );
   }
 
   get sessions(): SessionManager {
@@ -77,6 +153,8 @@ export class AgentSecurity {
     const sessionId = parseSessionId(Array.isArray(raw) ? raw[0] : raw);
     this.principals.set(req, { principal, sessionId });
     const key = `${method} ${path}`;
+    // No session id: the token's holder itself (the station, the admin) owns the agent; roles are for viewers.
+    if (sessionId === null) return;
     if (READ_METHODS.has(method) || ROLE_FREE.some((re) => re.test(key))) this.deps.sessions.touch(sessionId);
     else this.deps.sessions.requireMaster(sessionId);
   }
@@ -170,30 +248,51 @@ export class AgentSecurity {
     router
       .on('POST', '/pair', async (ctx) => {
         const key = remoteKey(ctx.req);
-        const wait = this.limiter.retryAfterMs(key);
-        if (wait > 0) {
-          ctx.res.setHeader('retry-after', String(Math.ceil(wait / 1000)));
+        const own = this.limiter.retryAfterMs(key);
+        const all = this.agentLimiter.retryAfterMs(AGENT_KEY);
+        if (own > 0 || all > 0) {
+          const s = Math.ceil(Math.max(own, all) / 1000);
+          ctx.res.setHeader('retry-after', String(s));
           throw new AgentError(
             'too_many_attempts',
-            `Too many wrong pairing codes from this address; try again in ${Math.ceil(wait / 1000)} s.`,
+            own > 0
+              ? `Too many wrong pairing codes from this address; try again in ${s} s.`
+              : `Too many pairing attempts on this camera; try again in ${s} s (or run "skystation-agent pair --new" on the camera for a fresh code).`,
             { status: 429 },
           );
         }
+        // Counted now, before anything is awaited: concurrent guesses all count.
+        const takeBack = [this.limiter.record(key), this.agentLimiter.record(AGENT_KEY)];
         const body = validate(PairRequest, await ctx.json(), 'pairing request');
-        const code = await readPairingCode(d.dataDir);
-        if (code === null || !safeEqual(body.code, code)) {
-          this.limiter.fail(key);
-          d.log.warn({ event: 'pair.failed', remote: key }, 'wrong pairing code');
-          throw new AgentError(
-            'pairing_code_invalid',
-            'The pairing code is wrong; run "skystation-agent pair" on the camera to see the current code.',
-            { status: 401 },
-          );
-        }
-        const { token, record } = await d.tokens.issue(body.station_id, body.station_name);
+        const run = this.pairing.then(async () => {
+          const state = await readPairingState(d.dataDir);
+          if (state === null || !safeEqual(body.code, state.code)) {
+            d.log.warn({ event: 'pair.failed', remote: key }, 'wrong pairing code');
+            throw new AgentError(
+              'pairing_code_invalid',
+              'The pairing code is wrong; run "skystation-agent pair" on the camera to see the current code.',
+              { status: 401 },
+            );
+          }
+          if (state.expiresAt <= Date.now()) {
+            d.log.warn({ event: 'pair.expired', remote: key }, 'expired pairing code');
+            throw new AgentError(
+              'pairing_code_expired',
+              `The pairing code has expired (a code lasts ${Math.round(pairingCodeTtlMs() / 60_000)} minutes and one pairing); run "skystation-agent pair" on the camera for a new one.`,
+              { status: 401 },
+            );
+          }
+          const issued = await d.tokens.issue(body.station_id, body.station_name);
+          // The code is used up: the next pairing needs the new one ("skystation-agent pair" shows it).
+          await loadOrCreatePairingCode(d.dataDir, { renew: true });
+          return issued;
+        });
+        this.pairing = run.catch(() => undefined);
+        const { token, record } = await run;
+        for (const undo of takeBack) undo();
         d.log.info(
           { event: 'pair.ok', token_id: record.id, station_id: body.station_id, station_name: body.station_name },
-          'station paired',
+          'station paired; a new pairing code was made for the next one',
         );
         const reply: PairResponse = {
           token,
@@ -222,6 +321,7 @@ export class AgentSecurity {
           throw new ValidationError('token_id: must look like tok_0123456789ab', 'token_id');
         if (!(await d.tokens.revoke(id))) throw new NotFoundError(`No token ${id} on this agent.`, 'token_not_found');
         d.log.info({ event: 'token.revoked', token_id: id }, 'token revoked');
+        this.closeSocketsOf(id);
         sendJson(res, 200, { revoked: id });
       })
       .on('GET', '/api/session', ({ req, res }) => {

@@ -26,13 +26,13 @@ describe('sessions and roles', () => {
     expect(code(() => s.requireMaster('alpha-session'))).toBeNull();
   });
 
-  it('lets the station (no session) act as master until a session forces master', () => {
+  it('lets the station (no session) act as the owner even after a session forces master', () => {
     const s = new SessionManager();
     s.touch('alpha-session');
     expect(s.touch(null)).toBe('master');
     s.forceMaster('bravo-session');
-    expect(s.touch(null)).toBe('observer');
-    expect(code(() => s.requireMaster(null))).toBe('not_master');
+    expect(s.touch(null)).toBe('master');
+    expect(code(() => s.requireMaster(null))).toBeNull();
     expect(code(() => s.requireMaster('alpha-session'))).toBe('not_master');
     expect(s.view('bravo-session')).toMatchObject({ role: 'master', master_session_id: 'bravo-session', forced: true });
   });
@@ -86,5 +86,31 @@ describe('sessions and roles', () => {
     for (const bad of ['short', '../../etc/passwd', 'x'.repeat(65), 'with space 123']) {
       expect(code(() => parseSessionId(bad))).toBe('invalid_session');
     }
+  });
+
+  it('keeps at most maxSessions: the idlest session without a socket goes, else 503 too_many_sessions', () => {
+    const c = clock();
+    const s = new SessionManager({ maxSessions: 3, now: c.now });
+    s.touch('master-session');
+    c.advance(1);
+    const release = s.openConnection('watcher-session');
+    c.advance(1);
+    s.touch('idle-session-1');
+    c.advance(1);
+    expect(s.sessionCount()).toBe(3);
+    s.touch('newcomer-session');
+    expect(s.sessionCount()).toBe(3);
+    expect(s.view('idle-session-1').sessions).toBe(3);
+    // idle-session-1 came back and pushed newcomer out; master and the watcher with a socket always stay.
+    expect(s.touch('master-session')).toBe('master');
+    for (let i = 0; i < 100; i++) s.touch(`flood-session-${i}`);
+    expect(s.sessionCount()).toBe(3);
+    expect(s.touch('master-session')).toBe('master');
+    const full = new SessionManager({ maxSessions: 2, now: c.now });
+    full.touch('master-session');
+    const r = full.openConnection('watcher-session');
+    expect(code(() => full.touch('third-session'))).toBe('too_many_sessions');
+    r?.();
+    release?.();
   });
 });

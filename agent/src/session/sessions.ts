@@ -9,14 +9,18 @@
  * - The first session seen becomes master; later ones are observers.
  * - POST /api/force-master/SESSION_ID makes that session master (ObsCam's
  *   "force master"). It stays master until it expires or another session forces.
- * - Requests without a session id are the station (admin or paired token):
- *   they count as master unless some session has forced master.
+ * - Requests without a session id are the token's holder itself (the paired
+ *   station or the admin): the agent's owner, never subject to roles; a
+ *   forced master does not lock the station out of live captures or deploys.
  * - Observers may read and watch, but every mutating request gets 403 not_master.
  * - A session expires after 30 minutes without requests (injectable); a
  *   session with an open WebSocket does not expire. When the master expires,
  *   the longest-known live session becomes master.
  * - At most 5 live WebSocket connections (preview + events) in total; the
  *   6th upgrade gets HTTP 503 too_many_connections.
+ * - At most 256 sessions are kept (injectable): a new one evicts the longest
+ *   idle session that holds no connection and is not the master; when none
+ *   can go, it gets 503 too_many_sessions.
  */
 import { AgentError, ValidationError } from '../util/errors.js';
 
@@ -25,6 +29,7 @@ export const SESSION_QUERY = 'session';
 export const SESSION_ID_PATTERN = /^[A-Za-z0-9_-]{8,64}$/;
 export const DEFAULT_SESSION_IDLE_MS = 30 * 60_000;
 export const DEFAULT_MAX_CONNECTIONS = 5;
+export const DEFAULT_MAX_SESSIONS = 256;
 
 export type Role = 'master' | 'observer';
 
@@ -38,6 +43,7 @@ interface Session {
 export interface SessionOptions {
   idleMs?: number;
   maxConnections?: number;
+  maxSessions?: number;
   now?: () => number;
 }
 
@@ -66,20 +72,23 @@ export class SessionManager {
   private connections = 0;
   private readonly idleMs: number;
   private readonly maxConnections: number;
+  private readonly maxSessions: number;
   private readonly now: () => number;
 
   constructor(opts: SessionOptions = {}) {
     this.idleMs = opts.idleMs ?? DEFAULT_SESSION_IDLE_MS;
     this.maxConnections = opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+    this.maxSessions = Math.max(1, opts.maxSessions ?? DEFAULT_MAX_SESSIONS);
     this.now = opts.now ?? Date.now;
   }
 
   /** Records activity of a session (null = the station without a session) and returns its role. */
   touch(sessionId: string | null): Role {
     this.expire();
-    if (sessionId === null) return this.forced ? 'observer' : 'master';
+    if (sessionId === null) return 'master';
     let s = this.sessions.get(sessionId);
     if (!s) {
+      this.makeRoom();
       s = { id: sessionId, createdAt: this.now(), lastSeen: this.now(), sockets: 0 };
       this.sessions.set(sessionId, s);
     }
@@ -146,6 +155,28 @@ export class SessionManager {
 
   liveConnections(): number {
     return this.connections;
+  }
+
+  sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  /** Frees a place for a new session, or refuses it with 503 too_many_sessions. */
+  private makeRoom(): void {
+    if (this.sessions.size < this.maxSessions) return;
+    let idlest: Session | null = null;
+    for (const s of this.sessions.values()) {
+      if (s.sockets > 0 || s.id === this.master) continue;
+      if (!idlest || s.lastSeen < idlest.lastSeen) idlest = s;
+    }
+    if (idlest === null) {
+      throw new AgentError(
+        'too_many_sessions',
+        `This camera already has ${this.sessions.size} client sessions (the limit); close a viewer and try again.`,
+        { status: 503 },
+      );
+    }
+    this.sessions.delete(idlest.id);
   }
 
   private expire(): void {
