@@ -320,30 +320,33 @@ export class Orchestrator {
   }
 
   /**
-   * Sends a bundle; returns a warning, or null. An agent from before exposure
-   * ramps refuses a profile that has one ("settings.ramp: unknown field"): the
-   * bundle goes again without it, so the plan and the rest of the profile still
-   * reach the camera, and the operator is told to update the agent (an alert,
-   * resolved by the next deployment that carries its ramp).
+   * Sends a bundle; returns a warning, or null. The agent's /health lists the
+   * features its API has; one from before exposure ramps lists none and would
+   * refuse settings.ramp, so the bundle goes without it (the plan and the rest
+   * of the profile still reach the camera) and the operator is told to update
+   * the agent (an alert, resolved by the next deployment that carries its ramp).
    */
   private async deployBundle(agentId: string, agentName: string, bundle: DeploymentBundle): Promise<string | null> {
     const client = this.requireClient(agentId);
     const key = `outdated:${agentId}`;
     const { ramp, ...withoutRamp } = bundle.settings;
-    try {
+    if (!ramp) {
       await client.deploy(bundle);
-    } catch (err) {
-      if (!ramp || !refusedField(err, 'settings.ramp')) throw err;
-      await client.deploy({ ...bundle, settings: withoutRamp });
-      const warning =
-        `${agentName} runs an agent too old for exposure ramps, so the profile went without its ramp ` +
-        `(at most ${ramp.max_step_ev} stop between frames); update the agent and deploy again to use it.`;
-      this.deps.log.warn({ event: 'profile.deployed_without_ramp', agentId, profileId: bundle.profile_id }, warning);
-      this.deps.alerts.raise({ level: 'warning', code: 'agent_outdated', message: warning, agentId, key });
-      return warning;
+      return null;
     }
-    if (ramp) this.deps.alerts.resolve(key);
-    return null;
+    const health = await client.health();
+    if (health.features?.includes('exposure_ramp')) {
+      await client.deploy(bundle);
+      this.deps.alerts.resolve(key);
+      return null;
+    }
+    await client.deploy({ ...bundle, settings: withoutRamp });
+    const warning =
+      `${agentName} runs an agent too old for exposure ramps (agent ${health.version}), so the profile went ` +
+      `without its ramp (at most ${ramp.max_step_ev} stop between frames); update the agent and deploy again to use it.`;
+    this.deps.log.warn({ event: 'profile.deployed_without_ramp', agentId, profileId: bundle.profile_id }, warning);
+    this.deps.alerts.raise({ level: 'warning', code: 'agent_outdated', message: warning, agentId, key });
+    return warning;
   }
 
   deploymentViews(): DeploymentView[] {
@@ -1003,11 +1006,4 @@ export class Orchestrator {
       return Promise.resolve(hit);
     },
   };
-}
-
-/** Whether an agent refused a request because it does not know `field` (a validation error naming it). */
-function refusedField(err: unknown, field: string): boolean {
-  return (
-    err instanceof StationError && err.code === 'invalid_request' && err.message.includes(`${field}: unknown field`)
-  );
 }

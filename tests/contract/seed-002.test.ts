@@ -62,6 +62,8 @@ describe('seed 002 contract against a real agent', () => {
     expect(r.status).toBe(200);
     const body = expectShape(HealthResponse, r.body, 'GET /health');
     expect(Number.isNaN(Date.parse(body.time))).toBe(false);
+    // The station negotiates on these tags (not on error texts): this agent takes exposure ramps.
+    expect(body.features).toContain('exposure_ramp');
   });
 
   it('GET /meter → {lux, suggested_iso, suggested_shutter}', async () => {

@@ -1,7 +1,8 @@
 /**
  * An agent from before exposure ramps, for compatibility tests: a loopback
  * relay in front of a real agent process that passes every request and
- * WebSocket through, except that POST /profile/deploy is checked first against
+ * WebSocket through, except that GET /health lists no features (as agents
+ * before feature tags answered) and POST /profile/deploy is checked first against
  * the deployment bundle as it was before `settings.ramp` existed, with the
  * agent's own validation and error replies (so the station sees exactly what an
  * old agent answers: 400, "settings.ramp: unknown field"). `upgrade()` makes it
@@ -43,7 +44,32 @@ export async function olderAgent(target: { port: number }): Promise<OlderAgent> 
     else req.pipe(out);
   };
 
+  // An old agent's /health listed no features: the current agent's answer without them.
+  const oldHealth = (req: IncomingMessage, res: ServerResponse): void => {
+    const out = request(
+      { host: '127.0.0.1', port: target.port, method: 'GET', path: req.url, headers: req.headers },
+      (up) => {
+        const chunks: Buffer[] = [];
+        up.on('data', (c: Buffer) => chunks.push(c));
+        up.once('end', () => {
+          const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
+          delete body['features'];
+          const text = JSON.stringify(body);
+          res.writeHead(up.statusCode ?? 502, { 'content-type': 'application/json' });
+          res.end(text);
+        });
+        up.once('error', () => res.destroy());
+      },
+    );
+    out.once('error', () => res.destroy());
+    out.end();
+  };
+
   const server = createServer((req, res) => {
+    if (old && req.method === 'GET' && req.url === '/health') {
+      oldHealth(req, res);
+      return;
+    }
     if (!old || req.method !== 'POST' || req.url !== '/profile/deploy') {
       forward(req, res, null);
       return;

@@ -16,6 +16,7 @@ import type { DeploymentStore } from '../profile/deployment-store.js';
 import {
   AckRequest,
   AGENT_API_VERSION,
+  AGENT_FEATURES,
   AutoCaptureRequest,
   CaptureFileQuery,
   SensorReadingsQuery,
@@ -230,6 +231,7 @@ export class AgentHttpServer {
           name: d.name,
           version: d.version,
           api_version: AGENT_API_VERSION,
+          features: [...AGENT_FEATURES],
           uptime_seconds: (Date.now() - d.startedAt) / 1000,
           time: d.now().toISOString(),
         };

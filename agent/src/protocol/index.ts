@@ -41,12 +41,22 @@ export const TestId = z.string().regex(/^[a-z0-9_.-]{1,128}$/i, 'test_id uses le
 
 // ---------------------------------------------------------------- /health
 
+/**
+ * What this agent's API can do beyond AGENT_API_VERSION 1, listed on /health so a station negotiates
+ * instead of reading error texts. An agent from before this list sends none (and takes no ramp).
+ *   exposure_ramp: deployment bundles may carry settings.ramp.
+ */
+export const AGENT_FEATURES = ['exposure_ramp'] as const;
+export type AgentFeature = (typeof AGENT_FEATURES)[number];
+
 export const HealthResponse = z.object({
   status: z.literal('ok'),
   id: z.string(),
   name: z.string(),
   version: z.string(),
   api_version: z.string(),
+  /** Absent on agents from before feature tags; unknown tags are kept (a newer agent may list more). */
+  features: z.array(z.string()).optional(),
   uptime_seconds: z.number(),
   time: z.string(),
 });
