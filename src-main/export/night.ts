@@ -68,12 +68,22 @@ export interface KeogramOptions {
   signal?: AbortSignal | undefined;
   /** Called after each frame is folded in. */
   onProgress?: ((done: number, total: number) => void) | undefined;
+  /**
+   * Narrowest output (default KEOGRAM_MIN_WIDTH): with fewer frames than this,
+   * each frame's column is repeated (nearest neighbour, the same whole number
+   * of times for every frame) so a short night is still a viewable image.
+   */
+  minWidth?: number;
 }
 
+/** A keogram of a few frames is widened to at least this many pixels. */
+export const KEOGRAM_MIN_WIDTH = 720;
+
 /**
- * Keogram: column i is the centre column of frame i (ordered by capture time
- * when times are given). Width = number of frames, height = frame height
- * (frames of another height are resized to the first's).
+ * Keogram: strip i is the centre column of frame i (ordered by capture time
+ * when times are given), repeated `ceil(minWidth / frames)` times when there
+ * are fewer frames than minWidth. Height = frame height (frames of another
+ * height are resized to the first's).
  */
 export async function makeKeogram(
   frames: readonly NightFrame[],
@@ -87,7 +97,8 @@ export async function makeKeogram(
   } catch (err) {
     throw unreadable(list[0]!.path, err);
   }
-  const width = list.length;
+  const scale = Math.max(1, Math.ceil((options.minWidth ?? KEOGRAM_MIN_WIDTH) / list.length));
+  const width = list.length * scale;
   const out = Buffer.alloc(width * height * 3);
   await inOrder(
     list,
@@ -113,20 +124,26 @@ export async function makeKeogram(
         throw unreadable(f.path, err);
       }
     },
-    (col, x) => {
-      for (let y = 0; y < height; y++) col.copy(out, (y * width + x) * 3, y * 3, y * 3 + 3);
+    (col, i) => {
+      for (let y = 0; y < height; y++) {
+        const row = (y * width + i * scale) * 3;
+        for (let k = 0; k < scale; k++) col.copy(out, row + k * 3, y * 3, y * 3 + 3);
+      }
     },
     options.signal,
     options.onProgress,
   );
   if (options.hourTicks !== false) {
     const tick = Math.max(3, Math.round(height / 25));
-    for (let x = 1; x < width; x++) {
-      const a = list[x - 1]!.t;
-      const b = list[x]!.t;
+    // A tick is one column wide unwidened, two when each frame spans several columns.
+    const tickWidth = Math.min(scale, 2);
+    for (let i = 1; i < list.length; i++) {
+      const a = list[i - 1]!.t;
+      const b = list[i]!.t;
       if (a === null || b === null || Math.floor(a / 3_600_000) === Math.floor(b / 3_600_000)) continue;
+      const x = i * scale;
       for (const y0 of [0, height - tick]) {
-        for (let y = y0; y < y0 + tick; y++) out.fill(255, (y * width + x) * 3, (y * width + x) * 3 + 3);
+        for (let y = y0; y < y0 + tick; y++) out.fill(255, (y * width + x) * 3, (y * width + x + tickWidth) * 3);
       }
     }
   }

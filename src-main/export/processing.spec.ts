@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { shutterSeconds } from './imaging.js';
-import { matchDarks, needsPixels, planProcessing, type DarkSource, type PlanFrame } from './processing.js';
+import {
+  matchDarks,
+  needsPixels,
+  outputFrameCount,
+  planProcessing,
+  type DarkSource,
+  type PlanFrame,
+} from './processing.js';
 
 const at = (s: number): string => new Date(Date.parse('2025-01-10T20:00:00Z') + s * 1000).toISOString();
 
@@ -131,5 +138,21 @@ describe('shutterSeconds', () => {
     expect(shutterSeconds('30s')).toBe(30);
     expect(shutterSeconds('auto')).toBeNull();
     expect(shutterSeconds('0')).toBeNull();
+  });
+});
+
+describe('outputFrameCount', () => {
+  it('counts a bracketed set as one frame: 22 singles and two sets of two are 26 captures, 24 frames', () => {
+    const frames: PlanFrame[] = [
+      ...Array.from({ length: 22 }, (_, i) => ({ path: `s${i}.jpg`, capturedAt: at(i * 10), agentId: 'cam' })),
+      ...bracket('x', 300, [-1, 1]),
+      ...bracket('y', 400, [-1, 1]),
+    ];
+    expect(frames).toHaveLength(26);
+    expect(outputFrameCount(frames)).toBe(24);
+    for (const hdr of ['fuse', 'middle'] as const)
+      expect(planProcessing(frames, { hdr, darks: 'off' }).units).toHaveLength(24);
+    // The same group name on two cameras is two sets.
+    expect(outputFrameCount([...bracket('g', 0, [0, 1], 'a'), ...bracket('g', 0, [0, 1], 'b')])).toBe(2);
   });
 });

@@ -133,6 +133,21 @@ export function matchDarks(
   return { key: stack.join('\n'), paths: stack, distance };
 }
 
+/**
+ * How many frames the output will have: a bracketed set is one frame whatever
+ * its size (fused, or its metered image), every other capture one. What a job
+ * card shows ("24 frames" for 24 sets of three, not 72).
+ */
+export function outputFrameCount(frames: readonly Pick<PlanFrame, 'agentId' | 'bracket'>[]): number {
+  let singles = 0;
+  const sets = new Set<string>();
+  for (const f of frames) {
+    if (f.bracket) sets.add(`${f.agentId ?? ''}\u0000${f.bracket.group}`);
+    else singles++;
+  }
+  return singles + sets.size;
+}
+
 /** Group the frames into output frames and match the darks (no file is read). */
 export function planProcessing(frames: readonly PlanFrame[], o: PlanOptions): ProcessingPlan {
   const darks = o.darks === 'auto' ? (o.darkFrames ?? []) : [];

@@ -195,9 +195,9 @@ describe('ExportService', () => {
       ]),
     );
     const keogram = jobs.find((j) => j.product === 'keogram')!;
-    expect(keogram.result).toMatchObject({ width: 8, height: 36, frames: 8 });
+    expect(keogram.result).toMatchObject({ width: 8 * 90, height: 36, frames: 8 }); // widened to ≥ 720 px
     expect(keogram.result!.mediaPath).toBe(`exports/night/Roof/${night}-keogram.png`);
-    expect((await sharp(keogram.result!.outputPath).metadata()).width).toBe(8);
+    expect((await sharp(keogram.result!.outputPath).metadata()).width).toBe(720);
 
     // A second sync of the same night re-makes (overwrites) them; with the setting off, nothing is queued.
     for (const r of rows) svc.noteImported(r);

@@ -27,7 +27,7 @@ import {
   type ExportSettingsView,
 } from './api-types.js';
 import { shutterSeconds } from './imaging.js';
-import { planProcessing, type DarkSource } from './processing.js';
+import { outputFrameCount, planProcessing, type DarkSource } from './processing.js';
 import { runExport, type ExportProgress, type ExportResult, type RunExportOptions } from './export.js';
 import { makeKeogram, makeStartrails } from './night.js';
 import { ExportQueue, type ExportJob, type ExportRunner } from './queue.js';
@@ -691,7 +691,8 @@ export class ExportService {
       label: r.label ?? basename(resolveOutputPath(r)),
       preset: r.preset,
       fps: r.fps,
-      frames: r.frames.length,
+      // Output frames (a bracketed set is one), not the captures selected.
+      frames: job.result?.frames ?? outputFrameCount(r.frames),
       createdAt: job.createdAt,
       startedAt: job.startedAt,
       finishedAt: job.finishedAt,

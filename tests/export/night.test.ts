@@ -31,7 +31,7 @@ const raw = async (p: string): Promise<Buffer> => sharp(p).removeAlpha().raw().t
 describe('night products', () => {
   it('keogram: one column per frame, frame height, centre columns in time order, hour ticks', async () => {
     const out = join(root, 'keogram.png');
-    const r = await makeKeogram([...frames].reverse(), out);
+    const r = await makeKeogram([...frames].reverse(), out, { minWidth: 1 });
     const meta = await sharp(out).metadata();
     expect([meta.width, meta.height]).toEqual([40, 90]);
     expect(r).toMatchObject({ width: 40, height: 90, frames: 40 });
@@ -45,6 +45,29 @@ describe('night products', () => {
     expect(k[(89 * 40 + 6) * 3]).toBe(255);
     expect(k[(89 * 40 + 5) * 3]).toBeLessThan(255);
     expect((await readdir(root)).filter((n) => n.includes('partial'))).toEqual([]);
+  });
+
+  it('keogram of a short night is widened to a viewable width, each frame a strip of equal columns', async () => {
+    const out = join(root, 'keogram-7.png');
+    const seven = frames.slice(0, 7);
+    const r = await makeKeogram(seven, out);
+    expect(r).toMatchObject({ width: 7 * 103, height: 90, frames: 7 }); // ceil(720 / 7) = 103 columns each
+    const meta = await sharp(out).metadata();
+    expect(meta.width).toBeGreaterThanOrEqual(720);
+    const k = await raw(out);
+    const w = r.width;
+    for (const i of [0, 3, 6]) {
+      const f = await raw(seven[i]!.path);
+      for (let y = 10; y < 80; y += 7) {
+        const want = f[(y * 160 + 80) * 3 + 2];
+        // Every column of strip i is frame i's centre column (nearest neighbour, no blending).
+        for (const x of [i * 103 + 2, i * 103 + 50, i * 103 + 102]) expect(k[(y * w + x) * 3 + 2]).toBe(want);
+      }
+    }
+    // 21:05 is frame 6: its hour tick sits at the strip's left edge, two columns wide.
+    expect(k[(89 * w + 6 * 103) * 3]).toBe(255);
+    expect(k[(89 * w + 6 * 103 + 1) * 3]).toBe(255);
+    expect(k[(89 * w + 6 * 103 + 2) * 3]).toBeLessThan(255);
   });
 
   it('startrails: every output pixel is the maximum of the frames at that pixel', async () => {
