@@ -18,6 +18,7 @@ import { PreviewHub, pausingPreview, previewSourceFor } from './preview/hub.js';
 import { simulatedPreviewFrames } from './preview/simulated-source.js';
 import { DeploymentStore } from './profile/deployment-store.js';
 import { bootstrapOps } from './ops/bootstrap.js';
+import { printPairingBanner } from './ops/logging.js';
 import { AgentOps } from './ops/index.js';
 import { reconcileOrphanFiles } from './ops/reconcile.js';
 import { systemdNotifier } from './ops/systemd.js';
@@ -200,10 +201,9 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const tokens = new TokenStore(dataDir, adminToken);
   await tokens.load();
   const pairing = await loadOrCreatePairingCode(dataDir);
-  log.info(
-    { event: 'pairing_code', code: pairing.code },
-    `Pairing code ${pairing.code}: enter it in Skystation to pair this camera (skystation-agent pair shows it again).`,
-  );
+  // The code goes to stdout only: never into the log files (issue 12).
+  if ((options.logLevel ?? boot.config.logging.level) !== 'silent') printPairingBanner(pairing.code, pairing.expiresAt);
+  log.info({ event: 'pairing_ready' }, 'A pairing code is ready: "skystation-agent pair" on this camera shows it.');
   const tls = options.tls ? await ensureCertificate(dataDir, name) : null;
   const envIdle = Number(process.env['SKYSTATION_SESSION_IDLE_MS'] ?? '');
   const sessions = new SessionManager({

@@ -6,7 +6,13 @@
  *   error.log  errors only
  *   debug.log  everything, only when the level is debug or trace
  * readLastLogEntries() serves the CinePi logs endpoint.
+ *
+ * Secrets never reach a log (issue 12): the folder is 0700 and the files 0600,
+ * fields that may hold a token are redacted, and the pairing code is printed
+ * only on stdout (printPairingBanner), never to the files, so GET /api/logs
+ * cannot return it either.
  */
+import { chmodSync, mkdirSync } from 'node:fs';
 import { open, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pino, type LevelWithSilent, type Logger, type StreamEntry } from 'pino';
@@ -14,6 +20,28 @@ import { createStream, type RotatingFileStream } from 'rotating-file-stream';
 
 export const LOG_DIR_NAME = 'logs';
 export const LOG_FILES = { main: 'agent.log', error: 'error.log', debug: 'debug.log' } as const;
+/** Log files are the agent user's own: 0600 in a 0700 folder. */
+export const LOG_FILE_MODE = 0o600;
+
+/** Fields that may carry a secret, wherever a log line puts them: pino writes "[redacted]" instead. */
+export const REDACT_PATHS = [
+  'token',
+  'access_token',
+  'admin_token',
+  'pairing_code',
+  'authorization',
+  'password',
+  '*.token',
+  '*.access_token',
+  '*.pairing_code',
+  '*.authorization',
+  '*.password',
+  'headers.authorization',
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'body.code',
+  'body.token',
+];
 
 export interface AgentLoggerOptions {
   level: LevelWithSilent;
@@ -36,6 +64,7 @@ function rotating(dir: string, file: string, maxSize: string, maxAgeDays: number
     size: maxSize,
     interval: '1d',
     compress: 'gzip',
+    mode: LOG_FILE_MODE,
     // One file a day plus size rotations; pruneOldLogs() enforces the age.
     maxFiles: maxAgeDays * 4,
   });
@@ -68,7 +97,12 @@ export async function pruneOldLogs(dir: string, maxAgeDays: number, now = Date.n
 
 export function createAgentLogger(options: AgentLoggerOptions): AgentLogger {
   const level = options.level;
-  const base = { level, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime };
+  const base = {
+    level,
+    base: { pid: process.pid },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+  };
   // stdout stays synchronous so the "listening" line is never lost.
   const streams: StreamEntry[] = [
     { level: level === 'silent' ? 'fatal' : level, stream: pino.destination({ dest: 1, sync: true }) },
@@ -77,6 +111,7 @@ export function createAgentLogger(options: AgentLoggerOptions): AgentLogger {
   let pruneTimer: NodeJS.Timeout | null = null;
   if (options.dir !== null && level !== 'silent') {
     const dir = options.dir;
+    secureLogDir(dir);
     const maxSize = options.maxSize ?? '10M';
     const maxAge = options.maxAgeDays ?? 7;
     const main = rotating(dir, LOG_FILES.main, maxSize, maxAge);
@@ -109,6 +144,41 @@ export function createAgentLogger(options: AgentLoggerOptions): AgentLogger {
       );
     },
   };
+}
+
+/**
+ * Makes the log folder 0700 and the live files 0600: files written by an
+ * older agent (0644) are tightened at start, as the mode applies only to new files.
+ */
+export function secureLogDir(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodSync(dir, 0o700);
+  for (const name of Object.values(LOG_FILES)) {
+    try {
+      chmodSync(join(dir, name), LOG_FILE_MODE);
+    } catch {
+      // not there yet
+    }
+  }
+}
+
+/**
+ * Prints the pairing code as one JSON line on stdout only (the terminal, or
+ * the service's own output), never to the log files: GET /api/logs and
+ * anyone who can read logs/ must not learn it.
+ */
+export function printPairingBanner(code: string, expiresAt: number, out: NodeJS.WritableStream = process.stdout): void {
+  const minutes = Math.max(1, Math.round((expiresAt - Date.now()) / 60_000));
+  const line = {
+    level: 30,
+    time: new Date().toISOString(),
+    pid: process.pid,
+    event: 'pairing_code',
+    code,
+    expires_at: new Date(expiresAt).toISOString(),
+    msg: `Pairing code ${code}: enter it in Skystation within ${minutes} minutes to pair this camera (skystation-agent pair shows the current code, or makes a new one).`,
+  };
+  out.write(`${JSON.stringify(line)}\n`);
 }
 
 export interface LogEntry {
