@@ -36,11 +36,14 @@ describe('seed 004 (ObsCam) endpoints against a real agent', () => {
     expect(body.connections).toEqual({ active: 0, max: 5, available: 5 });
   });
 
-  it('GET and POST /api/connect close and reopen the camera, which then captures', async () => {
-    for (const method of ['GET', 'POST']) {
-      const r = await http.request(method, '/api/connect');
+  it('POST /api/connect closes and reopens the camera, which then captures; GET changes nothing (405)', async () => {
+    const get = await http.request('GET', '/api/connect');
+    expect(get.status).toBe(405);
+    expect(JSON.stringify(get.body)).toMatch(/POST/);
+    for (let i = 0; i < 2; i++) {
+      const r = await http.request('POST', '/api/connect');
       expect(r.status).toBe(200);
-      const body = expectShape(ObsCamConnectResponse, r.body, `${method} /api/connect`);
+      const body = expectShape(ObsCamConnectResponse, r.body, 'POST /api/connect');
       expect(body.camera).toMatchObject({ connected: true, state: 'ready' });
     }
     expect(agent.stdout.filter((l) => l.includes('"event":"camera.reconnected"'))).toHaveLength(2);

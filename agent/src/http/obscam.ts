@@ -2,7 +2,10 @@
  * ObsCam's API (seed 004) on the agent:
  *
  *   GET /api/health        camera state and connection use (ObsCam's 5-connection limit)
- *   GET|POST /api/connect  manual reconnection: close and reopen the camera (ObsCam's README uses plain curl)
+ *   POST /api/connect      manual reconnection: close and reopen the camera
+ *   GET  /api/connect      405: ObsCam's README shows `curl URL/api/connect` (a GET), but a GET must not
+ *                          change anything (an observer's or a prefetching browser's GET reopened the
+ *                          camera): the answer says to POST, changes nothing, and keeps the JSON shape.
  *
  * POST /api/force-master/SESSION_ID lives with the sessions (auth/security.ts).
  */
@@ -10,7 +13,7 @@ import { performance } from 'node:perf_hooks';
 import { z } from 'zod';
 import type { CameraDriver } from '../camera/driver.js';
 import type { CaptureService } from '../capture-service.js';
-import { CameraError, ConflictError } from '../util/errors.js';
+import { AgentError, CameraError, ConflictError } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
 import { sendJson, type Handler, type Router } from './router.js';
 
@@ -101,7 +104,14 @@ export function obscamRoutes(d: ObsCamDeps): (router: Router) => void {
         };
         sendJson(res, 200, body);
       })
-      .on('GET', '/api/connect', connect)
+      .on('GET', '/api/connect', ({ res }) => {
+        res.setHeader('allow', 'POST');
+        throw new AgentError(
+          'method_not_allowed',
+          'Reconnecting the camera changes its state, so it needs a POST: curl -X POST -H "Authorization: Bearer TOKEN" URL/api/connect. GET /api/health shows the camera state.',
+          { status: 405 },
+        );
+      })
       .on('POST', '/api/connect', connect);
   };
 }
