@@ -94,11 +94,13 @@ describe('pairing with a real agent', () => {
     });
     expect(agent.stdout.some((l) => l.includes('"event":"pair.'))).toBe(false);
 
-    // No scheme given: plain HTTP fails against the TLS-only agent, then HTTPS is used.
+    // No scheme given: HTTPS is tried first (the code never travels in clear).
     const r = await pairWithAgent(target, { code, station });
     expect(r.tls).toBe(true);
     expect(r.tlsFingerprint).toBe(cert.fingerprint256);
-    const pinned = await pairWithAgent(target, { code, station, expectedFingerprint: cert.fingerprint256 });
+    // A code serves one pairing: the next one takes the new code.
+    const next = (JSON.parse(await readFile(join(dataDir, 'auth', 'pairing.json'), 'utf8')) as { code: string }).code;
+    const pinned = await pairWithAgent(target, { code: next, station, expectedFingerprint: cert.fingerprint256 });
     expect(pinned.agentId).toBe(r.agentId);
     expect((await probeHealth(target, cert.fingerprint256)).tls).toBe(true);
   });

@@ -8,6 +8,10 @@
  * fingerprint: with a fingerprint from mDNS the certificate must match it
  * before the pairing code is sent; without one (trust on first use) the
  * certificate must match the fingerprint the agent states in its answer.
+ *
+ * When the scheme is not known (a bare HOST:PORT), TLS is tried first and
+ * plain HTTP only when the TLS handshake shows a plain-HTTP server: the
+ * pairing code never travels in clear to an agent that speaks TLS (issue 12).
  */
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -46,7 +50,7 @@ export async function loadOrCreateStationIdentity(dataDir: string): Promise<Stat
 export interface AgentTarget {
   host: string;
   port: number;
-  /** true: https; false: http; undefined: http, then https if the agent turns out to speak only TLS. */
+  /** true: https; false: http; undefined: https, then http if the agent turns out to speak only plain HTTP. */
   tls?: boolean;
 }
 
@@ -174,10 +178,22 @@ function unreachable(target: { host: string; port: number }, cause: unknown): St
   );
 }
 
-/** Did a plain-HTTP attempt hit a TLS-only server? (Node's https server hangs up or answers 400 without JSON.) */
-function looksLikeTls(err: unknown): boolean {
-  const code = (err as NodeJS.ErrnoException | undefined)?.code;
-  return code === 'ECONNRESET' || code === 'EPIPE' || /socket hang up|parse error/i.test(errorMessage(err));
+/**
+ * Did a TLS handshake reach a plain-HTTP server? It answers the ClientHello
+ * with an HTTP 400 (OpenSSL: "wrong version number" / "packet length too
+ * long") or hangs up. Nothing was sent yet: the handshake never completed.
+ */
+function looksLikePlainHttp(err: unknown): boolean {
+  if (err instanceof StationError) return false;
+  const code = (err as NodeJS.ErrnoException | undefined)?.code ?? '';
+  return (
+    code === 'EPROTO' ||
+    code === 'ECONNRESET' ||
+    code.startsWith('ERR_SSL_') ||
+    /wrong version number|packet length too long|unknown protocol|socket hang up|before secure TLS connection/i.test(
+      errorMessage(err),
+    )
+  );
 }
 
 async function withTlsFallback(
@@ -193,14 +209,15 @@ async function withTlsFallback(
       throw unreachable(target, err);
     }
   }
-  try {
-    const r = await attempt({ host: target.host, port: target.port, tls: false });
-    if (r.status !== 400 || r.body !== undefined) return { ...r, tls: false };
-  } catch (err) {
-    if (!looksLikeTls(err)) throw unreachable(target, err);
-  }
+  // TLS first: the request (a pairing code) is written only after the handshake, so a plain-HTTP
+  // agent sees nothing but a ClientHello, and a TLS agent never sees the code in clear.
   try {
     return { ...(await attempt({ host: target.host, port: target.port, tls: true })), tls: true };
+  } catch (err) {
+    if (!looksLikePlainHttp(err)) throw unreachable(target, err);
+  }
+  try {
+    return { ...(await attempt({ host: target.host, port: target.port, tls: false })), tls: false };
   } catch (err) {
     throw unreachable(target, err);
   }
