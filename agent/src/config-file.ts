@@ -10,7 +10,7 @@
  *   loadConfigFile, validateConfig, updateConfigFile, listConfigBackups,
  *   restoreConfigBackup, defaultConfigPath, DEFAULT_AGENT_CONFIG, AgentConfig.
  */
-import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { z } from 'zod';
 import { writeFileAtomic } from './util/fs-atomic.js';
@@ -80,6 +80,12 @@ export const AgentConfigSchema = z.strictObject({
       max_age_days: z.number().int().min(1).max(365).default(7),
       /** Write log files (under <data-dir>/logs). */
       files: z.boolean().default(true),
+    })
+    .prefault({}),
+  backups: z
+    .strictObject({
+      /** Backups of this file kept in config.backups/ (the newest; older ones are removed). */
+      keep: z.number().int().min(1).max(1000).default(20),
     })
     .prefault({}),
 });
@@ -284,8 +290,46 @@ function stamp(date: Date): string {
 
 const BACKUP_NAME = /^agent-(\d{8}T\d{6}Z)(?:-(\d+))?\.yaml$/;
 
-/** Copies the current file (if any) to config.backups/agent-<UTC>.yaml; returns the backup path. */
-export async function backupConfigFile(configPath: string, now: Date = new Date()): Promise<string | null> {
+/** How many backups the file at `configPath` asks to keep (`backups.keep`, else the default). */
+async function backupsToKeep(current: Buffer): Promise<number> {
+  try {
+    const result = validateConfig(applyEnvOverrides((await loadYaml()).parse(current.toString('utf8'))));
+    if (result.ok) return result.config.backups.keep;
+  } catch {
+    // an unreadable file keeps the default
+  }
+  return applyKeepOverride(DEFAULT_AGENT_CONFIG.backups.keep);
+}
+
+function applyKeepOverride(fallback: number): number {
+  const result = validateConfig(applyEnvOverrides({}));
+  return result.ok ? result.config.backups.keep : fallback;
+}
+
+/** Removes all but the newest `keep` backups; returns the paths removed. */
+export async function pruneConfigBackups(configPath: string, keep: number): Promise<string[]> {
+  const removed: string[] = [];
+  for (const old of (await listConfigBackups(configPath)).slice(Math.max(1, keep))) {
+    try {
+      await rm(old.path, { force: true });
+      removed.push(old.path);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return removed;
+}
+
+/**
+ * Copies the current file (if any) to config.backups/agent-<UTC>.yaml and keeps
+ * only the newest `keep` backups (default: the file's `backups.keep`, 20);
+ * returns the backup path.
+ */
+export async function backupConfigFile(
+  configPath: string,
+  now: Date = new Date(),
+  keep?: number,
+): Promise<string | null> {
   let current: Buffer;
   try {
     current = await readFile(configPath);
@@ -302,6 +346,7 @@ export async function backupConfigFile(configPath: string, now: Date = new Date(
       await stat(target);
     } catch {
       await writeFileAtomic(target, current);
+      await pruneConfigBackups(configPath, keep ?? (await backupsToKeep(current)));
       return target;
     }
   }
@@ -350,7 +395,7 @@ export async function updateConfigFile(
   const result = validateConfig(next);
   if (!result.ok) throw invalid('change', result.issues);
   await mkdir(dirname(configPath), { recursive: true });
-  const backup = await backupConfigFile(configPath, now);
+  const backup = await backupConfigFile(configPath, now, result.config.backups.keep);
   await writeFileAtomic(configPath, (await loadYaml()).stringify(next ?? {}));
   return { config: result.config, backup };
 }
