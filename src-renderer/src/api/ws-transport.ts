@@ -31,8 +31,18 @@ export interface WsTransportOptions {
   url?: string;
   /** How long a call may wait for the connection to open before it fails. */
   connectTimeoutMs?: number;
-  /** How long a sent call may wait for its answer (a capture can take a while). */
+  /**
+   * A cap on how long a sent call may wait for its answer; none by default.
+   * A call lasts as long as the station works on it (a bracket of night
+   * exposures takes minutes): while calls are waiting the transport checks
+   * that the station still answers (heartbeatMs, heartbeatTimeoutMs) and fails
+   * them only when it has stopped answering.
+   */
   callTimeoutMs?: number;
+  /** While calls wait: after this much silence the transport asks the station for a sign of life. */
+  heartbeatMs?: number;
+  /** ...and if nothing at all arrives within this much longer, the connection is dropped and the calls fail. */
+  heartbeatTimeoutMs?: number;
   /** Reconnect backoff: first delay, doubled up to maxBackoffMs. */
   minBackoffMs?: number;
   maxBackoffMs?: number;
@@ -50,7 +60,7 @@ export interface WsTransport extends StationApi {
 interface Pending {
   resolve: (value: unknown) => void;
   reject: (err: StationApiError) => void;
-  timer: ReturnType<typeof setTimeout>;
+  timer: ReturnType<typeof setTimeout> | undefined;
 }
 
 interface Waiter {
@@ -66,7 +76,9 @@ export function defaultWsUrl(loc: Pick<Location, 'protocol' | 'host'> = window.l
 export function createWsTransport(opts: WsTransportOptions = {}): WsTransport {
   const url = opts.url ?? defaultWsUrl();
   const connectTimeoutMs = opts.connectTimeoutMs ?? 10_000;
-  const callTimeoutMs = opts.callTimeoutMs ?? 120_000;
+  const callTimeoutMs = opts.callTimeoutMs;
+  const heartbeatMs = opts.heartbeatMs ?? 15_000;
+  const heartbeatTimeoutMs = opts.heartbeatTimeoutMs ?? 20_000;
   const minBackoffMs = opts.minBackoffMs ?? 500;
   const maxBackoffMs = opts.maxBackoffMs ?? 10_000;
   const WS = opts.WebSocketImpl ?? WebSocket;
@@ -81,6 +93,9 @@ export function createWsTransport(opts: WsTransportOptions = {}): WsTransport {
   let backoff = minBackoffMs;
   let reconnectTimer: ReturnType<typeof setTimeout> | null = null;
   let closedByUser = false;
+  /** When the current socket last delivered anything (answers, events, heartbeat replies). */
+  let lastHeardAt = 0;
+  let watchTimer: ReturnType<typeof setInterval> | null = null;
 
   const setState = (s: ConnectionState): void => {
     state = s;
@@ -95,7 +110,55 @@ export function createWsTransport(opts: WsTransportOptions = {}): WsTransport {
     }
   };
 
+  const stopWatch = (): void => {
+    if (watchTimer !== null) clearInterval(watchTimer);
+    watchTimer = null;
+  };
+
+  /** Drops a socket that went silent (a sleeping laptop, a pulled cable: no 'close' comes for minutes). */
+  const dropSilentSocket = (): void => {
+    const ws = socket;
+    stopWatch();
+    if (ws === null) return;
+    socket = null;
+    try {
+      ws.close();
+    } catch {
+      // Already closing.
+    }
+    failPending(
+      'disconnected',
+      'The station stopped answering, so the result of this action is unknown; check the station, then look at the camera or the gallery before trying again.',
+    );
+    setState('closed');
+    scheduleReconnect();
+  };
+
+  /** Runs while calls wait: a long call is fine as long as the station keeps answering. */
+  const watchLiveness = (): void => {
+    const ws = socket;
+    if (pending.size === 0 || ws === null) {
+      stopWatch();
+      return;
+    }
+    const silentMs = Date.now() - lastHeardAt;
+    if (silentMs >= heartbeatMs + heartbeatTimeoutMs) {
+      dropSilentSocket();
+      return;
+    }
+    if (silentMs >= heartbeatMs) {
+      // Its answer lands in onMessage, which notes the time; no pending entry is needed.
+      ws.send(JSON.stringify({ id: nextId++, method: 'health', params: {} }));
+    }
+  };
+
+  const startWatch = (): void => {
+    if (watchTimer !== null) return;
+    watchTimer = setInterval(watchLiveness, Math.max(50, Math.min(heartbeatMs, heartbeatTimeoutMs) / 2));
+  };
+
   const onMessage = (raw: unknown): void => {
+    lastHeardAt = Date.now();
     if (typeof raw !== 'string') return;
     let json: unknown;
     try {
@@ -145,6 +208,7 @@ export function createWsTransport(opts: WsTransportOptions = {}): WsTransport {
     ws.addEventListener('open', () => {
       if (socket !== ws) return;
       backoff = minBackoffMs;
+      lastHeardAt = Date.now();
       setState('open');
       for (const w of waiters) {
         clearTimeout(w.timer);
@@ -156,6 +220,7 @@ export function createWsTransport(opts: WsTransportOptions = {}): WsTransport {
     ws.addEventListener('close', () => {
       if (socket !== ws) return;
       socket = null;
+      stopWatch();
       failPending(
         'disconnected',
         'The connection to the station was lost; check that Skystation is still running and try again.',
@@ -194,17 +259,22 @@ export function createWsTransport(opts: WsTransportOptions = {}): WsTransport {
     }
     const id = nextId++;
     return new Promise<ResultOf<M>>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        pending.delete(id);
-        reject(
-          new StationApiError({
-            code: 'timeout',
-            message: `The station did not answer "${method}" in time; try again.`,
-          }),
-        );
-      }, callTimeoutMs);
+      const timer =
+        callTimeoutMs === undefined
+          ? undefined
+          : setTimeout(() => {
+              pending.delete(id);
+              reject(
+                new StationApiError({
+                  code: 'timeout',
+                  message: `The station did not answer "${method}" within ${Math.round(callTimeoutMs / 1000)} s.`,
+                }),
+              );
+            }, callTimeoutMs);
       // The brain validates params and returns results of the contract's types.
       pending.set(id, { resolve: resolve as (v: unknown) => void, reject, timer });
+      if (pending.size === 1) lastHeardAt = Math.max(lastHeardAt, Date.now());
+      startWatch();
       ws.send(JSON.stringify({ id, method, params: params ?? {} }));
     });
   }
@@ -259,6 +329,7 @@ export function createWsTransport(opts: WsTransportOptions = {}): WsTransport {
     },
     close() {
       closedByUser = true;
+      stopWatch();
       if (reconnectTimer !== null) clearTimeout(reconnectTimer);
       for (const w of waiters) {
         clearTimeout(w.timer);
