@@ -50,9 +50,31 @@ export interface CaptureOptions {
   prepared?: PreparedCapture;
   /** Called synchronously right before the camera is told to expose, with the journal's capture time. */
   onExposureStart?: (at: Date) => void;
+  /** Aborted while the capture still waits for the camera: it is dropped (the client went away). */
+  signal?: AbortSignal;
+  /** Refuse with 503 camera_busy when this many captures already wait behind the running one. */
+  maxWaiting?: number;
+}
+
+/** The camera's queue is full: try again later (HTTP 503 with Retry-After). */
+export class CameraBusyError extends AgentError {
+  constructor(waiting: number) {
+    super(
+      'camera_busy',
+      `The camera is busy: a capture is running and ${waiting} more wait for it; try again in a few seconds.`,
+      { status: 503 },
+    );
+    this.name = 'CameraBusyError';
+  }
 }
 
 type ProfileBase = DeploymentBundle['settings']['base'];
+
+function clientGone(): AgentError {
+  return new AgentError('client_gone', 'The client went away before the camera was free; nothing was captured.', {
+    status: 499,
+  });
+}
 
 function limitsFrom(base: ProfileBase): ExposureLimits {
   return {
@@ -72,6 +94,8 @@ function limitsFrom(base: ProfileBase): ExposureLimits {
 export class CaptureService {
   private queue: Promise<unknown> = Promise.resolve();
   private pending = 0;
+  /** Captures queued and not yet started. */
+  private waiting = 0;
 
   constructor(private readonly deps: CaptureServiceDeps) {}
 
@@ -100,10 +124,30 @@ export class CaptureService {
         ),
       );
     }
+    if (options.maxWaiting !== undefined && this.pending > 0 && this.waiting >= options.maxWaiting) {
+      return Promise.reject(new CameraBusyError(this.waiting));
+    }
+    if (options.signal?.aborted) return Promise.reject(clientGone());
     this.pending++;
-    const run = this.queue.then(() => this.captureNow(request, options)).finally(() => this.pending--);
+    this.waiting++;
+    const run = this.queue
+      .then(() => {
+        this.waiting--;
+        // Nobody waits for this one any more: the camera goes to the next.
+        if (options.signal?.aborted) {
+          this.deps.log.info({ event: 'capture.dropped' }, 'a queued capture was dropped: its client went away');
+          throw clientGone();
+        }
+        return this.captureNow(request, options);
+      })
+      .finally(() => this.pending--);
     this.queue = run.catch(() => undefined);
     return run;
+  }
+
+  /** Captures waiting for the camera (not counting the one running). */
+  waitingCount(): number {
+    return this.waiting;
   }
 
   /** True while a capture runs or waits for the camera. */

@@ -41,6 +41,50 @@ import { notFound, readBody, Router, sendError, sendJson, validate } from './rou
 import { LazyWebSocketServer } from '../util/ws.js';
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
+/** Arrays and objects nested deeper than this in a request body are refused (400 json_too_deep). */
+export const JSON_MAX_DEPTH = 32;
+/** POST /capture requests that may wait behind the running one; beyond that 503 camera_busy. */
+export const MAX_WAITING_CAPTURES = 4;
+/** 503s that shed load on purpose: answered, not logged as errors (a flood would fill the log). */
+const SHED_LOAD = new Set(['camera_busy', 'too_many_sessions', 'too_many_connections']);
+
+/**
+ * How deeply a JSON text nests arrays and objects, counted without parsing
+ * (strings skipped), stopping as soon as it passes `limit`.
+ */
+export function jsonDepthExceeds(text: string, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      if (++depth > limit) return true;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return false;
+}
+
+/** Parses a request body: empty is {}, too deep or not JSON is a 400 (never a RangeError and a 500). */
+export function parseJsonBody(body: Buffer): unknown {
+  if (body.length === 0) return {};
+  const text = body.toString('utf8');
+  if (jsonDepthExceeds(text, JSON_MAX_DEPTH)) {
+    throw new ValidationError(
+      `The request body nests arrays or objects more than ${JSON_MAX_DEPTH} levels deep.`,
+      undefined,
+      'json_too_deep',
+    );
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new ValidationError('The request body is not valid JSON.', undefined, 'invalid_json');
+  }
+}
 
 export interface ServerDeps {
   id: string;
@@ -126,6 +170,7 @@ export class AgentHttpServer {
   }
 
   async close(): Promise<void> {
+    this.deps.security.stop();
     for (const client of this.wss.made?.clients ?? []) client.terminate();
     this.wss.made?.close();
     // Upgraded sockets keep server.close() waiting: end the preview viewers first.
@@ -156,6 +201,7 @@ export class AgentHttpServer {
       return;
     }
     socket.once('close', admission.release);
+    this.deps.security.track(admission.principal, socket);
     if (url.pathname === '/preview' && this.deps.preview) {
       this.deps.preview.accept(req, socket, head, url);
       return;
@@ -190,19 +236,12 @@ export class AgentHttpServer {
         res,
         url,
         params: match.params,
-        json: async () => {
-          const body = await readBody(req, BODY_LIMIT_BYTES);
-          if (body.length === 0) return {};
-          try {
-            return JSON.parse(body.toString('utf8')) as unknown;
-          } catch {
-            throw new ValidationError('The request body is not valid JSON.', undefined, 'invalid_json');
-          }
-        },
+        json: async () => parseJsonBody(await readBody(req, BODY_LIMIT_BYTES)),
       });
     } catch (err) {
       if (err instanceof AgentError) {
-        if (err.status >= 500) this.deps.log.error({ err, path: url.pathname }, 'request failed');
+        if (err.status >= 500 && !SHED_LOAD.has(err.code))
+          this.deps.log.error({ err, path: url.pathname }, 'request failed');
         if (!res.headersSent) sendError(res, err);
         else res.destroy();
         // Drain an unread body so the connection can be reused (or close it if too big).
@@ -286,7 +325,24 @@ export class AgentHttpServer {
       })
       .on('POST', '/capture', async (ctx) => {
         const request = parseCaptureRequest(await ctx.json());
-        sendJson(ctx.res, 200, await d.captures.capture(request));
+        // A client that gives up while its capture waits for the camera takes it out of the queue.
+        const gone = new AbortController();
+        const onClose = (): void => {
+          if (!ctx.res.writableFinished) gone.abort();
+        };
+        ctx.res.once('close', onClose);
+        try {
+          sendJson(
+            ctx.res,
+            200,
+            await d.captures.capture(request, { signal: gone.signal, maxWaiting: MAX_WAITING_CAPTURES }),
+          );
+        } catch (err) {
+          if (err instanceof AgentError && err.code === 'camera_busy') ctx.res.setHeader('retry-after', '2');
+          throw err;
+        } finally {
+          ctx.res.off('close', onClose);
+        }
       })
       .on('POST', '/profile/deploy', async (ctx) => {
         const bundle = validate(DeploymentBundle, await ctx.json(), 'deployment');
