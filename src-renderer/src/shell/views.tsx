@@ -7,6 +7,7 @@ import type { ReactNode } from 'react';
 import { AlertsPane } from '../alerts/AlertsPane';
 import { CameraPage } from '../cameras/CameraPage';
 import { FleetView } from '../cameras/FleetView';
+import { PlanningPane } from '../planning/PlanningPane';
 import { ProfilesPane } from '../profiles/ProfilesPane';
 import { SchedulesPane } from '../schedules/SchedulesPane';
 import { SettingsPane } from '../settings/SettingsPane';
@@ -32,6 +33,7 @@ export interface PageDef {
 export const TABS: readonly TabDef[] = [
   { id: 'cameras', label: 'Cameras', render: () => <FleetView /> },
   { id: 'schedules', label: 'Schedules', render: () => <SchedulesPane /> },
+  { id: 'planning', label: 'Planning', render: () => <PlanningPane /> },
   { id: 'profiles', label: 'Profiles', render: () => <ProfilesPane /> },
   { id: 'tests', label: 'Tests', render: () => <TestsPane /> },
   { id: 'alerts', label: 'Alerts', render: () => <AlertsPane /> },
