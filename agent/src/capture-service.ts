@@ -382,6 +382,10 @@ export class CaptureService {
         fileName = this.deps.store.relativePathFor(at, plan.schedule, plan.profile, captureId);
         log = this.deps.log.child({ correlation_id: captureId, capture_id: captureId, component: 'capture' });
       }
+      // 507 before anything is written when the disk cannot hold the files and their journal row.
+      await this.deps.store.ensureRoom(
+        result.jpeg.length + (result.extraFiles ?? []).reduce((n, e) => n + e.data.length, 0),
+      );
       // Originals the camera sent besides the JPEG (an INDI camera's FITS) go first, atomically, next to it.
       const extraFiles: ExtraFile[] = [];
       for (const extra of result.extraFiles ?? []) {
@@ -392,7 +396,7 @@ export class CaptureService {
       const lux = plan.lux ?? result.metadata.lux;
       // What the camera really exposed at (a DSLR snaps to its own steps), so ramps and exports see the truth.
       const settingsUsed: SettingsUsed = { ...settings, ...result.applied, lux };
-      const record: CaptureRecord = this.deps.journal.insert({
+      const record: CaptureRecord = await this.journalOrDiscard(stored.fileName, extraFiles, {
         capture_id: captureId,
         seq,
         file_name: stored.fileName,
@@ -428,6 +432,21 @@ export class CaptureService {
       return { record, absolutePath: stored.absolutePath, settingsUsed };
     } catch (err) {
       this.failed(log, err);
+      throw err;
+    }
+  }
+
+  /** Journals a stored capture; when the disk is too full for its row, its files go and the 507 stands. */
+  private async journalOrDiscard(
+    fileName: string,
+    extraFiles: readonly ExtraFile[],
+    capture: Parameters<Journal['insert']>[0],
+  ): Promise<CaptureRecord> {
+    try {
+      return this.deps.journal.insert(capture);
+    } catch (err) {
+      if ((err as { code?: unknown }).code === 'disk_full')
+        await this.deps.store.discard([fileName, ...extraFiles.map((e) => fileName.replace(/\.jpg$/, e.suffix))]);
       throw err;
     }
   }

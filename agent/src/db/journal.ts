@@ -6,6 +6,7 @@
 import Database from 'better-sqlite3';
 import { ExtraFile, SettingsUsed, type BracketInfo, type CaptureRecord } from '../protocol/index.js';
 import { PLAN_SLOTS_MIGRATION, PlanSlots } from './plan-slots.js';
+import { WriteRoom } from './room.js';
 
 type Db = Database.Database;
 
@@ -173,13 +174,45 @@ function toRecord(row: Row): CaptureRecord {
 export class Journal {
   private readonly db: Db;
   private context: (() => CaptureContext) | null = null;
+  private readonly room = new WriteRoom();
 
   private constructor(db: Db) {
     this.db = db;
   }
 
+  /**
+   * Opens (and migrates) the journal. On a disk so full that SQLite cannot make the WAL's shared-memory
+   * file, it opens again with an exclusive lock, which keeps that index in memory: the agent starts (paused
+   * by the disk guard) instead of failing; only other processes cannot read the journal meanwhile.
+   */
   static open(file: string): Journal {
+    try {
+      return Journal.openWith(file, false);
+    } catch (err) {
+      const raw = (err as { code?: unknown }).code;
+      const code = typeof raw === 'string' ? raw : '';
+      if (!code.startsWith('SQLITE_IOERR') && code !== 'SQLITE_FULL') throw err;
+      const journal = Journal.openWith(file, true);
+      journal.exclusive = true;
+      return journal;
+    }
+  }
+
+  /** True when the journal had to open with an exclusive lock (a full disk at start). */
+  exclusive = false;
+
+  private static openWith(file: string, exclusive: boolean): Journal {
     const db = new Database(file);
+    try {
+      if (exclusive) db.pragma('locking_mode = EXCLUSIVE');
+      return Journal.prepareDb(db);
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+  }
+
+  private static prepareDb(db: Db): Journal {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
@@ -208,6 +241,14 @@ export class Journal {
     }
   }
 
+  /**
+   * Frees reserved disk space when a write finds the disk full (SQLITE_FULL); the write is then tried once
+   * more. Without it (or when it frees nothing) a full disk is a 507 DiskFullError.
+   */
+  onDiskFull(release: () => boolean): void {
+    this.room.onFull(release);
+  }
+
   /** The sequence number the next insert will get (captures are serialised by the caller). */
   nextSeq(): number {
     const row = this.db.prepare(`SELECT seq FROM sqlite_sequence WHERE name = 'captures'`).get() as
@@ -227,41 +268,41 @@ export class Journal {
   insert(capture: NewCapture): CaptureRecord {
     const context = this.context?.() ?? null;
     const clockSynced = capture.clock_synced ?? context?.clock_synced ?? false;
-    this.db
-      .prepare(
-        `INSERT INTO captures (seq, capture_id, file_name, captured_at, sha256, size_bytes, width, height, settings_json,
+    const insert = this.db.prepare(
+      `INSERT INTO captures (seq, capture_id, file_name, captured_at, sha256, size_bytes, width, height, settings_json,
            profile, profile_version, schedule, test_id, variant, lux, temperature_c, clock_synced, reconciled,
            extra_files_json, bracket_group, bracket_index, bracket_count, bracket_ev, frame_kind)
          VALUES (@seq, @capture_id, @file_name, @captured_at, @sha256, @size_bytes, @width, @height, @settings_json,
            @profile, @profile_version, @schedule, @test_id, @variant, @lux, @temperature_c, @clock_synced, @reconciled,
            @extra_files_json, @bracket_group, @bracket_index, @bracket_count, @bracket_ev, @frame_kind)`,
-      )
-      .run({
-        clock_synced: clockSynced ? 1 : 0,
-        reconciled: capture.reconciled === true ? 1 : 0,
-        extra_files_json: capture.extra_files?.length ? JSON.stringify(capture.extra_files) : null,
-        bracket_group: capture.bracket?.group ?? null,
-        bracket_index: capture.bracket?.index ?? null,
-        bracket_count: capture.bracket?.count ?? null,
-        bracket_ev: capture.bracket?.ev ?? null,
-        frame_kind: capture.frame_kind ?? 'light',
-        seq: capture.seq,
-        capture_id: capture.capture_id,
-        file_name: capture.file_name,
-        captured_at: capture.captured_at,
-        sha256: capture.sha256,
-        size_bytes: capture.size_bytes,
-        width: capture.width,
-        height: capture.height,
-        settings_json: JSON.stringify(capture.settings_used),
-        profile: capture.profile,
-        profile_version: capture.profile_version,
-        schedule: capture.schedule,
-        test_id: capture.test_id,
-        variant: capture.variant,
-        lux: capture.lux,
-        temperature_c: capture.temperature_c ?? context?.temperature_c ?? null,
-      });
+    );
+    const values = {
+      clock_synced: clockSynced ? 1 : 0,
+      reconciled: capture.reconciled === true ? 1 : 0,
+      extra_files_json: capture.extra_files?.length ? JSON.stringify(capture.extra_files) : null,
+      bracket_group: capture.bracket?.group ?? null,
+      bracket_index: capture.bracket?.index ?? null,
+      bracket_count: capture.bracket?.count ?? null,
+      bracket_ev: capture.bracket?.ev ?? null,
+      frame_kind: capture.frame_kind ?? 'light',
+      seq: capture.seq,
+      capture_id: capture.capture_id,
+      file_name: capture.file_name,
+      captured_at: capture.captured_at,
+      sha256: capture.sha256,
+      size_bytes: capture.size_bytes,
+      width: capture.width,
+      height: capture.height,
+      settings_json: JSON.stringify(capture.settings_used),
+      profile: capture.profile,
+      profile_version: capture.profile_version,
+      schedule: capture.schedule,
+      test_id: capture.test_id,
+      variant: capture.variant,
+      lux: capture.lux,
+      temperature_c: capture.temperature_c ?? context?.temperature_c ?? null,
+    };
+    this.room.write(() => insert.run(values));
     const record = this.get(capture.capture_id);
     if (!record) throw new Error(`capture ${capture.capture_id} vanished after insert`);
     return record;
@@ -289,7 +330,9 @@ export class Journal {
       { sha256: string; synced: number } | undefined;
     if (!row || row.sha256 !== sha256) return false;
     if (row.synced === 0)
-      this.db.prepare(`UPDATE captures SET synced = 1, synced_at = ? WHERE capture_id = ?`).run(at, captureId);
+      this.room.write(() =>
+        this.db.prepare(`UPDATE captures SET synced = 1, synced_at = ? WHERE capture_id = ?`).run(at, captureId),
+      );
     return true;
   }
 
@@ -312,7 +355,7 @@ export class Journal {
   }
 
   markMissing(captureId: string): void {
-    this.db.prepare(`UPDATE captures SET missing = 1 WHERE capture_id = ?`).run(captureId);
+    this.room.write(() => this.db.prepare(`UPDATE captures SET missing = 1 WHERE capture_id = ?`).run(captureId));
   }
 
   /** Every file name the journal has ever recorded (present, missing or deleted). */
@@ -352,9 +395,11 @@ export class Journal {
 
   /** Retention or the disk guard removed the file on purpose. */
   markDeleted(captureId: string, at: string, reason: string): void {
-    this.db
-      .prepare(`UPDATE captures SET missing = 1, deleted_at = ?, deleted_reason = ? WHERE capture_id = ?`)
-      .run(at, reason, captureId);
+    this.room.write(() =>
+      this.db
+        .prepare(`UPDATE captures SET missing = 1, deleted_at = ?, deleted_reason = ? WHERE capture_id = ?`)
+        .run(at, reason, captureId),
+    );
   }
 
   /** Counts of deleted captures by reason. */
@@ -368,12 +413,11 @@ export class Journal {
   }
 
   insertSensorReading(reading: StoredSensorReading): void {
-    this.db
-      .prepare(
-        `INSERT INTO sensor_readings (sensor, probe, time, temperature_c, humidity_percent, lux)
-         VALUES (@sensor, @probe, @time, @temperature_c, @humidity_percent, @lux)`,
-      )
-      .run(reading);
+    const insert = this.db.prepare(
+      `INSERT INTO sensor_readings (sensor, probe, time, temperature_c, humidity_percent, lux)
+       VALUES (@sensor, @probe, @time, @temperature_c, @humidity_percent, @lux)`,
+    );
+    this.room.write(() => insert.run(reading));
   }
 
   /** Newest readings first, optionally for one sensor. */
@@ -407,12 +451,12 @@ export class Journal {
 
   /** Deletes sensor readings older than `cutoff` (ISO); returns how many. */
   pruneSensorReadings(cutoff: string): number {
-    return this.db.prepare(`DELETE FROM sensor_readings WHERE time < ?`).run(cutoff).changes;
+    return this.room.write(() => this.db.prepare(`DELETE FROM sensor_readings WHERE time < ?`).run(cutoff).changes);
   }
 
   /** The deployed plan runner's slot table, in this same database. */
   planSlots(): PlanSlots {
-    return new PlanSlots(this.db);
+    return new PlanSlots(this.db, this.room);
   }
 
   close(): void {

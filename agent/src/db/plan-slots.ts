@@ -7,6 +7,7 @@
  */
 import type Database from 'better-sqlite3';
 import type { PlanCounts, PlanSlot, PlanSlotStatus } from '../protocol/autonomy.js';
+import { WriteRoom } from './room.js';
 
 export const PLAN_SLOTS_MIGRATION = `
   CREATE TABLE plan_slots (
@@ -63,43 +64,42 @@ function toSlot(r: Row): PlanSlot {
 }
 
 export class PlanSlots {
-  constructor(private readonly db: Database.Database) {}
+  constructor(
+    private readonly db: Database.Database,
+    /** Frees the disk reserve and retries a write that found the disk full (journal.ts). */
+    private readonly room: WriteRoom = new WriteRoom(),
+  ) {}
 
   /** Records a slot with a first status; false when the slot already has a row (never taken twice). */
   insert(key: SlotKey, status: PlanSlotStatus, error: string | null = null): boolean {
-    const r = this.db
-      .prepare(
-        `INSERT OR IGNORE INTO plan_slots (planned_ms, window_start_ms, slot_index, schedule, profile_version, status, error, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
-        key.plannedMs,
-        key.windowStartMs,
-        key.slotIndex,
-        key.schedule,
-        key.profileVersion,
-        status,
-        error,
-        new Date().toISOString(),
-      );
+    const insert = this.db.prepare(
+      `INSERT OR IGNORE INTO plan_slots (planned_ms, window_start_ms, slot_index, schedule, profile_version, status, error, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    const at = new Date().toISOString();
+    const r = this.room.write(() =>
+      insert.run(key.plannedMs, key.windowStartMs, key.slotIndex, key.schedule, key.profileVersion, status, error, at),
+    );
     return r.changes === 1;
   }
 
   /** Many missed slots in one transaction (after a restart). */
   insertMissed(keys: readonly SlotKey[], reason: string): number {
-    let n = 0;
-    this.db.transaction(() => {
-      for (const k of keys) if (this.insert(k, 'missed', reason)) n++;
-    })();
-    return n;
+    return this.room.write(() => {
+      let n = 0;
+      this.db.transaction(() => {
+        for (const k of keys) if (this.insert(k, 'missed', reason)) n++;
+      })();
+      return n;
+    });
   }
 
   started(plannedMs: number, startedMs: number, errorMs: number): void {
-    this.db
-      .prepare(
-        `UPDATE plan_slots SET status = 'started', started_ms = ?, start_error_ms = ?, updated_at = ? WHERE planned_ms = ?`,
-      )
-      .run(startedMs, errorMs, new Date().toISOString(), plannedMs);
+    const update = this.db.prepare(
+      `UPDATE plan_slots SET status = 'started', started_ms = ?, start_error_ms = ?, updated_at = ? WHERE planned_ms = ?`,
+    );
+    const at = new Date().toISOString();
+    this.room.write(() => update.run(startedMs, errorMs, at, plannedMs));
   }
 
   finish(
@@ -108,18 +108,26 @@ export class PlanSlots {
     captureId: string | null,
     error: string | null,
   ): void {
-    this.db
-      .prepare(`UPDATE plan_slots SET status = ?, capture_id = ?, error = ?, updated_at = ? WHERE planned_ms = ?`)
-      .run(status, captureId, error, new Date().toISOString(), plannedMs);
+    const update = this.db.prepare(
+      `UPDATE plan_slots SET status = ?, capture_id = ?, error = ?, updated_at = ? WHERE planned_ms = ?`,
+    );
+    const at = new Date().toISOString();
+    this.room.write(() => update.run(status, captureId, error, at, plannedMs));
   }
 
   /** Removes a claim that a re-deploy made obsolete before its time came. */
   dropClaim(plannedMs: number): void {
-    this.db.prepare(`DELETE FROM plan_slots WHERE planned_ms = ? AND status = 'claimed'`).run(plannedMs);
+    this.room.write(() =>
+      this.db.prepare(`DELETE FROM plan_slots WHERE planned_ms = ? AND status = 'claimed'`).run(plannedMs),
+    );
   }
 
   /** After a crash: claims that never started were missed; started captures were interrupted. */
   reconcile(): { missed: number; interrupted: number } {
+    return this.room.write(() => this.reconcileNow());
+  }
+
+  private reconcileNow(): { missed: number; interrupted: number } {
     const at = new Date().toISOString();
     const missed = this.db
       .prepare(
@@ -168,10 +176,9 @@ export class PlanSlots {
   }
 
   setCursor(ms: number): void {
-    this.db
-      .prepare(
-        `INSERT INTO plan_state (key, value) VALUES ('cursor_ms', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`,
-      )
-      .run(String(ms));
+    const upsert = this.db.prepare(
+      `INSERT INTO plan_state (key, value) VALUES ('cursor_ms', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`,
+    );
+    this.room.write(() => upsert.run(String(ms)));
   }
 }

@@ -10,13 +10,16 @@
  * - Unsynced captures are never deleted, unless the operator enabled
  *   `emergency_delete_unsynced`; then the oldest go first, only while the
  *   disk is above the hard limit.
+ * - A reserve file (storage/disk-reserve.ts) is freed when the journal finds
+ *   the disk full, so the refusal can still be recorded; captures stay paused
+ *   until the disk has room to make the reserve again.
  */
 import { rm, rmdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { DeletableCapture, Journal } from '../db/journal.js';
 import type { AgentEvent, StorageStatus } from '../protocol/index.js';
 import type { CapturesStore } from '../storage/captures-store.js';
-import { AgentError } from '../util/errors.js';
+import { DiskFullError, DiskReserve } from '../storage/disk-reserve.js';
 import type { Logger } from '../util/log.js';
 import type { AgentMetrics } from './metrics.js';
 import { diskUsage, type DiskUsage } from './system-info.js';
@@ -46,19 +49,19 @@ export interface StorageGuardDeps {
   metrics?: AgentMetrics;
   /** Filesystem usage of the data folder (injectable for unit tests). */
   usage?: (dir: string) => Promise<DiskUsage>;
+  /** The journal's reserve of disk space (default: <dataDir>/.disk-reserve, 1 % of the disk). */
+  reserve?: DiskReserve;
 }
+
+const RESERVE_SPENT =
+  'Captures are paused: the disk is completely full (another program may be filling it) and the space the agent keeps for its journal is in use. Free space on the agent; captures resume by themselves.';
 
 export type DeleteReason = 'synced_expired' | 'disk_synced' | 'disk_emergency_unsynced';
 
 /** Headroom below the hard limit that the guard frees before captures resume. */
 export const RESUME_MARGIN_PERCENT = 2;
 
-export class DiskFullError extends AgentError {
-  constructor(message: string) {
-    super('disk_full', message, { status: 507 });
-    this.name = 'DiskFullError';
-  }
-}
+export { DiskFullError };
 
 export class StorageGuard {
   private state: StorageStatus['state'] = 'ok';
@@ -66,8 +69,24 @@ export class StorageGuard {
   private message: string | null = null;
   private timers: NodeJS.Timeout[] = [];
   private running: Promise<unknown> = Promise.resolve();
+  private readonly reserve: DiskReserve;
 
-  constructor(private readonly deps: StorageGuardDeps) {}
+  constructor(private readonly deps: StorageGuardDeps) {
+    this.reserve = deps.reserve ?? new DiskReserve(deps.dataDir);
+    deps.journal.onDiskFull(() => {
+      const freed = this.reserve.release();
+      if (freed) {
+        // Paused at once (not at the next check): the space just freed is for the journal, not for images.
+        if (this.state !== 'paused') {
+          const previous = this.state;
+          this.state = 'paused';
+          this.message = RESERVE_SPENT;
+          this.announce(previous, 'paused');
+        }
+      }
+      return freed;
+    });
+  }
 
   start(): void {
     const d = this.deps;
@@ -140,12 +159,22 @@ export class StorageGuard {
           usage = await this.freeSpace(usage, target, true, 'disk_emergency_unsynced');
         }
       }
+      // The journal's reserve: made again once the disk has room for it; until then captures stay paused.
+      const hadReserve = this.reserve.held();
+      const reserved = this.reserve.ensure();
+      if (reserved && !hadReserve) usage = await this.usage();
       this.usedPercent = usage.used_percent;
       const previous = this.state;
       const next: StorageStatus['state'] =
-        usage.used_percent >= hard ? 'paused' : usage.used_percent >= d.disk.warn_percent ? 'warning' : 'ok';
+        usage.used_percent >= hard || !reserved
+          ? 'paused'
+          : usage.used_percent >= d.disk.warn_percent
+            ? 'warning'
+            : 'ok';
       this.state = next;
-      if (next === 'paused') {
+      if (next === 'paused' && !reserved) {
+        this.message = RESERVE_SPENT;
+      } else if (next === 'paused') {
         this.message =
           `Captures are paused: the disk is ${usage.used_percent}% full (limit ${hard}%) and ` +
           (d.disk.emergency_delete_unsynced

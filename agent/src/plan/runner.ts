@@ -55,6 +55,9 @@ const IDLE_WAIT_MARGIN_MS = 5;
 /** Longest single sleep, so clock corrections and long plans are re-checked. */
 const MAX_SLEEP_MS = 30_000;
 const MISSED_BATCH = 5000;
+/** After an error in a slot the loop tries again after this long, doubling up to RETRY_MAX_MS. */
+const RETRY_MIN_MS = 1000;
+const RETRY_MAX_MS = 30_000;
 
 class Superseded extends Error {}
 
@@ -72,6 +75,8 @@ export class PlanRunner {
   private lastFrame: PlannedFrame | null | undefined = undefined;
   /** Readout-and-store time of recent planned captures, so ramped shutters leave room for it. */
   private readonly overhead = new CameraOverhead();
+  /** Why the runner could not work lately (an error it is retrying past), or null; the reason missed slots get. */
+  private trouble: string | null = null;
 
   constructor(private readonly deps: PlanRunnerDeps) {}
 
@@ -147,78 +152,122 @@ export class PlanRunner {
     if (gen !== this.generation || this.stopped) throw new Superseded();
   }
 
+  /**
+   * Runs slots until the plan ends. An error in one slot (the journal cannot write on a full disk, a camera
+   * call throws) never stops the runner: it is logged, remembered as the reason for the slots it costs, and
+   * the loop tries again after a short backoff (1 s doubling to 30 s), so it resumes by itself once the
+   * cause goes away.
+   */
   private async loop(gen: number, signal: AbortSignal): Promise<void> {
+    let backoffMs = RETRY_MIN_MS;
     for (;;) {
-      this.live(gen);
-      if (this.windows.length === 0) {
-        this.state = 'no_plan';
-        this.next = null;
-        return;
-      }
-      await this.recordMissed(gen);
-      const cursor = this.deps.slots.cursor() ?? this.deps.clock.preciseMs();
-      const slot = nextSlot(this.windows, cursor);
-      this.next = slot;
-      if (!slot) {
-        this.state = this.inflight.size > 0 ? 'capturing' : 'finished';
-        this.deps.log.info({ event: 'plan.finished' }, 'the deployed plan has no more slots');
-        return;
-      }
-      if (this.state !== 'capturing') this.state = 'waiting';
-      await this.sleepUntil(slot.plannedMs - PREPARE_LEAD_MS, gen, signal);
-      // Late by more than the window allows (event loop stalled, clock jumped): missed, handled above.
-      if (this.deps.clock.preciseMs() > slot.plannedMs + slot.window.lateLimitMs) continue;
-      const schedule = slot.schedule;
-      // Claim early, so no database write (a WAL checkpoint can take milliseconds) comes near the instant.
-      const key: SlotKey = { ...slot, profileVersion: this.deps.deployments.get()?.version ?? null };
-      const claimed = this.deps.slots.insert(key, 'claimed');
-      this.deps.slots.setCursor(slot.plannedMs);
-      if (!claimed) continue;
-      let prepared: PreparedCapture | undefined;
-      // The previous capture may still be storing: prepare (and ramp) as soon as the camera is free, so the
-      // slot does not fall back to metering at its instant with no ramp.
-      await this.untilIdle(slot.plannedMs - SPIN_MS - IDLE_WAIT_MARGIN_MS);
-      if (!this.deps.captures.busy()) {
-        try {
-          prepared = await this.deps.captures.prepare({ use_deployed_profile: true, schedule_type: schedule });
-          prepared = this.ramp(slot, prepared);
-        } catch (err) {
-          this.deps.log.warn({ event: 'plan.prepare_failed', err }, 'could not prepare the planned capture ahead');
+      try {
+        if (await this.step(gen, signal)) return;
+        if (this.trouble !== null) {
+          this.deps.log.info({ event: 'plan.recovered', after: this.trouble }, 'the plan runner is working again');
+          this.trouble = null;
         }
+        backoffMs = RETRY_MIN_MS;
+      } catch (err) {
+        if (err instanceof Superseded) throw err;
+        const message = err instanceof Error ? err.message : String(err);
+        if (this.trouble === null)
+          this.deps.log.error(
+            { event: 'plan.slot_error', err, retry_in_ms: backoffMs },
+            'the plan runner hit an error; it keeps running and tries again',
+          );
+        this.trouble = message;
+        if (this.state !== 'capturing') this.state = 'waiting';
+        await this.sleepUntil(this.deps.clock.preciseMs() + backoffMs, gen, signal);
+        backoffMs = Math.min(backoffMs * 2, RETRY_MAX_MS);
       }
-      // From the claim on, this slot is committed: a re-deploy takes effect after it.
-      await this.sleepUntil(slot.plannedMs - SPIN_MS, null, null);
-      // Stopping: leave the claim; the next start journals it as missed.
-      if (this.stopped) return;
-      const perfTarget = performance.now() + (slot.plannedMs - this.deps.clock.preciseMs());
-      const coarse = perfTarget - performance.now() - FINE_SPIN_MS;
-      if (coarse >= 1) await new Promise<void>((r) => setTimeout(r, coarse));
-      while (performance.now() < perfTarget) {
-        /* spin the last ~2.5 ms */
+    }
+  }
+
+  /** One turn of the loop: record missed slots, wait for the next one and run it; true when the plan is done. */
+  private async step(gen: number, signal: AbortSignal): Promise<boolean> {
+    this.live(gen);
+    if (this.windows.length === 0) {
+      this.state = 'no_plan';
+      this.next = null;
+      return true;
+    }
+    await this.recordMissed(gen);
+    const cursor = this.deps.slots.cursor() ?? this.deps.clock.preciseMs();
+    const slot = nextSlot(this.windows, cursor);
+    this.next = slot;
+    if (!slot) {
+      this.state = this.inflight.size > 0 ? 'capturing' : 'finished';
+      this.deps.log.info({ event: 'plan.finished' }, 'the deployed plan has no more slots');
+      return true;
+    }
+    if (this.state !== 'capturing') this.state = 'waiting';
+    await this.sleepUntil(slot.plannedMs - PREPARE_LEAD_MS, gen, signal);
+    // Late by more than the window allows (event loop stalled, clock jumped): missed, handled above.
+    if (this.deps.clock.preciseMs() > slot.plannedMs + slot.window.lateLimitMs) return false;
+    const schedule = slot.schedule;
+    // Claim early, so no database write (a WAL checkpoint can take milliseconds) comes near the instant.
+    const key: SlotKey = { ...slot, profileVersion: this.deps.deployments.get()?.version ?? null };
+    const claimed = this.deps.slots.insert(key, 'claimed');
+    this.deps.slots.setCursor(slot.plannedMs);
+    if (!claimed) return false;
+    let prepared: PreparedCapture | undefined;
+    // The previous capture may still be storing: prepare (and ramp) as soon as the camera is free, so the
+    // slot does not fall back to metering at its instant with no ramp.
+    await this.untilIdle(slot.plannedMs - SPIN_MS - IDLE_WAIT_MARGIN_MS);
+    if (!this.deps.captures.busy()) {
+      try {
+        prepared = await this.deps.captures.prepare({ use_deployed_profile: true, schedule_type: schedule });
+        prepared = this.ramp(slot, prepared);
+      } catch (err) {
+        this.deps.log.warn({ event: 'plan.prepare_failed', err }, 'could not prepare the planned capture ahead');
       }
-      if (this.deps.captures.busy()) {
-        this.deps.slots.finish(slot.plannedMs, 'overrun', null, 'the previous capture was still running');
-        this.deps.log.warn(
-          { event: 'plan.overrun', planned_at: new Date(slot.plannedMs).toISOString(), schedule },
-          'skipped a planned capture: the previous one was still running',
-        );
-        this.deps.emit({
-          type: 'warning',
-          code: 'plan_overrun',
-          message: `Skipped the capture planned for ${new Date(slot.plannedMs).toISOString()}: the previous one was still running.`,
-          time: this.deps.clock.now().toISOString(),
-        });
-        continue;
-      }
-      this.capture(slot, schedule, prepared, perfTarget);
-      // Let the capture reach the camera before this loop does any more work.
-      await Promise.resolve();
-      if (prepared)
-        this.lastFrame = {
-          plannedMs: slot.plannedMs,
-          iso: prepared.settings.iso,
-          shutter: prepared.settings.shutter_speed,
-        };
+    }
+    // From the claim on, this slot is committed: a re-deploy takes effect after it.
+    await this.sleepUntil(slot.plannedMs - SPIN_MS, null, null);
+    // Stopping: leave the claim; the next start journals it as missed.
+    if (this.stopped) return true;
+    const perfTarget = performance.now() + (slot.plannedMs - this.deps.clock.preciseMs());
+    const coarse = perfTarget - performance.now() - FINE_SPIN_MS;
+    if (coarse >= 1) await new Promise<void>((r) => setTimeout(r, coarse));
+    while (performance.now() < perfTarget) {
+      /* spin the last ~2.5 ms */
+    }
+    if (this.deps.captures.busy()) {
+      this.journal(() =>
+        this.deps.slots.finish(slot.plannedMs, 'overrun', null, 'the previous capture was still running'),
+      );
+      this.deps.log.warn(
+        { event: 'plan.overrun', planned_at: new Date(slot.plannedMs).toISOString(), schedule },
+        'skipped a planned capture: the previous one was still running',
+      );
+      this.deps.emit({
+        type: 'warning',
+        code: 'plan_overrun',
+        message: `Skipped the capture planned for ${new Date(slot.plannedMs).toISOString()}: the previous one was still running.`,
+        time: this.deps.clock.now().toISOString(),
+      });
+      return false;
+    }
+    this.capture(slot, schedule, prepared, perfTarget);
+    // Let the capture reach the camera before this loop does any more work.
+    await Promise.resolve();
+    if (prepared)
+      this.lastFrame = {
+        plannedMs: slot.plannedMs,
+        iso: prepared.settings.iso,
+        shutter: prepared.settings.shutter_speed,
+      };
+    return false;
+  }
+
+  /** A journal write whose failure must not end anything (it runs in callbacks): logged, never thrown. */
+  private journal(write: () => void): void {
+    try {
+      write();
+    } catch (err) {
+      this.trouble = err instanceof Error ? err.message : String(err);
+      this.deps.log.error({ event: 'plan.journal_failed', err }, 'could not journal a plan slot');
     }
   }
 
@@ -236,13 +285,13 @@ export class PlanRunner {
             startedPerf = perfTarget + errorMs;
             const startedMs = this.deps.clock.preciseMs();
             // Journalled once the camera has started, so the write never delays the exposure.
-            queueMicrotask(() => this.deps.slots.started(planned, startedMs, errorMs));
+            queueMicrotask(() => this.journal(() => this.deps.slots.started(planned, startedMs, errorMs)));
           },
         },
       )
       .then(
         (res) => {
-          this.deps.slots.finish(planned, 'captured', res.capture_id, null);
+          this.journal(() => this.deps.slots.finish(planned, 'captured', res.capture_id, null));
           const shutter = res.settings_used?.shutter_speed ?? prepared?.settings.shutter_speed;
           if (startedPerf !== null && shutter)
             this.overhead.note(performance.now() - startedPerf, shutterToSeconds(shutter) * 1000);
@@ -260,7 +309,7 @@ export class PlanRunner {
         },
         (err: unknown) => {
           const message = err instanceof Error ? err.message : String(err);
-          this.deps.slots.finish(planned, 'failed', null, message);
+          this.journal(() => this.deps.slots.finish(planned, 'failed', null, message));
           this.deps.log.error(
             {
               event: 'plan.capture_failed',
@@ -319,9 +368,13 @@ export class PlanRunner {
       const missed = missedSlots(this.windows, cursor, this.deps.clock.preciseMs(), MISSED_BATCH);
       if (missed.length === 0) return;
       const version = this.deps.deployments.get()?.version ?? null;
+      const reason =
+        this.trouble !== null
+          ? `the agent was running but could not take this slot: ${this.trouble}`
+          : 'its time passed unhandled: the agent was not running or stalled, or its clock was corrected past it';
       const n = this.deps.slots.insertMissed(
         missed.map((s) => ({ ...s, profileVersion: version })),
-        'its time passed unhandled: the agent was not running or stalled, or its clock was corrected past it',
+        reason,
       );
       const last = missed[missed.length - 1]!;
       this.deps.slots.setCursor(last.plannedMs);
@@ -333,7 +386,10 @@ export class PlanRunner {
       this.deps.emit({
         type: 'warning',
         code: 'plan_missed',
-        message: `${n} planned captures from ${first} were missed (the agent was not running or stalled, or its clock was corrected past them).`,
+        message:
+          this.trouble !== null
+            ? `${n} planned captures from ${first} were missed: ${this.trouble}`
+            : `${n} planned captures from ${first} were missed (the agent was not running or stalled, or its clock was corrected past them).`,
         time: this.deps.clock.now().toISOString(),
       });
       if (missed.length < MISSED_BATCH) return;

@@ -1,8 +1,12 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rm, stat, statfs } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { TEMP_PREFIX, writeFileAtomic } from '../util/fs-atomic.js';
 import { NotFoundError } from '../util/errors.js';
+import { DiskFullError, isDiskFull } from './disk-reserve.js';
+
+/** Room kept free beyond a capture's own bytes, for the journal row and the folder entries it adds. */
+export const JOURNAL_ROOM_BYTES = 128 * 1024;
 
 /** Makes any label safe as one path segment: letters, digits, _ . - only; never "." or "..". */
 export function safeSegment(label: string | null | undefined, fallback: string): string {
@@ -52,13 +56,51 @@ export class CapturesStore {
     return [day, safeSegment(schedule, 'manual'), safeSegment(profile, 'default'), `${captureId}.jpg`].join('/');
   }
 
-  /** Writes atomically (temp, fsync, rename, fsync dir) and hashes the exact bytes written. */
+  /**
+   * Refuses (507 disk_full) before anything is written when the disk cannot hold `bytes` of capture files
+   * plus the journal's room for recording them: an image is never stored that its journal row cannot follow.
+   */
+  async ensureRoom(bytes: number): Promise<void> {
+    let free: number;
+    try {
+      const fs = await statfs(this.root);
+      free = fs.bavail * fs.bsize;
+    } catch {
+      return; // cannot tell: the write itself will say
+    }
+    if (free < bytes + JOURNAL_ROOM_BYTES)
+      throw new DiskFullError(
+        `The agent's disk has ${Math.floor(free / 1024)} KiB free, too little for this ${Math.ceil(bytes / 1024)} KiB capture; nothing was stored. Free space on the agent or let the station sync so retention can delete copied captures.`,
+      );
+  }
+
+  /** Writes atomically (temp, fsync, rename, fsync dir) and hashes the exact bytes written; ENOSPC is a 507. */
   async write(fileName: string, bytes: Buffer): Promise<StoredFile> {
     const absolutePath = this.resolveInside(fileName);
-    await mkdir(join(absolutePath, '..'), { recursive: true });
     const sha256 = createHash('sha256').update(bytes).digest('hex');
-    await writeFileAtomic(absolutePath, bytes);
+    try {
+      await mkdir(join(absolutePath, '..'), { recursive: true });
+      await writeFileAtomic(absolutePath, bytes);
+    } catch (err) {
+      if (isDiskFull(err))
+        throw new DiskFullError(
+          'The agent’s disk filled up while the capture was being written; nothing was stored. Free space on the agent.',
+          err,
+        );
+      throw err;
+    }
     return { fileName, absolutePath, sha256, sizeBytes: bytes.length };
+  }
+
+  /** Removes stored files (a capture whose journal row could not be written); never throws. */
+  async discard(fileNames: readonly string[]): Promise<void> {
+    for (const name of fileNames) {
+      try {
+        await rm(this.resolveInside(name), { force: true });
+      } catch {
+        /* reconciliation at the next start adds what is left */
+      }
+    }
   }
 
   /** Resolves a journal file name to a path, refusing anything that would leave the captures folder. */
