@@ -1,12 +1,27 @@
 /**
- * Exposure arithmetic shared by the meter, the deployed-profile executor and
- * the simulated sensor. Fixed aperture f/2.8 (the Pi camera modules have no iris).
+ * The one exposure engine: the arithmetic shared by the agent's meter, its
+ * deployed-plan runner and simulated sensor, and by the station's live
+ * orchestration and profile ramp previews (src-main imports it from here).
+ * Fixed aperture f/2.8 (the Pi camera modules have no iris) unless a caller
+ * names another.
  */
 import { secondsToShutter, shutterToSeconds } from './protocol/index.js';
 
 export const APERTURE_F = 2.8;
 /** Incident-light meter calibration constant: EV100 = log2(lux / 2.5). */
 export const METER_C = 2.5;
+
+/** The largest exposure change between consecutive frames of a ramp, in stops, unless a profile says otherwise. */
+export const DEFAULT_MAX_STEP_EV = 1 / 3;
+/** A gap longer than this many intervals starts a new ramp from the meter... */
+export const RESET_INTERVALS = 3;
+/** ...but never sooner than this, so a short restart does not cause a jump. */
+export const RESET_MIN_GAP_MS = 60_000;
+
+/** How long after the previous frame a ramp starts afresh from the meter. */
+export function resetGapMs(intervalMs: number): number {
+  return Math.max(RESET_INTERVALS * intervalMs, RESET_MIN_GAP_MS);
+}
 
 export function ev100FromLux(lux: number): number {
   return Math.log2(Math.max(lux, 1e-6) / METER_C);
@@ -104,7 +119,7 @@ export interface FrameSettings {
 }
 
 export interface RampChoice extends ExposureChoice {
-  /** EV100 the settings realise (at APERTURE_F). */
+  /** EV100 the settings realise (at the ramp's aperture, APERTURE_F unless given). */
   ev: number;
   /** The metered EV100 the ramp follows. */
   targetEv: number;
@@ -140,16 +155,18 @@ export function rampExposure(
   targetEv: number,
   maxStepEv: number,
   limits: RampLimits,
+  aperture = APERTURE_F,
 ): RampChoice {
-  const n2 = APERTURE_F * APERTURE_F;
+  const n2 = aperture * aperture;
+  const ev = (iso: number, seconds: number): number => settingsEv(iso, seconds, aperture);
   const { isoMin, isoMax, shutterMin } = limits;
   const shutterMax = Math.max(shutterMin, limits.shutterMax);
-  const evLow = settingsEv(isoMax, shutterMax);
-  const evHigh = settingsEv(isoMin, shutterMin);
+  const evLow = ev(isoMax, shutterMax);
+  const evHigh = ev(isoMin, shutterMin);
   // Limits that changed under the ramp (the next window's schedule override, a redeploy) win at once: the
   // ramp continues from the nearest exposure they allow.
   const prevEv = previous
-    ? Math.min(evHigh, Math.max(evLow, settingsEv(previous.iso, shutterToSeconds(previous.shutter))))
+    ? Math.min(evHigh, Math.max(evLow, ev(previous.iso, shutterToSeconds(previous.shutter))))
     : null;
   let desired = Math.min(evHigh, Math.max(evLow, targetEv));
   let limited: RampChoice['limited'] = desired === targetEv ? 'none' : 'range';
@@ -165,10 +182,10 @@ export function rampExposure(
     for (const iso of new Set(
       [Math.floor(ideal), Math.ceil(ideal)].map((i) => Math.min(isoMax, Math.max(isoMin, i))),
     )) {
-      const ev = settingsEv(iso, c.seconds);
-      if (prevEv !== null && Math.abs(ev - prevEv) > maxStepEv + 1e-9) continue;
-      if (!best || Math.abs(ev - desired) < Math.abs(best.ev - desired))
-        best = { iso, shutterSeconds: c.seconds, shutter: c.text, ev, targetEv, limited };
+      const e = ev(iso, c.seconds);
+      if (prevEv !== null && Math.abs(e - prevEv) > maxStepEv + 1e-9) continue;
+      if (!best || Math.abs(e - desired) < Math.abs(best.ev - desired))
+        best = { iso, shutterSeconds: c.seconds, shutter: c.text, ev: e, targetEv, limited };
     }
   }
   if (best) return best;
@@ -193,9 +210,9 @@ export function rampExposure(
   // The previous settings are outside the limits now: the nearest settings the limits allow.
   for (const c of shutterCandidates(t, shutterMin, shutterMax)) {
     const iso = Math.min(isoMax, Math.max(isoMin, Math.round(product / c.seconds)));
-    const ev = settingsEv(iso, c.seconds);
-    if (!best || Math.abs(ev - desired) < Math.abs(best.ev - desired))
-      best = { iso, shutterSeconds: c.seconds, shutter: c.text, ev, targetEv, limited: 'range' };
+    const e = ev(iso, c.seconds);
+    if (!best || Math.abs(e - desired) < Math.abs(best.ev - desired))
+      best = { iso, shutterSeconds: c.seconds, shutter: c.text, ev: e, targetEv, limited: 'range' };
   }
   return (
     best ?? {

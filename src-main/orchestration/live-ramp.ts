@@ -13,13 +13,13 @@
  * light frames, whatever took them). A restart in the middle of a dusk
  * session then carries on stepping instead of jumping to the meter.
  */
+import { APERTURE_F, RESET_INTERVALS, RESET_MIN_GAP_MS, settingsEv } from '../../agent/src/exposure.js';
 import { shutterToSeconds } from '../agents/protocol.js';
-import { rampStep, settingsEv, type PreviousFrame } from '../profiles/exposure-ramp.js';
+import { rampStep, type PreviousFrame } from '../profiles/exposure-ramp.js';
 
-/** The agent cameras' fixed aperture (agent/src/exposure.ts); EV differences do not depend on it. */
-export const AGENT_APERTURE_F = 2.8;
-export const RESET_INTERVALS = 3;
-export const RESET_MIN_GAP_MS = 60_000;
+/** The agent cameras' fixed aperture (the one exposure engine's); EV differences do not depend on it. */
+export const AGENT_APERTURE_F = APERTURE_F;
+export { RESET_INTERVALS, RESET_MIN_GAP_MS };
 
 export interface LiveSettings {
   iso: number;
@@ -65,7 +65,7 @@ export class LiveRamp {
       const seconds = shutterToSeconds(newest.shutter_speed);
       const gap = before && Number.isFinite(before.atMs) ? newest.atMs - before.atMs : null;
       this.last.set(agentId, {
-        ev: settingsEv(AGENT_APERTURE_F, seconds, newest.iso),
+        ev: settingsEv(newest.iso, seconds),
         iso: newest.iso,
         shutter_seconds: seconds,
         shutter_speed: newest.shutter_speed,
@@ -100,7 +100,7 @@ export class LiveRamp {
     nowMs: number,
   ): LiveSettings & { limited: boolean } {
     const prev = this.previous(agentId, nowMs);
-    const target = settingsEv(AGENT_APERTURE_F, shutterToSeconds(metered.shutter_speed), metered.iso);
+    const target = settingsEv(metered.iso, shutterToSeconds(metered.shutter_speed));
     if (!prev || Math.abs(target - prev.ev) <= limits.maxStepEv + 1e-9) return { ...metered, limited: false };
     const intervalSeconds = Math.max(nowMs - prev.atMs, prev.intervalMs ?? 0) / 1000;
     let frame;
@@ -128,7 +128,7 @@ export class LiveRamp {
     const prev = this.previous(agentId, atMs);
     const seconds = shutterToSeconds(used.shutter_speed);
     this.last.set(agentId, {
-      ev: settingsEv(AGENT_APERTURE_F, seconds, used.iso),
+      ev: settingsEv(used.iso, seconds),
       iso: used.iso,
       shutter_seconds: seconds,
       shutter_speed: used.shutter_speed,

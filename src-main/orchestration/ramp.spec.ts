@@ -11,7 +11,7 @@ import { AGENT_APERTURE_F, LiveRamp, RESET_MIN_GAP_MS, type LiveRampLimits } fro
 import { Orchestrator } from './service.js';
 
 const evOf = (s: { iso: number; shutter_speed: string }): number =>
-  settingsEv(AGENT_APERTURE_F, shutterToSeconds(s.shutter_speed), s.iso);
+  settingsEv(s.iso, shutterToSeconds(s.shutter_speed), AGENT_APERTURE_F);
 
 /** Settings for a middle grey at `ev` (ISO 100 while the shutter allows, like the agent's meter). */
 function meteredAt(ev: number): { iso: number; shutter_speed: string } {

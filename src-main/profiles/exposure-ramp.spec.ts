@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { shutterToSeconds } from '../agents/protocol.js';
+import { APERTURE_F, DEFAULT_MAX_STEP_EV, rampExposure } from '../../agent/src/exposure.js';
 import { rampStep, settingsEv, smoothExposure } from './exposure-ramp.js';
 
 /** A sunset-to-night metering curve with a sudden jump (a cloud) and noise. */
@@ -29,7 +30,7 @@ describe('smoothExposure', () => {
         expect(f.shutter_seconds).toBeLessThanOrEqual(14);
         expect(f.shutter_seconds).toBeGreaterThanOrEqual(1 / 8000);
         expect(shutterToSeconds(f.shutter_speed)).toBeCloseTo(f.shutter_seconds, 9);
-        expect(settingsEv(1.8, f.shutter_seconds, f.iso)).toBeCloseTo(f.ev, 9);
+        expect(settingsEv(f.iso, f.shutter_seconds)).toBeCloseTo(f.ev, 9);
         if (i > 0) expect(Math.abs(f.ev - frames[i - 1]!.ev)).toBeLessThanOrEqual(step + 1e-9);
       }
     });
@@ -52,7 +53,7 @@ describe('smoothExposure', () => {
 
   it('obeys limits that tightened under the ramp at once (a stormy rule capping the shutter)', () => {
     // The previous frame was a 30 s night exposure; the new limits allow at most 1/125 s and ISO 100.
-    const previous = { ev: settingsEv(1.8, 30, 100), iso: 100, shutter_seconds: 30, shutter_speed: '30' };
+    const previous = { ev: settingsEv(100, 30), iso: 100, shutter_seconds: 30, shutter_speed: '30' };
     const f = rampStep(previous, previous.ev, {
       intervalSeconds: 60,
       isoMin: 100,
@@ -65,5 +66,19 @@ describe('smoothExposure', () => {
     // Within the new range the ramp goes on from there, a step at a time.
     const next = rampStep(f, f.ev + 3, { intervalSeconds: 60, isoMin: 100, isoMax: 3200, shutterMaxSeconds: 1 / 125 });
     expect(Math.abs(next.ev - f.ev)).toBeLessThanOrEqual(1 / 3 + 1e-9);
+  });
+
+  it("is the agent's exposure engine: the plan runner's frames, at the same default aperture", () => {
+    const limits = { isoMin: 100, isoMax: 3200, shutterMin: 1 / 8000, shutterMax: 29 };
+    let agentPrev: { iso: number; shutter: string } | null = null;
+    const targets = [12, 9, 6, 3, 0, -3, -6, -6, 5];
+    const station = smoothExposure(targets, { intervalSeconds: 30 });
+    targets.forEach((t, i) => {
+      const a = rampExposure(agentPrev, t, DEFAULT_MAX_STEP_EV, limits);
+      expect(station[i]).toMatchObject({ iso: a.iso, shutter_speed: a.shutter, limited: a.limited });
+      expect(station[i]!.ev).toBeCloseTo(a.ev, 12);
+      agentPrev = { iso: a.iso, shutter: a.shutter };
+    });
+    expect(settingsEv(100, 1)).toBeCloseTo(Math.log2(APERTURE_F * APERTURE_F), 12);
   });
 });

@@ -8,7 +8,11 @@
  * `gapSeconds` for readout and writing). Low ISO is preferred: the shutter
  * lengthens first, ISO rises only once the shutter is at its longest.
  */
+import { APERTURE_F, DEFAULT_MAX_STEP_EV, rampExposure, settingsEv } from '../../agent/src/exposure.js';
 import { StationError } from '../util/errors.js';
+
+/** EV100 of settings: the one exposure engine's (agent/src/exposure.ts), argument order (iso, shutter, aperture). */
+export { settingsEv };
 
 export interface RampOptions {
   readonly intervalSeconds: number;
@@ -22,7 +26,7 @@ export interface RampOptions {
   readonly shutterMaxSeconds?: number;
   /** Time each frame needs besides the exposure; default 1 s. */
   readonly gapSeconds?: number;
-  /** Lens f-number (fixed on Pi cameras); default 1.8. */
+  /** Lens f-number (fixed on Pi cameras); default the agent cameras' f/2.8 (APERTURE_F). */
   readonly aperture?: number;
 }
 
@@ -39,24 +43,6 @@ export interface RampFrame {
   readonly limited: 'none' | 'step' | 'range';
 }
 
-/** EV100 that a shutter and ISO realise at an aperture. */
-export function settingsEv(aperture: number, shutterSeconds: number, iso: number): number {
-  return Math.log2((aperture * aperture * 100) / (shutterSeconds * iso));
-}
-
-/** Representable shutter values near t (the wire format quantises them): milliseconds from 1/20 s up, 1/N below. */
-function shutterCandidates(t: number, tMin: number, tMax: number): Array<{ seconds: number; text: string }> {
-  const out: Array<{ seconds: number; text: string }> = [];
-  if (t >= 0.05) {
-    const ms = Math.round(t * 1000);
-    for (const m of [ms - 1, ms, ms + 1]) if (m > 0) out.push({ seconds: m / 1000, text: String(m / 1000) });
-  } else {
-    const n = Math.round(1 / t);
-    for (const k of [n - 1, n, n + 1]) if (k >= 1) out.push({ seconds: 1 / k, text: `1/${k}` });
-  }
-  return out.filter((c) => c.seconds >= tMin - 1e-12 && c.seconds <= tMax + 1e-12);
-}
-
 /** The frame before: its realised EV and settings (held when quantisation finds nothing inside the step). */
 export type PreviousFrame = Pick<RampFrame, 'ev' | 'iso' | 'shutter_seconds' | 'shutter_speed'>;
 
@@ -70,11 +56,11 @@ interface Resolved {
 }
 
 function resolveOptions(options: RampOptions): Resolved {
-  const step = options.maxStepEv ?? 1 / 3;
+  const step = options.maxStepEv ?? DEFAULT_MAX_STEP_EV;
   const isoMin = options.isoMin ?? 100;
   const isoMax = options.isoMax ?? 3200;
   const tMin = options.shutterMinSeconds ?? 1 / 8000;
-  const n = options.aperture ?? 1.8;
+  const n = options.aperture ?? APERTURE_F;
   const tMax = Math.min(options.shutterMaxSeconds ?? 30, options.intervalSeconds - (options.gapSeconds ?? 1));
   if (!(step > 0))
     throw new StationError('RAMP_STEP_INVALID', 'The largest exposure step must be above 0 stops (1/3 is usual).');
@@ -89,67 +75,24 @@ function resolveOptions(options: RampOptions): Resolved {
   return { step, isoMin, isoMax, tMin, tMax, n };
 }
 
+/** One frame through the exposure engine's ramp, with the station's checks and wire-format names. */
 function step(previous: PreviousFrame | null, target: number, o: Resolved): RampFrame {
-  const { isoMin, isoMax, tMin, tMax, n } = o;
   if (!Number.isFinite(target))
     throw new StationError('RAMP_TARGET_INVALID', 'Every metered target must be a finite EV value.');
-  const evLow = settingsEv(n, tMax, isoMax); // darkest scene we can expose for
-  const evHigh = settingsEv(n, tMin, isoMin); // brightest
-  // Limits that changed under the ramp (a strategy's shutter cap, a new profile) win at once: the ramp
-  // continues from the nearest exposure the new limits allow.
-  const prev = previous === null ? undefined : Math.min(evHigh, Math.max(evLow, previous.ev));
-  const previousFits =
-    previous !== null &&
-    previous.iso >= isoMin &&
-    previous.iso <= isoMax &&
-    previous.shutter_seconds >= tMin - 1e-12 &&
-    previous.shutter_seconds <= tMax + 1e-12;
-  let desired = Math.min(evHigh, Math.max(evLow, target));
-  let limited: RampFrame['limited'] = desired === target ? 'none' : 'range';
-  if (prev !== undefined && Math.abs(desired - prev) > o.step) {
-    desired = prev + Math.sign(desired - prev) * o.step;
-    limited = 'step';
-  }
-  const product = (n * n * 100) / 2 ** desired; // shutter × ISO
-  let t = product / isoMin;
-  if (t > tMax) t = tMax;
-  if (t < tMin) t = tMin;
-  let best: { iso: number; seconds: number; text: string; ev: number } | undefined;
-  for (const c of shutterCandidates(t, tMin, tMax)) {
-    const ideal = product / c.seconds;
-    for (const iso of new Set(
-      [Math.floor(ideal), Math.ceil(ideal)].map((i) => Math.min(isoMax, Math.max(isoMin, i))),
-    )) {
-      const ev = settingsEv(n, c.seconds, iso);
-      if (prev !== undefined && Math.abs(ev - prev) > o.step + 1e-12) continue;
-      if (!best || Math.abs(ev - desired) < Math.abs(best.ev - desired))
-        best = { iso, seconds: c.seconds, text: c.text, ev };
-    }
-  }
-  if (!best && previous && previousFits) {
-    // Quantisation found nothing inside the step: hold the previous settings.
-    best = { iso: previous.iso, seconds: previous.shutter_seconds, text: previous.shutter_speed, ev: previous.ev };
-    limited = 'step';
-  }
-  if (!best) {
-    // The previous settings are outside the limits now: the nearest settings the limits allow.
-    for (const c of shutterCandidates(t, tMin, tMax)) {
-      const iso = Math.min(isoMax, Math.max(isoMin, Math.round(product / c.seconds)));
-      const ev = settingsEv(n, c.seconds, iso);
-      if (!best || Math.abs(ev - desired) < Math.abs(best.ev - desired))
-        best = { iso, seconds: c.seconds, text: c.text, ev };
-    }
-    if (!best)
-      throw new StationError('RAMP_NO_SETTINGS', 'No ISO and shutter within the limits reach the first target.');
-    limited = 'range';
-  }
+  const choice = rampExposure(
+    previous === null ? null : { iso: previous.iso, shutter: previous.shutter_speed },
+    target,
+    o.step,
+    { isoMin: o.isoMin, isoMax: o.isoMax, shutterMin: o.tMin, shutterMax: o.tMax },
+    o.n,
+  );
   return {
     target_ev: target,
-    ev: best.ev,
-    iso: best.iso,
-    shutter_seconds: best.seconds,
-    shutter_speed: best.text,
-    limited,
+    ev: choice.ev,
+    iso: choice.iso,
+    shutter_seconds: choice.shutterSeconds,
+    shutter_speed: choice.shutter,
+    limited: choice.limited,
   };
 }
 

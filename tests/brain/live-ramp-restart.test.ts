@@ -14,7 +14,7 @@ import { AGENT_APERTURE_F } from '../../src-main/orchestration/live-ramp.js';
 import { startAgentProcess, until, type RunningProcess } from '../helpers/processes.js';
 
 const evOf = (s: { iso: number; shutter_speed: string }): number =>
-  settingsEv(AGENT_APERTURE_F, shutterToSeconds(s.shutter_speed), s.iso);
+  settingsEv(s.iso, shutterToSeconds(s.shutter_speed), AGENT_APERTURE_F);
 
 describe('live exposure ramp across a station restart', () => {
   let dir: string;

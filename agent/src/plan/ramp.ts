@@ -19,27 +19,22 @@ import type { Journal } from '../db/journal.js';
 import type { PlanSlots } from '../db/plan-slots.js';
 import {
   DEFAULT_LIMITS,
+  DEFAULT_MAX_STEP_EV,
   ev100FromLux,
   rampExposure,
+  resetGapMs,
   type FrameSettings,
   type RampChoice,
   type RampLimits,
 } from '../exposure.js';
 import { shutterToSeconds, type DeploymentBundle } from '../protocol/index.js';
 
-export const DEFAULT_MAX_STEP_EV = 1 / 3;
-/** A gap longer than this many intervals starts a new ramp from the meter... */
-export const RESET_INTERVALS = 3;
-/** ...but never sooner than this, so a short restart does not cause a jump. */
-export const RESET_MIN_GAP_MS = 60_000;
+// The ramp's constants and reset rule live in the one exposure engine (shared with the station's live ramp).
+export { DEFAULT_MAX_STEP_EV, RESET_INTERVALS, RESET_MIN_GAP_MS, resetGapMs } from '../exposure.js';
 
 /** A planned frame's exposure, keyed by its planned instant. */
 export interface PlannedFrame extends FrameSettings {
   plannedMs: number;
-}
-
-export function resetGapMs(intervalMs: number): number {
-  return Math.max(RESET_INTERVALS * intervalMs, RESET_MIN_GAP_MS);
 }
 
 /** The runner prepares ~150 ms before a slot; the camera must be idle by then. */
