@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -63,7 +63,10 @@ describe('skystation pair', () => {
     const agents = await station.call('listAgents');
     expect(agents).toHaveLength(1);
     expect(agents[0]).toMatchObject({ state: 'online', source: 'manual', tlsFingerprint: null });
-    const again = await pair('--id', agents[0]!.id.slice(0, 8), code, '--json');
+    // A code serves one pairing (issue 12): pairing again takes the agent's new code.
+    const file = join(dir, 'agent', 'auth', 'pairing.json');
+    const next = (JSON.parse(await readFile(file, 'utf8')) as { code: string }).code;
+    const again = await pair('--id', agents[0]!.id.slice(0, 8), next, '--json');
     expect(again.code).toBe(0);
     expect(JSON.parse(again.out.join('\n'))).toMatchObject({ id: agents[0]!.id, state: 'online' });
   });
