@@ -30,6 +30,7 @@ import { StationError } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
 import { deflickerGains, measureAll } from './deflicker.js';
 import { ffmpegFilters, findFfmpeg, runFfmpeg, writeChunk, type FfmpegProgress } from './ffmpeg.js';
+import { checkExistingOutput, removeFrameFolder } from './output-guard.js';
 import { planProcessing, processUnits, unitPath } from './processing.js';
 import { PRESETS, parseExportRequest, resolveOutputPath, type ParsedExportRequest } from './request.js';
 import { orderFrames, paceFrames, type TimedFrame } from './timeline.js';
@@ -281,8 +282,9 @@ export async function runExport(input: unknown, options: RunExportOptions = {}):
   const finalPath = resolve(resolveOutputPath(req));
   const outDir = dirname(finalPath);
   await mkdir(outDir, { recursive: true });
-  if (!req.overwrite && (await exists(finalPath))) {
-    throw new StationError('output_exists', `${finalPath} already exists. Choose another name or allow overwriting.`);
+  const existing = await checkExistingOutput(finalPath, req.overwrite);
+  if (existing === 'frames' && preset.kind !== 'images') {
+    throw new StationError('output_exists', `${finalPath} is an image-sequence folder; choose another name.`);
   }
 
   // Darks whose file is gone are left out (they are calibration data, not the export's pictures).
@@ -506,7 +508,11 @@ export async function runExport(input: unknown, options: RunExportOptions = {}):
         `ffmpeg wrote ${lastFrame} of ${seq.length} frames: some frames could not be decoded (corrupt or truncated images?).`,
       );
     }
-    if (req.overwrite && preset.kind === 'images') await rm(finalPath, { recursive: true, force: true });
+    // Replace only what an export wrote: a folder of frames (or a file), never anything else.
+    if (req.overwrite && preset.kind === 'images') {
+      if ((await checkExistingOutput(finalPath, true)) === 'frames') await removeFrameFolder(finalPath);
+      else await rm(finalPath, { force: true });
+    }
     await rename(partial, finalPath);
     await fsyncDir(outDir);
     report('encoding', 1, 0);

@@ -1,7 +1,29 @@
 /** The export request: its zod schema, presets and the resolution of output paths. */
-import { extname, join } from 'node:path';
+import { extname, isAbsolute, join, relative, resolve } from 'node:path';
 import { z } from 'zod';
 import { StationError } from '../util/errors.js';
+
+/**
+ * One file or folder name, never a path: no separators, not "." or "..", no
+ * leading dot (hidden files, and the exporter's own ".partial" names), no
+ * control characters, nothing Windows refuses in a name.
+ */
+export const SafeFileName = z
+  .string()
+  .min(1)
+  .max(200)
+  .refine((n) => !/[/\\<>:"|?*]/.test(n) && ![...n].some((c) => c.charCodeAt(0) < 0x20), {
+    message: 'must be a file name, without folders or special characters',
+  })
+  .refine((n) => !n.startsWith('.') && n.trim() === n && !n.endsWith('.'), {
+    message: 'must not start or end with a dot or a space',
+  });
+
+/** True when `path` lies strictly inside `root` (not `root` itself). */
+export function isInside(root: string, path: string): boolean {
+  const rel = relative(resolve(root), resolve(path));
+  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
+}
 
 export const BracketSchema = z.object({
   group: z.string().min(1).max(128),
@@ -101,11 +123,7 @@ export const ExportRequestSchema = z
     imageFormat: z.enum(['jpg', 'png']).default('jpg'),
     outputPath: z.string().min(1).optional(),
     outputDir: z.string().min(1).optional(),
-    name: z
-      .string()
-      .min(1)
-      .regex(/^[^/\\]+$/, { message: 'must be a file name, without folders' })
-      .optional(),
+    name: SafeFileName.optional(),
     overwrite: z.boolean().default(false),
     /** A timelapse (the default) or a night product made from the same frames (keogram, startrails). */
     product: z.enum(['timelapse', 'keogram', 'startrails']).default('timelapse'),

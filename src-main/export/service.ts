@@ -31,7 +31,15 @@ import { outputFrameCount, planProcessing, type DarkSource } from './processing.
 import { runExport, type ExportProgress, type ExportResult, type RunExportOptions } from './export.js';
 import { makeKeogram, makeStartrails } from './night.js';
 import { ExportQueue, type ExportJob, type ExportRunner } from './queue.js';
-import { PRESETS, resolveOutputPath, type ExportRequest, type ParsedExportRequest } from './request.js';
+import { checkExistingOutput } from './output-guard.js';
+import {
+  PRESETS,
+  SafeFileName,
+  isInside,
+  resolveOutputPath,
+  type ExportRequest,
+  type ParsedExportRequest,
+} from './request.js';
 
 /** What the service needs from the gallery (CapturesRepo satisfies it). */
 export interface GalleryReader {
@@ -125,7 +133,8 @@ export function nightWindow(night: string): { from: string; to: string } {
 }
 
 function safeFileName(s: string): string {
-  return s.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '') || 'camera';
+  // No leading or trailing dots: never ".", "..", or a hidden name.
+  return s.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[-.]+|[-.]+$/g, '') || 'camera';
 }
 
 function shortTime(iso: string): string {
@@ -155,6 +164,8 @@ export class ExportService {
   private settings: ExportSettings = { ...DEFAULT_SETTINGS };
   private readonly settingsFile: string;
   private readonly exportsDir: string;
+  /** Folders the operator picked in a native dialog (desktop app): exports may be written there too. */
+  private readonly pickedFolders = new Set<string>();
   private readonly lastProgress = new Map<string, number>();
   private readonly nightTimers = new Map<string, NodeJS.Timeout>();
   private readonly unsubscribe: (() => void)[] = [];
@@ -233,6 +244,10 @@ export class ExportService {
       o.name ??
       `${safeFileName(who)}-${stamp}-${p.product === 'timelapse' ? o.preset : p.product}-${Date.now() % 100000}`;
     const { preset, fps, name: _n, outputPath, darks: darkMode, ...rest } = o;
+    if (!SafeFileName.safeParse(name).success) {
+      throw new StationError('invalid_export_request', `"${name}" is not a file name; use letters, digits, - and _.`);
+    }
+    if (outputPath !== undefined) this.checkOutputPath(outputPath);
     const darks = darkMode ?? 'auto';
     const request: ExportRequest = {
       ...rest,
@@ -636,18 +651,28 @@ export class ExportService {
     return full;
   }
 
+  /** Let exports write into a folder the operator picked in a native dialog (desktop app only). */
+  allowOutputFolder(dir: string): void {
+    this.pickedFolders.add(resolve(dir));
+  }
+
+  /** Outputs stay inside the exports folder (or a picked one), whatever path a request names. */
+  private checkOutputPath(path: string): string {
+    const full = resolve(path);
+    if ([this.exportsDir, ...this.pickedFolders].some((root) => isInside(root, full))) return full;
+    throw new StationError(
+      'output_outside_exports',
+      `Exports are written inside ${this.exportsDir}${this.pickedFolders.size > 0 ? ' or a folder picked in the app' : ''}; ${full} is outside it. Give a name, or a path inside that folder.`,
+    );
+  }
+
   /** The queue's runner: timelapse through runExport, night products through sharp. */
   private async render(req: ParsedExportRequest, options: RunExportOptions): Promise<ExportResult> {
+    // Checked again at run time: a job queued before (or retried) goes through the same rule.
+    const out = this.checkOutputPath(resolveOutputPath(req));
     if (req.product === 'timelapse') return (this.o.runTimelapse ?? runExport)(req, options);
-    const out = resolve(resolveOutputPath(req));
-    if (
-      !req.overwrite &&
-      (await stat(out).then(
-        () => true,
-        () => false,
-      ))
-    ) {
-      throw new StationError('output_exists', `${out} already exists. Choose another name or allow overwriting.`);
+    if ((await checkExistingOutput(out, req.overwrite)) === 'frames') {
+      throw new StationError('output_exists', `${out} is an image-sequence folder; choose another name.`);
     }
     const started = Date.now();
     const onProgress = (done: number, total: number): void => {

@@ -72,9 +72,10 @@ function jsonLines(stdout: string): Record<string, unknown>[] {
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'skys-export-cli-'));
-  out = join(dir, 'out');
-  mkdirSync(out);
   const data = join(dir, 'data');
+  // The station writes exports only inside its exports folder (issue 12).
+  out = join(data, 'media', 'exports', 'out');
+  mkdirSync(out, { recursive: true });
   await seed(data, 'cam-roof', 60, 'night', '2025-01-10T20:00:00Z');
   await seed(data, 'cam-other', 10, 'night', '2025-01-10T20:00:00Z');
   const port = await freePort();
