@@ -12,6 +12,7 @@ import type { AuthGate } from '../auth/gate.js';
 import type { Station } from '../brain/index.js';
 import { cutOffBody } from './cut-off.js';
 import { handleSeedRoute } from '../orchestration/http-routes.js';
+import { PREVIEW_PATH_PREFIX } from '../preview/relay.js';
 import { StationError, errorMessage } from '../util/errors.js';
 import { wsText } from '../util/ws-text.js';
 
@@ -55,11 +56,15 @@ export function safeJoin(root: string, rel: string): string | null {
   return full === base || full.startsWith(base + sep) ? full : null;
 }
 
-/** The path of a request target ("/a/b?x" → "/a/b"), or null when it is not an origin-form path. */
+/**
+ * The path of a request target ("/a/b?x" → "/a/b"), or null when it is not
+ * an origin-form path or has an empty segment ("//", "/a//b").
+ */
 export function requestPath(url: string | undefined): string | null {
   if (url === undefined || !url.startsWith('/')) return null;
   const end = url.search(/[?#]/);
-  return end < 0 ? url : url.slice(0, end);
+  const path = end < 0 ? url : url.slice(0, end);
+  return path.includes('//') ? null : path;
 }
 
 /** The host names a Host header may carry: loopback names, the bound address and the operator's names. */
@@ -150,7 +155,7 @@ export async function startHttpServer(station: Station, opts: HttpServerOptions)
     }
     const path = requestPath(req.url);
     if (path === null) {
-      refuse(res, 400, 'bad_path', 'The request target must be a path starting with "/".');
+      refuse(res, 400, 'bad_path', 'The request target must be a path starting with "/", without empty segments.');
       return;
     }
     const limit = opts.auth && req.method === 'POST' && path === '/api/login' ? LOGIN_BODY_LIMIT : 0;
@@ -196,6 +201,12 @@ export async function startHttpServer(station: Station, opts: HttpServerOptions)
   // WebSocket endpoints: add a route here; Host, Origin, login and errors are handled for all of them.
   const wsRoutes: WsRoute[] = [
     { match: (p) => p === '/api/ws', maxPayload: RPC_MAX_PAYLOAD, connect: (ws) => serveRpc(station, ws) },
+    // Live preview (issue 14): frames from the relay; viewers send only small JSON acks.
+    {
+      match: (p) => p.startsWith(PREVIEW_PATH_PREFIX),
+      maxPayload: 4096,
+      connect: (ws, req) => station.preview.serveViewer(ws, req.url ?? '/'),
+    },
   ];
   const wsServers = new Map<WsRoute, WebSocketServer>();
   const wssFor = (route: WsRoute): WebSocketServer => {

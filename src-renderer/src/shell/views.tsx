@@ -10,6 +10,8 @@ import { FleetView } from '../cameras/FleetView';
 import { PlanningPane } from '../planning/PlanningPane';
 import { ProfilesPane } from '../profiles/ProfilesPane';
 import { SchedulesPane } from '../schedules/SchedulesPane';
+import { CameraWall } from '../preview/CameraWall';
+import { PreviewView } from '../preview/PreviewView';
 import { SettingsPane } from '../settings/SettingsPane';
 import { TestsPane } from '../tests/TestsPane';
 // The orchestration panes' shared styles (forms, tables), imported once for all of them.
@@ -32,6 +34,7 @@ export interface PageDef {
 
 export const TABS: readonly TabDef[] = [
   { id: 'cameras', label: 'Cameras', render: () => <FleetView /> },
+  { id: 'live', label: 'Live', render: () => <CameraWall /> },
   { id: 'schedules', label: 'Schedules', render: () => <SchedulesPane /> },
   { id: 'planning', label: 'Planning', render: () => <PlanningPane /> },
   { id: 'profiles', label: 'Profiles', render: () => <ProfilesPane /> },
@@ -42,4 +45,5 @@ export const TABS: readonly TabDef[] = [
 
 export const PAGES: readonly PageDef[] = [
   { path: 'camera', tab: 'cameras', render: (agentId) => <CameraPage agentId={agentId} /> },
+  { path: 'preview', tab: 'live', render: (agentId) => <PreviewView key={agentId} agentId={agentId} /> },
 ];
