@@ -21,6 +21,7 @@ import {
 } from '../src-main/api/contract';
 import { bindOrchestrationApi } from '../src-main/api/orchestration';
 import { bindSettingsApi } from '../src-main/settings/api-types';
+import { bindGalleryApi } from '../src-main/gallery/api-types';
 import { EVENT_CHANNEL, INVOKE_CHANNEL, MEDIA_HOST, MEDIA_SCHEME } from '../src-main/electron/channels';
 
 type InvokeReply = { ok: true; result: unknown } | { ok: false; error: ApiError };
@@ -70,6 +71,7 @@ const skystation = {
   'exports.setSettings': (p) => call('exports.setSettings', p),
   ...bindOrchestrationApi((m, p) => call(m, p as never)),
   ...bindSettingsApi((m, p) => call(m, p as never)),
+  ...bindGalleryApi((m, p) => call(m, p as never)),
   onEvent(listener) {
     const handler = (_e: IpcRendererEvent, event: StationEvent): void => listener(event);
     ipcRenderer.on(EVENT_CHANNEL, handler);

@@ -12,9 +12,11 @@ import { z } from 'zod';
 import { orchestrationMethods, type DeploymentView } from './orchestration.js';
 import { exportMethods, type ExportEvent } from '../export/api-types.js';
 import { settingsMethods } from '../settings/api-types.js';
+import { galleryMethods } from '../gallery/api-types.js';
 
 export * from '../export/api-types.js';
 export * from '../settings/api-types.js';
+export * from '../gallery/api-types.js';
 
 export const AgentState = z.enum(['discovered', 'unpaired', 'paired', 'online', 'offline']);
 export type AgentState = z.infer<typeof AgentState>;
@@ -217,6 +219,7 @@ export const methods = {
   ...orchestrationMethods,
   ...exportMethods,
   ...settingsMethods,
+  ...galleryMethods,
 } as const;
 
 export type MethodName = keyof typeof methods;

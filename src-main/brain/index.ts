@@ -29,6 +29,7 @@ import { AgentsRepo } from '../db/agents-repo.js';
 import { CapturesRepo, type StoredCapture } from '../db/captures-repo.js';
 import { openDatabase, type Db } from '../db/database.js';
 import { exportHandlers, splitCaptureId } from '../export/handlers.js';
+import { galleryHandlers } from '../gallery/service.js';
 import { ExportService } from '../export/service.js';
 import { StationSettings } from '../settings/service.js';
 import { startOrchestration, type Orchestration, type OrchestrationOptions } from '../orchestration/index.js';
@@ -323,6 +324,14 @@ export async function startStation(opts: StationOptions): Promise<Station> {
     ...orchestration.orchestrator.handlers,
     ...exportHandlers(exportsService),
     ...settings.handlers(),
+    ...galleryHandlers({
+      captures,
+      mediaDir,
+      toView: (c) => toCaptureView(c),
+      agentNames,
+      client: (id) => fleet.client(id),
+      log,
+    }),
     health: (): Promise<StationHealth> => {
       const agents = fleet.views();
       return Promise.resolve({

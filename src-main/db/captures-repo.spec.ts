@@ -151,3 +151,85 @@ describe('CapturesRepo filters', () => {
     expect(repo.page({ tag: 'aurora', limit: 10 }).items).toHaveLength(0);
   });
 });
+
+describe('CapturesRepo for the gallery view', () => {
+  let dir: string;
+  let db: Db;
+  let repo: CapturesRepo;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'skys-gallery-view-'));
+    db = openDatabase(join(dir, 'g.sqlite'));
+    repo = new CapturesRepo(db);
+  });
+  afterEach(() => {
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('nights: groups by the local evening, newest first, with counts and spans that add up', () => {
+    // Every 30 min for three days from 2026-01-01T00:00Z; at UTC+1 a night runs 11:00Z to 11:00Z.
+    const rows = Array.from({ length: 144 }, (_, i) => ({
+      ...row(i),
+      capturedAt: new Date(Date.UTC(2026, 0, 1) + i * 1_800_000).toISOString(),
+    }));
+    repo.insertMany(rows);
+    const nights = repo.nights({}, 60);
+    expect(nights.map((n) => n.night)).toEqual(['2026-01-03', '2026-01-02', '2026-01-01', '2025-12-31']);
+    expect(nights.reduce((n, x) => n + x.count, 0)).toBe(144);
+    expect(nights[1]).toMatchObject({
+      count: 48,
+      oldest: '2026-01-02T11:00:00.000Z',
+      newest: '2026-01-03T10:30:00.000Z',
+    });
+    expect(repo.nights({ schedule: 'sunset' }, 60).reduce((n, x) => n + x.count, 0)).toBe(72);
+  });
+
+  it('pageAt gives random access in the same order as cursor pages; filters for cameras, brackets, variant', () => {
+    repo.insertMany(Array.from({ length: 30 }, (_, i) => row(i, i % 3 === 0 ? 'a2' : 'a1')));
+    repo.insert({ ...row(40), captureId: 'b0', bracketGroup: 'g', bracketIndex: 0, bracketCount: 2, bracketEv: -1 });
+    repo.insert({ ...row(41), captureId: 'b1', variant: 'b', testId: 't1' });
+    const all: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const p = repo.page({ cursor, limit: 7 });
+      all.push(...p.items.map((r) => r.captureId));
+      cursor = p.nextCursor ?? undefined;
+    } while (cursor);
+    expect(repo.pageAt({}, 10, 5).map((r) => r.captureId)).toEqual(all.slice(10, 15));
+    expect(repo.countWhere({ agentIds: ['a2'] })).toBe(10);
+    expect(repo.countWhere({ agentIds: ['a1', 'a2'] })).toBe(32);
+    expect(repo.pageAt({ brackets: 'only' }, 0, 10).map((r) => r.captureId)).toEqual(['b0']);
+    expect(repo.countWhere({ brackets: 'exclude' })).toBe(31);
+    expect(repo.pageAt({ variant: 'b' }, 0, 10).map((r) => r.captureId)).toEqual(['b1']);
+  });
+
+  it('tags many rows at once, lists facets, and deletes rows with their tags', () => {
+    repo.insertMany([row(1), row(2), row(3, 'a2')]);
+    const r1 = repo.get('a1', 'c1')!;
+    const r2 = repo.get('a1', 'c2')!;
+    repo.tag(r1.rowid, 'meteor');
+    repo.tag(r1.rowid, 'aurora');
+    repo.tag(r2.rowid, 'meteor');
+    expect(repo.tagsFor([r1.rowid, r2.rowid])).toEqual(
+      new Map([
+        [r1.rowid, ['aurora', 'meteor']],
+        [r2.rowid, ['meteor']],
+      ]),
+    );
+    expect(repo.facets()).toEqual({
+      agentIds: ['a1', 'a2'],
+      schedules: ['manual', 'sunset'],
+      profiles: [],
+      tests: [],
+      tags: ['aurora', 'meteor'],
+    });
+    const removed = repo.deleteMany([
+      { agentId: 'a1', captureId: 'c1' },
+      { agentId: 'a1', captureId: 'nope' },
+    ]);
+    expect(removed.map((r) => r.captureId)).toEqual(['c1']);
+    expect(repo.get('a1', 'c1')).toBeUndefined();
+    expect(repo.count()).toBe(2);
+    expect(repo.facets().tags).toEqual(['meteor']);
+  });
+});

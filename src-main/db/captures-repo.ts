@@ -51,10 +51,68 @@ export interface CaptureQuery {
   tag?: string | undefined;
   /** Only lights or only darks (both when missing). */
   frameKind?: 'light' | 'dark' | undefined;
+  /** Any of these cameras (with agentId, both must match). */
+  agentIds?: readonly string[] | undefined;
+  /** An A/B test's variant ("a", "b"). */
+  variant?: string | undefined;
+  /** 'only': images of bracketed sets; 'exclude': single captures only. */
+  brackets?: 'only' | 'exclude' | undefined;
   /** Opaque cursor from a previous page. */
   cursor?: string | undefined;
   limit: number;
 }
+
+/** The filters of a CaptureQuery, without paging. */
+export type CaptureFilter = Omit<CaptureQuery, 'cursor' | 'limit'>;
+
+/** One night of the gallery: its local date (the evening's), how many captures match and their time span. */
+export interface NightGroup {
+  night: string;
+  count: number;
+  newest: string;
+  oldest: string;
+}
+
+/** WHERE clause and parameters for a filter (shared by every gallery query). */
+function filterSql(query: CaptureFilter): { where: string[]; params: Record<string, string | number> } {
+  const where: string[] = [];
+  const params: Record<string, string | number> = {};
+  const eq = (column: string, key: string, value: string | undefined): void => {
+    if (value === undefined) return;
+    where.push(`${column} = @${key}`);
+    params[key] = value;
+  };
+  eq('agent_id', 'agentId', query.agentId);
+  eq('schedule', 'schedule', query.schedule);
+  eq('profile', 'profile', query.profile);
+  eq('test_id', 'testId', query.testId);
+  eq('variant', 'variant', query.variant);
+  eq('frame_kind', 'frameKind', query.frameKind);
+  if (query.agentIds !== undefined && query.agentIds.length > 0) {
+    const keys = query.agentIds.map((id, i) => {
+      params[`agent${i}`] = id;
+      return `@agent${i}`;
+    });
+    where.push(`agent_id IN (${keys.join(', ')})`);
+  }
+  if (query.brackets === 'only') where.push('bracket_group IS NOT NULL');
+  if (query.brackets === 'exclude') where.push('bracket_group IS NULL');
+  if (query.from !== undefined) {
+    where.push('captured_at >= @from');
+    params['from'] = query.from;
+  }
+  if (query.to !== undefined) {
+    where.push('captured_at <= @to');
+    params['to'] = query.to;
+  }
+  if (query.tag !== undefined) {
+    where.push('rowid IN (SELECT capture_rowid FROM capture_tags WHERE tag = @tag)');
+    params['tag'] = query.tag;
+  }
+  return { where, params };
+}
+
+const whereText = (where: readonly string[]): string => (where.length ? `WHERE ${where.join(' AND ')}` : '');
 
 const columns = `rowid, agent_id AS agentId, capture_id AS captureId, seq, captured_at AS capturedAt, schedule, profile,
   profile_version AS profileVersion, test_id AS testId, variant, iso, shutter_speed AS shutterSpeed,
@@ -202,33 +260,8 @@ export class CapturesRepo {
   }
 
   page(query: CaptureQuery): { items: StoredCapture[]; nextCursor: string | null } {
-    const where: string[] = [];
-    const params: Record<string, string | number> = { limit: query.limit + 1 };
-    if (query.agentId !== undefined) {
-      where.push('agent_id = @agentId');
-      params['agentId'] = query.agentId;
-    }
-    const eq = (column: string, key: string, value: string | undefined): void => {
-      if (value === undefined) return;
-      where.push(`${column} = @${key}`);
-      params[key] = value;
-    };
-    eq('schedule', 'schedule', query.schedule);
-    eq('profile', 'profile', query.profile);
-    eq('test_id', 'testId', query.testId);
-    eq('frame_kind', 'frameKind', query.frameKind);
-    if (query.from !== undefined) {
-      where.push('captured_at >= @from');
-      params['from'] = query.from;
-    }
-    if (query.to !== undefined) {
-      where.push('captured_at <= @to');
-      params['to'] = query.to;
-    }
-    if (query.tag !== undefined) {
-      where.push('rowid IN (SELECT capture_rowid FROM capture_tags WHERE tag = @tag)');
-      params['tag'] = query.tag;
-    }
+    const { where, params } = filterSql(query);
+    params['limit'] = query.limit + 1;
     if (query.cursor !== undefined) {
       const c = decodeCursor(query.cursor);
       if (c !== null) {
@@ -237,13 +270,126 @@ export class CapturesRepo {
         params['cRow'] = c.rowid;
       }
     }
-    const sql = `SELECT ${columns} FROM captures ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+    const sql = `SELECT ${columns} FROM captures ${whereText(where)}
       ORDER BY captured_at DESC, rowid DESC LIMIT @limit`;
     const rows = this.db.prepare<Record<string, string | number>, StoredCapture>(sql).all(params);
     const more = rows.length > query.limit;
     const items = more ? rows.slice(0, query.limit) : rows;
     const last = items.at(-1);
     return { items, nextCursor: more && last ? encodeCursor(last) : null };
+  }
+
+  /**
+   * Rows `offset` … `offset + limit - 1` of a filter, newest first: random
+   * access for a virtualised grid. The gallery narrows `from`/`to` to one night
+   * first (see nights), so the offset stays within a night's captures.
+   */
+  pageAt(filter: CaptureFilter, offset: number, limit: number): StoredCapture[] {
+    const { where, params } = filterSql(filter);
+    params['limit'] = limit;
+    params['offset'] = offset;
+    const sql = `SELECT ${columns} FROM captures ${whereText(where)}
+      ORDER BY captured_at DESC, rowid DESC LIMIT @limit OFFSET @offset`;
+    return this.db.prepare<Record<string, string | number>, StoredCapture>(sql).all(params);
+  }
+
+  /**
+   * The matching captures grouped by night, newest night first. A night is the
+   * local date of the evening it starts: capture time + utcOffsetMinutes − 12 h
+   * (a capture at 02:00 local belongs to the previous day's night).
+   */
+  nights(filter: CaptureFilter, utcOffsetMinutes: number): NightGroup[] {
+    const { where, params } = filterSql(filter);
+    // Hour buckets are a prefix of the stored UTC time (cheap, and read from the time index alone);
+    // nights are then folded from at most 24 buckets a day here.
+    const sql = `SELECT substr(captured_at, 1, 13) AS hour, COUNT(*) AS count, MAX(captured_at) AS newest,
+        MIN(captured_at) AS oldest
+      FROM captures ${whereText(where)} GROUP BY hour ORDER BY hour DESC`;
+    const hours = this.db
+      .prepare<Record<string, string | number>, { hour: string; count: number; newest: string; oldest: string }>(sql)
+      .all(params);
+    const shiftMs = (Math.round(utcOffsetMinutes) - 720) * 60_000;
+    const out: NightGroup[] = [];
+    for (const h of hours) {
+      const t = Date.parse(`${h.hour}:00:00Z`);
+      const night = Number.isNaN(t) ? h.hour.slice(0, 10) : new Date(t + shiftMs).toISOString().slice(0, 10);
+      const last = out.at(-1);
+      if (last && last.night === night) {
+        last.count += h.count;
+        if (h.oldest < last.oldest) last.oldest = h.oldest;
+        if (h.newest > last.newest) last.newest = h.newest;
+      } else out.push({ night, count: h.count, newest: h.newest, oldest: h.oldest });
+    }
+    return out;
+  }
+
+  /** How many captures match a filter. */
+  countWhere(filter: CaptureFilter): number {
+    const { where, params } = filterSql(filter);
+    return (
+      this.db
+        .prepare<Record<string, string | number>, { n: number }>(
+          `SELECT COUNT(*) AS n FROM captures ${whereText(where)}`,
+        )
+        .get(params)?.n ?? 0
+    );
+  }
+
+  /** Tags of many captures at once (a page), by rowid. */
+  tagsFor(rowids: readonly number[]): Map<number, string[]> {
+    const out = new Map<number, string[]>();
+    if (rowids.length === 0) return out;
+    const rows = this.db
+      .prepare<number[], { rowid: number; tag: string }>(
+        `SELECT capture_rowid AS rowid, tag FROM capture_tags WHERE capture_rowid IN (${rowids.map(() => '?').join(',')})
+         ORDER BY tag`,
+      )
+      .all(...rowids);
+    for (const r of rows) {
+      const list = out.get(r.rowid);
+      if (list) list.push(r.tag);
+      else out.set(r.rowid, [r.tag]);
+    }
+    return out;
+  }
+
+  /** The values the gallery's filters offer: cameras, schedules, profiles, tests and variants, tags. */
+  facets(): {
+    agentIds: string[];
+    schedules: string[];
+    profiles: string[];
+    tests: string[];
+    tags: string[];
+  } {
+    const distinct = (sql: string): string[] =>
+      this.db
+        .prepare<[], { v: string }>(sql)
+        .all()
+        .map((r) => r.v);
+    return {
+      agentIds: distinct('SELECT DISTINCT agent_id AS v FROM captures ORDER BY v'),
+      schedules: distinct('SELECT DISTINCT schedule AS v FROM captures WHERE schedule IS NOT NULL ORDER BY v'),
+      profiles: distinct('SELECT DISTINCT profile AS v FROM captures WHERE profile IS NOT NULL ORDER BY v'),
+      tests: distinct('SELECT DISTINCT test_id AS v FROM captures WHERE test_id IS NOT NULL ORDER BY v'),
+      tags: distinct('SELECT DISTINCT tag AS v FROM capture_tags ORDER BY v'),
+    };
+  }
+
+  /** Remove captures (and their tags) from the index in one transaction; returns the rows removed. */
+  deleteMany(ids: readonly { agentId: string; captureId: string }[]): StoredCapture[] {
+    const removed: StoredCapture[] = [];
+    const delTags = this.db.prepare('DELETE FROM capture_tags WHERE capture_rowid = ?');
+    const del = this.db.prepare('DELETE FROM captures WHERE rowid = ?');
+    this.db.transaction(() => {
+      for (const id of ids) {
+        const row = this.get(id.agentId, id.captureId);
+        if (!row) continue;
+        delTags.run(row.rowid);
+        del.run(row.rowid);
+        removed.push(row);
+      }
+    })();
+    return removed;
   }
 }
 

@@ -6,6 +6,7 @@
 import { StationApiError, type StationApi } from '../../../src-main/api/contract';
 import { bindOrchestrationApi } from '../../../src-main/api/orchestration';
 import { bindSettingsApi } from '../../../src-main/settings/api-types';
+import { bindGalleryApi } from '../../../src-main/gallery/api-types';
 import { createWsTransport, type ConnectionState } from './ws-transport';
 
 export type TransportKind = 'ipc' | 'websocket';
@@ -68,6 +69,7 @@ function wrapBridge(bridge: StationApi): StationApi {
     'exports.setSettings': guard(bridge['exports.setSettings']),
     ...bindOrchestrationApi((m, p) => guard(bridge[m] as (p?: unknown) => Promise<unknown>)(p)),
     ...bindSettingsApi((m, p) => guard(bridge[m] as (p?: unknown) => Promise<unknown>)(p)),
+    ...bindGalleryApi((m, p) => guard(bridge[m] as (p?: unknown) => Promise<unknown>)(p)),
     onEvent: (listener) => bridge.onEvent(listener),
     mediaUrl: (path) => bridge.mediaUrl(path),
   } satisfies StationApi;

@@ -16,6 +16,7 @@ import {
 } from '../../../src-main/api/contract';
 import { bindOrchestrationApi } from '../../../src-main/api/orchestration';
 import { bindSettingsApi } from '../../../src-main/settings/api-types';
+import { bindGalleryApi } from '../../../src-main/gallery/api-types';
 
 /** What arrives from the server; results are trusted to match the contract's phantom types. */
 const Incoming = z.union([
@@ -307,6 +308,7 @@ export function createWsTransport(opts: WsTransportOptions = {}): WsTransport {
     'exports.setSettings': (p) => call('exports.setSettings', p),
     ...bindOrchestrationApi((m, p) => call(m, p as never)),
     ...bindSettingsApi((m, p) => call(m, p as never)),
+    ...bindGalleryApi((m, p) => call(m, p as never)),
     onEvent(listener) {
       eventListeners.add(listener);
       return () => {
