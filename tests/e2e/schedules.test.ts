@@ -56,8 +56,16 @@ describe('schedules and deployment from the UI', () => {
       .poll(() => page.getByTestId('location-current').textContent(), { timeout: 15_000 })
       .toContain('America/Denver');
 
-    await page.getByTestId('schedule-name').fill('evening');
+    // A name with a space and a zero interval are refused next to their fields, in words, and nothing is sent.
     await page.getByTestId('schedule-kind').selectOption('sunset');
+    await page.getByTestId('schedule-name').fill('my evening');
+    await page.getByTestId('schedule-interval').fill('0');
+    await page.getByTestId('schedule-create').click();
+    await expect.poll(() => page.getByTestId('error-name').textContent()).toMatch(/no spaces/);
+    await expect(page.getByTestId('error-interval').textContent()).resolves.toMatch(/at least 1 second/);
+    expect(await page.getByTestId('schedule-row').count()).toBe(0);
+
+    await page.getByTestId('schedule-name').fill('evening');
     await page.getByTestId('schedule-offset').fill('-45');
     await page.getByTestId('schedule-interval').fill('20');
     await page.getByTestId('schedule-create').click();
@@ -65,12 +73,25 @@ describe('schedules and deployment from the UI', () => {
     await row.waitFor({ state: 'visible', timeout: 15_000 }).catch((err: unknown) => {
       throw new Error(`The new schedule did not appear. ${String(err)}${diagnostics()}`);
     });
-    await expect(row.textContent()).resolves.toContain('"offset_minutes":-45');
+    await expect(row.getByTestId('schedule-description').textContent()).resolves.toBe(
+      'From 45 min before sunset for 60 min, every 20 s.',
+    );
+    expect(await page.getByTestId('error-name').count()).toBe(0);
+
+    // Edited in the same form: a longer window.
+    await row.getByTestId('schedule-edit').click();
+    await expect.poll(() => page.getByTestId('schedule-offset').inputValue()).toBe('-45');
+    await page.getByTestId('schedule-duration').fill('90');
+    await page.getByTestId('schedule-create').click();
+    await expect
+      .poll(() => row.getByTestId('schedule-description').textContent(), { timeout: 15_000 })
+      .toBe('From 45 min before sunset for 90 min, every 20 s.');
 
     const camera = page.locator(`[data-testid="camera-assignment"][data-agent-id="${agentId}"]`);
     await camera.getByTestId('assign-evening').check();
+    await expect(row.locator('td').nth(3).textContent()).resolves.toBe('—');
     await camera.getByTestId('assign-save').click();
-    await expect.poll(() => row.textContent(), { timeout: 15_000 }).not.toMatch(/—\s*Delete$/);
+    await expect.poll(() => row.locator('td').nth(3).textContent(), { timeout: 15_000 }).not.toBe('—');
 
     await page.getByTestId('deploy-profile').selectOption('f');
     await page.getByTestId('deploy-camera').first().check();
