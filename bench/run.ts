@@ -21,6 +21,7 @@ import { benchExport } from './export.js';
 import { benchGallery } from './gallery.js';
 import { benchMemory } from './memory.js';
 import { benchPreview, freshBuiltAgent } from './preview.js';
+import { benchUiPreview } from './preview-ui.js';
 import { benchStart } from './start.js';
 import { benchSync } from './sync.js';
 import { benchFleet } from './fleet.js';
@@ -31,7 +32,7 @@ type Group = () => Promise<BenchResult[]> | BenchResult[];
 
 const groups: Record<string, Group> = {
   capture: () => benchCapture(),
-  preview: () => benchPreview(),
+  preview: async () => [...(await benchPreview()), ...(await benchUiPreview())],
   discovery: () => benchDiscovery(),
   sync: () => benchSync(),
   gallery: () => benchGallery(),
