@@ -17,7 +17,7 @@ import {
 } from 'chart.js';
 import type { PlanningBand, PlanningDayView } from '../../../src-main/api/orchestration';
 import { cssVar, cssVarAlpha, useThemeVersion } from './theme';
-import { clockIn } from './zone';
+import { clockIn, hourTicks } from './zone';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, Tooltip);
 
@@ -136,13 +136,7 @@ export function DayTimeline({ day }: { day: PlanningDayView }) {
             min: start,
             max: end,
             afterBuildTicks: (axis) => {
-              // A tick at each local hour that is a multiple of 3 (DST days included).
-              const ticks = [];
-              for (let t = Math.ceil(start / 3_600_000) * 3_600_000; t <= end; t += 3_600_000) {
-                if (Number(clockIn(t, tz).slice(0, 2)) % 3 === 0 && clockIn(t, tz).endsWith(':00'))
-                  ticks.push({ value: t });
-              }
-              axis.ticks = ticks;
+              axis.ticks = hourTicks(start, end, 3, tz);
             },
             ticks: { color: muted, callback: (v) => clockIn(Number(v), tz), maxRotation: 0 },
             grid: { color: grid },

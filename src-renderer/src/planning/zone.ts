@@ -61,3 +61,14 @@ export function dayLabel(day: string): { weekday: string; date: string; month: s
     new Intl.DateTimeFormat(undefined, { timeZone: 'UTC', ...o }).format(t);
   return { weekday: f({ weekday: 'short' }), date: f({ day: 'numeric' }), month: f({ month: 'short' }) };
 }
+
+/** Axis ticks at whole local hours that are multiples of `stepHours` (24: local midnights), DST days included. */
+export function hourTicks(from: number, to: number, stepHours: number, timeZone: string): { value: number }[] {
+  const ticks: { value: number }[] = [];
+  for (let t = Math.ceil(from / 3_600_000) * 3_600_000; t <= to; t += 1_800_000) {
+    const clock = clockIn(t, timeZone);
+    if (!clock.endsWith(':00')) continue;
+    if (Number(clock.slice(0, 2)) % stepHours === 0) ticks.push({ value: t });
+  }
+  return ticks;
+}
