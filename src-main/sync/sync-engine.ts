@@ -1,5 +1,6 @@
 import { mkdir, open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import type { AgentClient, DownloadResponse } from '../agents/agent-client.js';
 import { SHA256_HEADER, type CaptureListResponse, type CaptureRecord } from '../agents/protocol.js';
 import type { CaptureRow, CapturesRepo } from '../db/captures-repo.js';
@@ -54,6 +55,11 @@ const BULK_SYNC_CAPTURES = FIRST_PAGE;
 const PAGE = 100;
 /** Captures indexed and acknowledged together (one folder fsync, one index transaction, one request) during a sync. */
 const COMMIT_BATCH = 20;
+/**
+ * ...or as soon as the oldest safe copy has waited this long: a sync cut short (the station killed, the link
+ * lost) keeps what it verified instead of copying it again next time.
+ */
+export const COMMIT_MAX_DELAY_MS = 250;
 
 /**
  * Pulls unsynced captures from one agent: download (resumable with Range),
@@ -86,6 +92,8 @@ export class SyncEngine {
       onImported: (agentId: string, captureId: string) => void;
       /** Hashes the copies off the main thread (default: a worker of this engine's own). */
       hasher?: FileHasher;
+      /** Longest wait of a safe copy for its commit (default COMMIT_MAX_DELAY_MS). */
+      commitMaxDelayMs?: number;
     },
   ) {
     this.hasher = deps.hasher ?? new FileHasher();
@@ -143,7 +151,11 @@ export class SyncEngine {
     let downloadsDone = false;
     let commitFailed = false;
     let wake: (() => void) | null = null;
+    const maxDelay = this.deps.commitMaxDelayMs ?? COMMIT_MAX_DELAY_MS;
+    /** When the oldest copy now waiting to be committed became safe (0: none waits). */
+    let waitingSince = 0;
     const signal = (): void => {
+      if (waitingSince === 0) waitingSince = performance.now();
       wake?.();
       wake = null;
     };
@@ -151,7 +163,9 @@ export class SyncEngine {
       for (;;) {
         const allIn = downloadsDone && copying === 0;
         const waiting = safe.length + toAck.length;
-        if (waiting >= COMMIT_BATCH || (allIn && waiting > 0)) {
+        const overdue = waiting > 0 && performance.now() - waitingSince >= maxDelay;
+        if (waiting >= COMMIT_BATCH || (allIn && waiting > 0) || overdue) {
+          waitingSince = 0;
           const batch = safe.splice(0);
           const acks = toAck.splice(0);
           for (const c of await this.commit(agentId, batch, result)) {
@@ -161,7 +175,18 @@ export class SyncEngine {
           continue;
         }
         if (allIn) return;
-        await new Promise<void>((resolve) => (wake = resolve));
+        if (waiting === 0) waitingSince = 0;
+        await new Promise<void>((resolve) => {
+          if (waiting === 0) {
+            wake = resolve;
+            return;
+          }
+          const timer = setTimeout(resolve, Math.max(1, maxDelay - (performance.now() - waitingSince)));
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
       }
     };
     const committing = committer();
@@ -381,6 +406,20 @@ export class SyncEngine {
   }
 
   /**
+   * Whether a copy of `record` is already under its final name and hashes right (one that does not verify is
+   * removed, to be downloaded again).
+   */
+  private async adopt(finalPath: string, record: RemoteFile): Promise<boolean> {
+    if ((await sizeOf(finalPath)) !== record.size_bytes) return false;
+    if ((await this.hasher.hash(finalPath)) !== record.sha256) {
+      await rm(finalPath, { force: true });
+      return false;
+    }
+    this.deps.log.info({ captureId: record.capture_id, file: finalPath }, 'adopted a verified copy already in place');
+    return true;
+  }
+
+  /**
    * Download into "<final>.part", resuming what is there. Returns once the
    * bytes are written; the sha256 check, the fsync and the rename to the final
    * name follow in the background (the next download need not wait for them)
@@ -407,11 +446,20 @@ export class SyncEngine {
       request = null;
     };
     let handle: FileHandle | null;
+    let adopted: boolean;
     try {
-      handle = await createPart(part);
+      // A copy already under its final name (a sync cut short after the rename, before the index) is adopted
+      // once it hashes right instead of being fetched again; looked for while the request is on its way.
+      [handle, adopted] = await Promise.all([createPart(part), this.adopt(finalPath, record)]);
     } catch (err) {
       dropRequest();
       throw err;
+    }
+    if (adopted) {
+      dropRequest();
+      await handle?.close();
+      await rm(part, { force: true });
+      return { durable: Promise.resolve() };
     }
     const created = handle !== null;
     let have = 0;
@@ -500,6 +548,15 @@ export class SyncEngine {
     this.flushing.add(settled);
     void settled.then(() => this.flushing.delete(settled));
     return { durable };
+  }
+}
+
+/** The size of a file, or null when there is none. */
+async function sizeOf(path: string): Promise<number | null> {
+  try {
+    return (await stat(path)).size;
+  } catch {
+    return null;
   }
 }
 

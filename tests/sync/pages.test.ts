@@ -71,6 +71,8 @@ describe('sync of a backlog of several pages', () => {
       mediaDir: join(dir, name),
       log: createLogger(null, 'silent'),
       onImported: () => undefined,
+      // Groups here are counted, so no copy is committed early for having waited (a busy machine is slow).
+      commitMaxDelayMs: 600_000,
     });
     return { engine, repo };
   };

@@ -1,0 +1,31 @@
+/**
+ * One station sync in a process of its own, so a test can SIGKILL it mid-transfer as a power cut or a killed
+ * station would: node --import tsx sync-child.ts <port> <token> <mediaDir> <galleryDb>.
+ * Prints one JSON line with the result (when it lives that long).
+ */
+import { AgentClient } from '../../src-main/agents/agent-client.js';
+import { CapturesRepo } from '../../src-main/db/captures-repo.js';
+import { openDatabase } from '../../src-main/db/database.js';
+import { SyncEngine } from '../../src-main/sync/sync-engine.js';
+import { createLogger } from '../../src-main/util/log.js';
+
+const [port, token, mediaDir, dbPath] = process.argv.slice(2);
+const db = openDatabase(dbPath!);
+const engine = new SyncEngine({
+  captures: new CapturesRepo(db),
+  mediaDir: mediaDir!,
+  log: createLogger(null, 'silent'),
+  onImported: () => undefined,
+});
+const client = new AgentClient({ host: '127.0.0.1', port: Number(port) }, { token: token!, timeoutMs: 60_000 });
+engine.sync('a1', client).then(
+  (r) => {
+    process.stdout.write(`${JSON.stringify(r)}\n`);
+    db.close();
+    process.exit(0);
+  },
+  (err: unknown) => {
+    process.stdout.write(`${JSON.stringify({ error: String(err) })}\n`);
+    process.exit(1);
+  },
+);
