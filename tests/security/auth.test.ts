@@ -62,7 +62,7 @@ describe('agent pairing and tokens', () => {
     const printed = await cli(['pair', '--data-dir', dataDir]);
     expect(printed.code).toBe(0);
     expect(printed.stdout.trim()).toBe(logged);
-  });
+  }, 90_000);
 
   it('`token` prints the admin token, kept in a 0600 file', async () => {
     const printed = await cli(['token', '--data-dir', dataDir]);
@@ -150,7 +150,7 @@ describe('agent pairing and tokens', () => {
     const unknown = await cli(['tokens', 'revoke', mine.id, '--data-dir', dataDir]);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/No token/);
-  });
+  }, 90_000);
 
   it('rate-limits wrong pairing codes per address with 429 and Retry-After', async () => {
     const code = (await cli(['pair', '--data-dir', dataDir])).stdout.trim();
@@ -172,7 +172,7 @@ describe('agent pairing and tokens', () => {
     // Even the right code is refused while blocked.
     const right = await call('POST', '/pair', { token: null, body: { code, station_id: 'st-x', station_name: 'X' } });
     expect(right.status).toBe(429);
-  });
+  }, 90_000);
 
   it('checks the token on WebSocket upgrades (header or ?access_token=)', async () => {
     const url = `ws://127.0.0.1:${agent.port}/events`;
@@ -230,7 +230,7 @@ describe('agent admin token seeding and code renewal', () => {
     );
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/SKYSTATION_AGENT_ADMIN_TOKEN must be/);
-  });
+  }, 90_000);
 
   it('`pair --new` replaces the code; the old one stops working', async () => {
     const dataDir = join(dir, 'c');
@@ -250,5 +250,5 @@ describe('agent admin token seeding and code renewal', () => {
     } finally {
       await agent.stop();
     }
-  });
+  }, 90_000);
 });
