@@ -7,6 +7,8 @@ import type { ReactNode } from 'react';
 import { AlertsPane } from '../alerts/AlertsPane';
 import { CameraPage } from '../cameras/CameraPage';
 import { FleetView } from '../cameras/FleetView';
+import { ExportsPane } from '../exports/ExportsPane';
+import { GalleryView } from '../gallery/GalleryView';
 import { SensorsView } from '../components/SensorChart';
 import { PlanningPane } from '../planning/PlanningPane';
 import { ProfilesPane } from '../profiles/ProfilesPane';
@@ -36,6 +38,8 @@ export interface PageDef {
 export const TABS: readonly TabDef[] = [
   { id: 'cameras', label: 'Cameras', render: () => <FleetView /> },
   { id: 'live', label: 'Live', render: () => <CameraWall /> },
+  { id: 'gallery', label: 'Gallery', render: () => <GalleryView /> },
+  { id: 'exports', label: 'Exports', render: () => <ExportsPane /> },
   { id: 'schedules', label: 'Schedules', render: () => <SchedulesPane /> },
   { id: 'planning', label: 'Planning', render: () => <PlanningPane /> },
   { id: 'sensors', label: 'Sensors', render: () => <SensorsView /> },
