@@ -48,4 +48,43 @@ export default tseslint.config(
       ],
     },
   },
+  // Production code runs programs through the one runner and touches SQLite only in db/ modules
+  // (DESIGN.md). Tests, benchmarks and scripts start processes of their own.
+  {
+    files: ['src-main/**/*.ts', 'agent/src/**/*.ts'],
+    ignores: [
+      'src-main/electron/**',
+      '**/*.spec.ts',
+      'agent/src/util/run.ts',
+      'agent/src/util/execa.ts',
+      // Runs at every agent start: node's execFile keeps execa out of an idle agent's memory.
+      'agent/src/ops/system-info.ts',
+      // An export's ffmpeg reads frames from stdin for hours (see the file's header).
+      'src-main/export/ffmpeg.ts',
+      // The embedded simulated agent: a long-lived Node child process the station supervises.
+      'src-main/agents/embedded-agent.ts',
+      'src-main/db/**',
+      'agent/src/db/**',
+    ],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: 'electron',
+              message: 'Only the Electron shell (src-main/electron, src-preload) may import electron.',
+            },
+            {
+              name: 'execa',
+              message: 'Run programs through agent/src/util/run.ts (runProgram, runChecked, spawnProgram).',
+            },
+            { name: 'node:child_process', message: 'Run programs through agent/src/util/run.ts.' },
+            { name: 'child_process', message: 'Run programs through agent/src/util/run.ts.' },
+            { name: 'better-sqlite3', message: 'Only db/ modules (src-main/db, agent/src/db) touch SQLite.' },
+          ],
+        },
+      ],
+    },
+  },
 );

@@ -17,8 +17,7 @@ import type { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
 import type * as BonjourModule from 'bonjour-service';
 import type { Bonjour, Service } from 'bonjour-service';
-import type { ResultPromise } from 'execa';
-import { loadExeca } from './util/execa.js';
+import { spawnProgram, type StreamingProgram } from './util/run.js';
 import type { CameraCapabilities } from './camera/driver.js';
 import {
   MDNS_SERVICE_NAME,
@@ -352,7 +351,7 @@ class BonjourAdvertiser implements Advertiser {
  */
 class AvahiAdvertiser implements Advertiser {
   readonly mode = 'avahi' as const;
-  private child: ResultPromise | null = null;
+  private child: StreamingProgram | null = null;
   private restartTimer: NodeJS.Timeout | null = null;
   private restartDelayMs = 1_000;
   private stopping: Promise<void> | null = null;
@@ -367,21 +366,20 @@ class AvahiAdvertiser implements Advertiser {
   }
 
   private spawn(): void {
-    loadExeca().then(
-      (execa) => this.spawnWith(execa),
-      (err: unknown) => this.log.error({ event: 'mdns.avahi_failed', err }, 'could not load execa to run avahi'),
-    );
-  }
-
-  private spawnWith(execa: Awaited<ReturnType<typeof loadExeca>>): void {
     if (this.stopping) return;
     const instance = instanceNameFor(this.info);
     const txt = Object.entries(buildTxt(this.info)).map(([k, v]) => `${k}=${v}`);
-    const child = execa(this.command, ['--no-fail', instance, MDNS_SERVICE_TYPE, String(this.port), ...txt], {
-      reject: false,
-      buffer: false,
-      stdin: 'ignore',
-    });
+    spawnProgram(this.command, ['--no-fail', instance, MDNS_SERVICE_TYPE, String(this.port), ...txt]).then(
+      ({ child }) => this.watch(child, instance),
+      (err: unknown) => this.log.error({ event: 'mdns.avahi_failed', err }, 'could not start avahi-publish-service'),
+    );
+  }
+
+  private watch(child: StreamingProgram, instance: string): void {
+    if (this.stopping) {
+      child.kill('SIGTERM');
+      return;
+    }
     this.child = child;
     let lastLine = '';
     const onLine = (line: string): void => {

@@ -2,12 +2,18 @@
  * ffmpeg as a child process: finding it, asking which filters the build has,
  * running it with argument arrays, parsing `-progress pipe:1`, and turning
  * its failures into StationErrors an operator can act on.
+ *
+ * Short runs go through the one program runner (agent/src/util/run.ts). An
+ * export's ffmpeg is the exception allowed by eslint: it reads frames from
+ * our stdin for as long as the export lasts, with cancellation, progress on
+ * stdout and the stderr tail kept for the error, which the runner does not do.
  */
 import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { delimiter, isAbsolute, join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { execa } from 'execa';
+import { runProgram } from '../../agent/src/util/run.js';
 import { StationError, errorMessage } from '../util/errors.js';
 
 export interface FindFfmpegOptions {
@@ -59,9 +65,9 @@ const filterCache = new Map<string, Promise<Set<string>>>();
 export function ffmpegFilters(ffmpegPath: string): Promise<Set<string>> {
   let cached = filterCache.get(ffmpegPath);
   if (!cached) {
-    cached = execa(ffmpegPath, ['-hide_banner', '-filters'], { stdin: 'ignore', reject: false }).then((r) => {
+    cached = runProgram(ffmpegPath, ['-hide_banner', '-filters'], { timeoutMs: 30_000 }).then((r) => {
       const names = new Set<string>();
-      for (const line of String(r.stdout).split('\n')) {
+      for (const line of r.stdout.toString('utf8').split('\n')) {
         const m = /^\s*[.A-Z|]{3}\s+(\S+)\s+\S+->\S+/.exec(line);
         if (m) names.add(m[1]!);
       }

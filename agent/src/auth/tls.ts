@@ -7,7 +7,7 @@ import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { chmod, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { loadExeca } from '../util/execa.js';
+import { runChecked } from '../util/run.js';
 import { AgentError } from '../util/errors.js';
 import { authDir, ensureAuthDir } from './tokens.js';
 
@@ -50,8 +50,7 @@ export async function ensureCertificate(dataDir: string, commonName: string): Pr
   const tmpKey = join(dir, `.tmp-key-${process.pid}.pem`);
   const cn = commonName.replace(/[^\w.-]/g, '-').slice(0, 64) || 'skystation-agent';
   try {
-    const execa = await loadExeca();
-    await execa(
+    await runChecked(
       'openssl',
       [
         'req',
@@ -72,7 +71,7 @@ export async function ensureCertificate(dataDir: string, commonName: string): Pr
         '-addext',
         'subjectAltName=DNS:localhost,IP:127.0.0.1',
       ],
-      { timeout: 30_000, stdin: 'ignore' },
+      { timeoutMs: 30_000 },
     );
     await chmod(tmpKey, 0o600);
     await rename(tmpKey, paths.key);

@@ -4,7 +4,7 @@
  * the agent's own clock (capture timestamps, plan timing); the system clock is
  * only set when the agent runs with --allow-set-system-clock.
  */
-import { loadExeca } from '../util/execa.js';
+import { runChecked } from '../util/run.js';
 import {
   CLOCK_WARN_MS,
   ClockSetRequest,
@@ -29,8 +29,7 @@ export interface ClockRouteDeps {
 
 async function setSystemClockWithDate(time: Date): Promise<void> {
   try {
-    const execa = await loadExeca();
-    await execa('date', ['-u', '-s', `@${(time.getTime() / 1000).toFixed(3)}`], { timeout: 5000 });
+    await runChecked('date', ['-u', '-s', `@${(time.getTime() / 1000).toFixed(3)}`], { timeoutMs: 5000 });
   } catch (err) {
     throw new AgentError(
       'system_clock_denied',

@@ -5,8 +5,8 @@
  * `systemd-notify` program with an argument array. The unit sets
  * NotifyAccess=all because systemd-notify is a child process.
  */
-import { loadExeca } from '../util/execa.js';
 import type { Logger } from '../util/log.js';
+import { runChecked } from '../util/run.js';
 
 export interface SystemdNotifier {
   ready(status?: string): Promise<void>;
@@ -16,8 +16,7 @@ export interface SystemdNotifier {
 
 async function notify(args: string[], log: Logger, command: string): Promise<void> {
   try {
-    const execa = await loadExeca();
-    await execa(command, args, { timeout: 5000, stdin: 'ignore' });
+    await runChecked(command, args, { timeoutMs: 5000, log });
   } catch (err) {
     log.warn({ err, args }, 'systemd-notify failed');
   }

@@ -1,6 +1,6 @@
 import { access, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { loadExeca } from '../util/execa.js';
+import { runProgram } from '../util/run.js';
 import type { BackoffOptions, SensorBaseOptions } from './base.js';
 import { Backoff, SensorBase } from './base.js';
 import { SensorValues } from './line-protocol.js';
@@ -47,24 +47,14 @@ export type CommandRunner = (
 ) => Promise<CommandResult>;
 
 export const execaRunner: CommandRunner = async (command, args, { timeoutMs, signal }) => {
-  const execa = await loadExeca();
-  const result = await execa(command, args, {
-    reject: false,
-    timeout: timeoutMs,
-    cancelSignal: signal,
-    stdin: 'ignore',
-    encoding: 'utf8',
-    stripFinalNewline: false,
-    maxBuffer: 1024 * 1024,
-  });
-  const code: unknown = 'code' in result ? result.code : undefined;
+  const result = await runProgram(command, args, { timeoutMs, signal, maxBuffer: 1024 * 1024 });
   return {
-    exitCode: result.exitCode,
-    stdout: typeof result.stdout === 'string' ? result.stdout : '',
-    stderr: typeof result.stderr === 'string' ? result.stderr : '',
+    exitCode: result.exitCode ?? undefined,
+    stdout: result.stdout.toString('utf8'),
+    stderr: result.stderr,
     timedOut: result.timedOut,
-    canceled: result.isCanceled,
-    spawnErrorCode: result.exitCode === undefined && typeof code === 'string' ? code : undefined,
+    canceled: result.canceled,
+    spawnErrorCode: result.spawnError ?? undefined,
   };
 };
 
