@@ -28,6 +28,25 @@ function setup() {
 }
 
 describe('AlertCenter', () => {
+  it('lets an operator acknowledge, then resolve, one alert; the first time of each counts (issue #15)', () => {
+    const { center } = setup();
+    const raised = center.raise({ level: 'error', code: 'capture_failed', message: 'x', key: 'k1' })!;
+    expect(raised).toMatchObject({ acknowledgedAt: null, resolvedAt: null });
+    const acked = center.mark(raised.id, 'acknowledged')!;
+    expect(acked.acknowledgedAt).not.toBeNull();
+    expect(acked.resolvedAt).toBeNull();
+    expect(center.mark(raised.id, 'acknowledged')?.acknowledgedAt).toBe(acked.acknowledgedAt);
+    const resolved = center.mark(raised.id, 'resolved')!;
+    expect(resolved.resolvedAt).not.toBeNull();
+    expect(resolved.acknowledgedAt).toBe(acked.acknowledgedAt);
+    // Resolved by hand: the same condition may be raised again.
+    expect(center.raise({ level: 'error', code: 'capture_failed', message: 'x', key: 'k1' })).not.toBeNull();
+    // Resolving also acknowledges; an unknown id is null.
+    const other = center.raise({ level: 'info', code: 'note', message: 'y' })!;
+    expect(center.mark(other.id, 'resolved')?.acknowledgedAt).not.toBeNull();
+    expect(center.mark(99_999, 'resolved')).toBeNull();
+  });
+
   it('raises one camera_offline alert per outage and resolves it when the camera returns', () => {
     const { center, events } = setup();
     center.observeAgents([agent({ state: 'offline' })]); // never seen online: no alert

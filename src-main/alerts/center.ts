@@ -15,6 +15,7 @@ export interface AlertStore {
   raiseAlert(a: Omit<AlertRow, 'id' | 'resolvedAt'>): AlertRow | null;
   resolveAlert(dedupeKey: string, at: string): boolean;
   alerts(limit: number): AlertRow[];
+  markAlert(id: number, mark: 'acknowledged' | 'resolved', at: string): AlertRow | null;
 }
 
 export interface RaiseAlert {
@@ -79,6 +80,12 @@ export class AlertCenter {
     return this.deps.store.resolveAlert(key, this.now());
   }
 
+  /** The operator has seen it (acknowledged) or dealt with it (resolved); null when there is no such alert. */
+  mark(id: number, mark: 'acknowledged' | 'resolved'): AlertView | null {
+    const row = this.deps.store.markAlert(id, mark, this.now());
+    return row === null ? null : toView(row);
+  }
+
   list(limit: number): AlertView[] {
     return this.deps.store.alerts(limit).map(toView);
   }
@@ -127,5 +134,6 @@ function toView(r: AlertRow): AlertView {
     message: r.message,
     agentId: r.agentId,
     resolvedAt: r.resolvedAt,
+    acknowledgedAt: r.acknowledgedAt ?? null,
   };
 }

@@ -233,6 +233,8 @@ export interface VariantResult {
     iso: number;
     shutterSpeed: string;
     thumbPath: string;
+    /** The full-size image (issue #17: compared side by side). */
+    imagePath: string;
     meanBrightness: number | null;
   }[];
 }
@@ -250,6 +252,8 @@ export interface AlertView {
   message: string;
   agentId: string | null;
   resolvedAt: string | null;
+  /** When an operator acknowledged it; null until then (resolving also acknowledges). */
+  acknowledgedAt: string | null;
 }
 
 /** Seed 002 backend GET /health. */
@@ -419,6 +423,16 @@ export const orchestrationMethods = {
   listAlerts: {
     params: z.strictObject({ limit: z.number().int().min(1).max(500).default(100) }).default({ limit: 100 }),
     result: null as unknown as AlertView[],
+  },
+  /** The operator has seen an alert and is dealing with it (issue #15). */
+  acknowledgeAlert: {
+    params: z.strictObject({ id: z.number().int().positive() }),
+    result: null as unknown as AlertView,
+  },
+  /** The operator has dealt with an alert; it leaves the open list (issue #15). */
+  resolveAlert: {
+    params: z.strictObject({ id: z.number().int().positive() }),
+    result: null as unknown as AlertView,
   },
   schedulerHealth: { params: Empty, result: null as unknown as SchedulerHealth },
   stationStatus: { params: Empty, result: null as unknown as StationStatusView },

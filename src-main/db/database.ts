@@ -137,6 +137,10 @@ const migrations: readonly string[] = [
   CREATE INDEX captures_bracket ON captures (bracket_group, bracket_index) WHERE bracket_group IS NOT NULL;
   CREATE INDEX captures_darks ON captures (agent_id, captured_at) WHERE frame_kind = 'dark';
   `,
+  // 7: an operator can acknowledge an alert (seen, being handled) before it is resolved (issue #15)
+  `
+  ALTER TABLE alerts ADD COLUMN acknowledged_at TEXT;
+  `,
 ];
 
 export const SCHEMA_VERSION = migrations.length;

@@ -46,6 +46,8 @@ export interface AlertRow {
   agentId: string | null;
   dedupeKey: string | null;
   resolvedAt: string | null;
+  /** When an operator acknowledged it (seen, being handled); null until then. */
+  acknowledgedAt?: string | null;
 }
 
 export class OrchestrationRepo {
@@ -213,6 +215,7 @@ export class OrchestrationRepo {
     iso: number;
     shutterSpeed: string;
     thumbPath: string;
+    imagePath: string;
     meanBrightness: number | null;
     clippedHighlights: number | null;
     clippedShadows: number | null;
@@ -221,7 +224,7 @@ export class OrchestrationRepo {
     return this.db
       .prepare(
         `SELECT agent_id AS agentId, capture_id AS captureId, captured_at AS capturedAt, variant, iso,
-           shutter_speed AS shutterSpeed, thumb_path AS thumbPath, mean_brightness AS meanBrightness,
+           shutter_speed AS shutterSpeed, thumb_path AS thumbPath, image_path AS imagePath, mean_brightness AS meanBrightness,
            clipped_highlights AS clippedHighlights, clipped_shadows AS clippedShadows, focus_score AS focusScore
          FROM captures WHERE test_id = ? ORDER BY captured_at, rowid`,
       )
@@ -255,7 +258,7 @@ export class OrchestrationRepo {
              @agentId, @dedupeKey)`,
         )
         .run(a);
-      return { ...a, id: Number(r.lastInsertRowid), resolvedAt: null };
+      return { ...a, id: Number(r.lastInsertRowid), resolvedAt: null, acknowledgedAt: null };
     })();
   }
 
@@ -271,9 +274,32 @@ export class OrchestrationRepo {
   alerts(limit: number): AlertRow[] {
     return this.db
       .prepare<[number], AlertRow>(
-        `SELECT id, time, level, code, message, agent_id AS agentId, dedupe_key AS dedupeKey, resolved_at AS resolvedAt
+        `SELECT id, time, level, code, message, agent_id AS agentId, dedupe_key AS dedupeKey, resolved_at AS resolvedAt,
+           acknowledged_at AS acknowledgedAt
          FROM alerts ORDER BY id DESC LIMIT ?`,
       )
       .all(limit);
+  }
+
+  alert(id: number): AlertRow | null {
+    return (
+      this.db
+        .prepare<[number], AlertRow>(
+          `SELECT id, time, level, code, message, agent_id AS agentId, dedupe_key AS dedupeKey,
+             resolved_at AS resolvedAt, acknowledged_at AS acknowledgedAt
+           FROM alerts WHERE id = ?`,
+        )
+        .get(id) ?? null
+    );
+  }
+
+  /** An operator marks one alert seen (acknowledged) or dealt with (resolved); the first time counts. */
+  markAlert(id: number, mark: 'acknowledged' | 'resolved', at: string): AlertRow | null {
+    const column = mark === 'acknowledged' ? 'acknowledged_at' : 'resolved_at';
+    this.db.prepare(`UPDATE alerts SET ${column} = COALESCE(${column}, ?) WHERE id = ?`).run(at, id);
+    if (mark === 'resolved') {
+      this.db.prepare('UPDATE alerts SET acknowledged_at = COALESCE(acknowledged_at, ?) WHERE id = ?').run(at, id);
+    }
+    return this.alert(id);
   }
 }

@@ -11,6 +11,7 @@ import { CaptureOverride, secondsToShutter, shutterToSeconds, type DeploymentBun
 import type { AlertCenter } from '../alerts/center.js';
 import type { AgentView } from '../api/contract.js';
 import type {
+  AlertView,
   AssignmentView,
   CameraStatusView,
   DeployResult,
@@ -215,6 +216,13 @@ export class Orchestrator {
       profileId: a.profileId,
       site: a.site,
     };
+  }
+
+  private markAlert(id: number, mark: 'acknowledged' | 'resolved'): AlertView {
+    const view = this.deps.alerts.mark(id, mark);
+    if (view === null)
+      throw new StationError('alert_unknown', `There is no alert number ${id}; the list may be out of date.`);
+    return view;
   }
 
   private requireAgent(agentId: string): AgentView {
@@ -957,6 +965,8 @@ export class Orchestrator {
     listTests: () => Promise.resolve(this.deps.repo.tests().map((r) => this.testView(r))),
     testResults: (p) => Promise.resolve(this.results(p.testId)),
     listAlerts: (p) => Promise.resolve(this.deps.alerts.list(p.limit)),
+    acknowledgeAlert: (p) => Promise.resolve(this.markAlert(p.id, 'acknowledged')),
+    resolveAlert: (p) => Promise.resolve(this.markAlert(p.id, 'resolved')),
     schedulerHealth: () => {
       const deployments = this.deps.repo.deployments();
       const within = this.deps.redeployWithinMs ?? 7 * DAY_MS;

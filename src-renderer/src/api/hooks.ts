@@ -1,7 +1,8 @@
 /** Server state: react-query hooks over the StationApi, kept fresh by station events. */
-import { createContext, useContext, useEffect } from 'react';
+import { createContext, useContext, useEffect, useState } from 'react';
 import { useMutation, useQuery, useQueryClient, type QueryClient } from '@tanstack/react-query';
 import type { AgentView, CapturePage, CaptureView } from '../../../src-main/api/contract';
+import { entryFromEvent } from '../alerts/event-log';
 import { useUiStore } from '../state/ui-store';
 import type { Station } from './station';
 
@@ -10,6 +11,10 @@ export const GALLERY_LIMIT = 24;
 export const queryKeys = {
   agents: ['agents'] as const,
   newestCaptures: ['captures', 'newest'] as const,
+  /** One camera's newest captures (fleet card thumbnail, camera page strip). */
+  agentCaptures: (agentId: string, limit: number) => ['captures', 'agent', agentId, limit] as const,
+  session: (agentId: string) => ['session', agentId] as const,
+  alerts: ['alerts'] as const,
 };
 
 export const StationContext = createContext<Station | null>(null);
@@ -39,13 +44,59 @@ export function prependCapture(client: QueryClient, capture: CaptureView): void 
   });
 }
 
+/** One camera's newest light frames, kept fresh by capture.added events. */
+export function useAgentCaptures(agentId: string, limit: number) {
+  const { api } = useStation();
+  return useQuery({
+    queryKey: queryKeys.agentCaptures(agentId, limit),
+    queryFn: () => api.listCaptures({ agentId, limit }),
+  });
+}
+
+/** Put a capture at the front of every list of its camera's newest captures. */
+export function prependAgentCapture(client: QueryClient, capture: CaptureView): void {
+  for (const [key] of client.getQueriesData<CapturePage>({ queryKey: ['captures', 'agent', capture.agentId] })) {
+    const limit = typeof key[3] === 'number' ? key[3] : GALLERY_LIMIT;
+    client.setQueryData<CapturePage>(key, (page) => {
+      if (page === undefined) return page;
+      if (page.items.some((c) => c.id === capture.id)) return page;
+      return { ...page, items: [capture, ...page.items].slice(0, limit) };
+    });
+  }
+}
+
+/** A timelapse session's state on one camera (CinePi session endpoints through the station). */
+export function useSession(agentId: string, enabled = true) {
+  const { api } = useStation();
+  return useQuery({
+    queryKey: queryKeys.session(agentId),
+    queryFn: () => api.sessionStatus({ agentId }),
+    enabled,
+    refetchInterval: (q) => (q.state.data?.active === true ? 5_000 : 30_000),
+  });
+}
+
+/** The current time, updated every `intervalMs` while `running` (for countdowns and elapsed times). */
+export function useNow(running = true, intervalMs = 1000): number {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    if (!running) return undefined;
+    const t = setInterval(() => setNow(Date.now()), intervalMs);
+    return () => clearInterval(t);
+  }, [running, intervalMs]);
+  return now;
+}
+
 export function useCaptureNow(agentId: string) {
   const { api } = useStation();
   const client = useQueryClient();
   return useMutation({
     mutationKey: ['captureNow', agentId],
     mutationFn: () => api.captureNow({ agentId }),
-    onSuccess: (capture) => prependCapture(client, capture),
+    onSuccess: (capture) => {
+      prependCapture(client, capture);
+      prependAgentCapture(client, capture);
+    },
   });
 }
 
@@ -58,15 +109,19 @@ export function useStationEvents(): void {
 
   useEffect(() => {
     const offEvents = station.api.onEvent((e) => {
+      const before = client.getQueryData<AgentView[]>(queryKeys.agents);
+      useUiStore.getState().addLogEntries(entryFromEvent(e, before, new Date().toISOString()));
       switch (e.event) {
         case 'agents.changed':
           client.setQueryData<AgentView[]>(queryKeys.agents, e.data);
           break;
         case 'capture.added':
           prependCapture(client, e.data);
+          prependAgentCapture(client, e.data);
           break;
         case 'alert':
           showToast(e.data.level, e.data.message);
+          void client.invalidateQueries({ queryKey: queryKeys.alerts });
           break;
       }
     });

@@ -1,18 +1,441 @@
-/** Everything about one camera (#/camera/<agentId>). */
-import { useAgents } from '../api/hooks';
+/**
+ * Everything about one camera (#/camera/<agentId>): state and facts, capture
+ * actions with their progress, its newest images, a timelapse session, its
+ * plan, its sensors and its alerts.
+ */
+import { useEffect, useState } from 'react';
+import { useIsMutating, useMutation, useMutationState, useQuery, useQueryClient } from '@tanstack/react-query';
+import type { AgentView, SensorPointView } from '../../../src-main/api/contract';
+import { queryKeys, useAgentCaptures, useAgents, useCaptureNow, useNow, useSession, useStation } from '../api/hooks';
+import { CaptureExtras } from '../components/CaptureExtras';
+import { Elapsed } from '../components/AgentList';
+import { PairForm } from '../components/PairForm';
+import { SensorChart } from '../components/SensorChart';
+import { errorText, formatPercent, formatTime } from '../format';
+import { navigate } from '../shell/router';
 import { hrefFor } from '../shell/routes';
+import { SHORTCUT_EVENT, type ShortcutAction } from '../shell/shortcuts';
+import { useUiStore } from '../state/ui-store';
+import { AlertList } from '../alerts/AlertsPane';
+import { cameraStatus, formatTemperature, planSummary, relativeTime } from './fleet-logic';
+import { intervalProblem, latestBySensor } from './camera-logic';
+import './cameras.css';
 
 export function CameraPage({ agentId }: { agentId: string }) {
   const agents = useAgents();
   const agent = agents.data?.find((a) => a.id === agentId);
+
   return (
-    <section data-testid="camera-page" aria-labelledby="camera-page-title">
-      <p>
-        <a href={hrefFor('cameras')}>← All cameras</a>
+    <section className="camera-page" data-testid="camera-page" aria-labelledby="camera-page-title">
+      <p className="crumbs">
+        <a href={hrefFor('cameras')} data-testid="back-to-cameras">
+          ← All cameras
+        </a>
       </p>
-      <h2 id="camera-page-title">{agent?.name ?? agentId}</h2>
+      {agents.isPending && <p className="muted">Loading the camera…</p>}
+      {agents.isError && (
+        <p className="error" role="alert">
+          Could not load the cameras: {errorText(agents.error)}
+        </p>
+      )}
       {agents.isSuccess && agent === undefined && (
-        <p className="empty">This station does not know a camera called “{agentId}”. It may have been removed.</p>
+        <>
+          <h2 id="camera-page-title">Unknown camera</h2>
+          <p className="empty" data-testid="camera-unknown">
+            This station does not know the camera “{agentId}”. It may have been removed; go back to{' '}
+            <a href={hrefFor('cameras')}>all cameras</a> to pick another.
+          </p>
+        </>
+      )}
+      {agent !== undefined && <CameraDetail agent={agent} />}
+    </section>
+  );
+}
+
+function CameraDetail({ agent }: { agent: AgentView }) {
+  const connection = useUiStore((s) => s.connection);
+  const status = cameraStatus(agent, connection);
+  const capture = useCaptureNow(agent.id);
+  const bracketStarts = useMutationState({
+    filters: { mutationKey: ['captureBracket', agent.id], status: 'pending' },
+    select: (m) => m.state.submittedAt,
+  });
+  const bracketStart = bracketStarts.length > 0 ? Math.min(...bracketStarts) : null;
+  const bracketing = bracketStart !== null;
+  const darkRunning = useIsMutating({ mutationKey: ['captureDark', agent.id] }) > 0;
+  const busy = capture.isPending || bracketing || darkRunning;
+  const now = useNow(true, 5_000);
+  const plan = planSummary(agent, now);
+  const usable = agent.state === 'online' || agent.state === 'offline';
+
+  // "C" captures, "B" goes back (shell/shortcuts.ts).
+  useEffect(() => {
+    const onShortcut = (e: Event): void => {
+      const action = (e as CustomEvent<ShortcutAction>).detail;
+      if (action.kind === 'back') {
+        navigate('cameras');
+        e.preventDefault();
+      } else if (action.kind === 'capture' && status.canCapture && !busy) {
+        capture.reset();
+        capture.mutate();
+        e.preventDefault();
+      }
+    };
+    window.addEventListener(SHORTCUT_EVENT, onShortcut);
+    return () => window.removeEventListener(SHORTCUT_EVENT, onShortcut);
+  }, [status.canCapture, busy, capture]);
+
+  return (
+    <>
+      <div className="camera-title">
+        <h2 id="camera-page-title">{agent.name}</h2>
+        <span className={`badge badge-${status.tone}`} data-testid="camera-state">
+          {status.label}
+        </span>
+        {agent.embedded && <span className="tag">simulated</span>}
+      </div>
+
+      <div className="camera-grid">
+        <section className="panel" aria-labelledby="cam-capture">
+          <h3 id="cam-capture">Capture</h3>
+          <div className="agent-actions">
+            <button
+              type="button"
+              className="primary"
+              data-testid="capture-now"
+              aria-label={`Capture now with ${agent.name}`}
+              disabled={!status.canCapture || busy}
+              aria-busy={capture.isPending}
+              title="Capture now (C)"
+              onClick={() => {
+                capture.reset();
+                capture.mutate();
+              }}
+            >
+              {capture.isPending ? 'Capturing…' : 'Capture now'}
+            </button>
+            {capture.isPending && <Elapsed since={capture.submittedAt} what="Exposing and copying" />}
+          </div>
+          {status.whyNot !== null && (
+            <p className="muted small" data-testid="capture-why-not">
+              {status.whyNot}
+            </p>
+          )}
+          {capture.isError && (
+            <p className="error" role="alert" data-testid="capture-error">
+              Capture failed: {errorText(capture.error)}
+            </p>
+          )}
+          {capture.isSuccess && (
+            <p className="muted small" role="status" data-testid="capture-done">
+              Captured at {formatTime(capture.data.capturedAt)}: ISO {capture.data.iso}, {capture.data.shutterSpeed}.
+            </p>
+          )}
+          {status.canCapture && (
+            <CaptureExtras
+              agent={agent}
+              disabled={capture.isPending}
+              canBracket={agent.capabilities?.includes('bracketing') ?? true}
+            />
+          )}
+          {bracketing && bracketStart !== null && <BracketProgress agentId={agent.id} since={bracketStart} />}
+        </section>
+
+        <section className="panel" aria-labelledby="cam-facts">
+          <h3 id="cam-facts">Camera</h3>
+          <dl className="facts">
+            <Fact term="Model" value={agent.cameraModel ?? 'not reported'} />
+            <Fact term="Camera ready" value={agent.cameraReady ? 'yes' : 'no'} />
+            <Fact term="Address" value={`${agent.host}:${agent.port}`} />
+            <Fact term="Found by" value={sourceText(agent)} />
+            <Fact term="Disk used" value={formatPercent(agent.diskUsedPercent)} />
+            <Fact term="Not yet copied" value={agent.unsynced === null ? '—' : String(agent.unsynced)} />
+            <Fact term="Temperature" value={formatTemperature(agent.temperatureC) ?? 'not reported'} />
+            <Fact term="Can do" value={agent.capabilities?.join(', ') || '—'} />
+            <Fact term="Last seen" value={agent.lastSeen ? formatTime(agent.lastSeen) : 'never'} />
+            {typeof agent.clockOffsetMs === 'number' && (
+              <Fact term="Clock" value={`${(agent.clockOffsetMs / 1000).toFixed(1)} s from this computer`} />
+            )}
+            {agent.tlsFingerprint && <Fact term="TLS fingerprint" value={agent.tlsFingerprint} mono />}
+          </dl>
+          {agent.lastError !== null && <p className="muted small">Last problem: {agent.lastError}</p>}
+          {(agent.state === 'unpaired' || agent.state === 'discovered') && <PairForm agent={agent} />}
+          {typeof agent.clockOffsetMs === 'number' && Math.abs(agent.clockOffsetMs) > 2000 && (
+            <ClockFix agentId={agent.id} disabled={!status.canCapture} />
+          )}
+        </section>
+
+        <section className="panel" aria-labelledby="cam-plan">
+          <h3 id="cam-plan">Profile and plan</h3>
+          <dl className="facts">
+            <Fact term="Deployed profile" value={plan.profile ?? 'none'} testid="camera-profile" />
+            <Fact term="Plan" value={plan.horizon} />
+            {agent.deployment && (
+              <>
+                <Fact term="Deployed" value={formatTime(agent.deployment.deployedAt)} />
+                <Fact term="Capture windows" value={String(agent.deployment.windows)} />
+                <Fact term="Renewed automatically" value={`${agent.deployment.redeploys} times`} />
+              </>
+            )}
+          </dl>
+          <p className="small">
+            <a href={hrefFor('profiles')}>Deploy a profile</a> · <a href={hrefFor('schedules')}>Schedules</a>
+          </p>
+        </section>
+
+        <SessionPanel agentId={agent.id} canStart={status.canCapture} whyNot={status.whyNot} />
+
+        <section className="panel wide" aria-labelledby="cam-images">
+          <h3 id="cam-images">Newest images</h3>
+          <NewestStrip agentId={agent.id} />
+        </section>
+
+        {usable && <SensorsPanel agentId={agent.id} />}
+
+        <section className="panel wide" aria-labelledby="cam-log">
+          <h3 id="cam-log">Alerts and events for this camera</h3>
+          <AlertList agentId={agent.id} compact />
+        </section>
+      </div>
+      <p className="muted small">
+        Keyboard: <kbd>C</kbd> capture now, <kbd>B</kbd> back to all cameras, <kbd>?</kbd> all shortcuts.
+      </p>
+    </>
+  );
+}
+
+function Fact({ term, value, mono, testid }: { term: string; value: string; mono?: boolean; testid?: string }) {
+  return (
+    <div>
+      <dt>{term}</dt>
+      <dd className={mono ? 'mono' : undefined} data-testid={testid}>
+        {value}
+      </dd>
+    </div>
+  );
+}
+
+function sourceText(agent: AgentView): string {
+  switch (agent.source) {
+    case 'manual':
+      return 'added by address';
+    case 'mdns':
+      return 'found on the network';
+    case 'embedded':
+      return 'built-in simulator';
+    default:
+      return '—';
+  }
+}
+
+/** Frames of the running set arrive as capture.added events once they are copied. */
+function BracketProgress({ agentId, since }: { agentId: string; since: number }) {
+  const newest = useAgentCaptures(agentId, 12);
+  const arrived = (newest.data?.items ?? []).filter(
+    (c) => c.bracket != null && Date.parse(c.capturedAt) >= since - 5_000,
+  ).length;
+  return (
+    <p className="small" role="status" data-testid="bracket-progress">
+      <Elapsed since={since} what="Bracketed set running: long exposures take as long as they need" />
+      {arrived > 0 && <span> · {arrived} frames copied so far</span>}
+    </p>
+  );
+}
+
+function ClockFix({ agentId, disabled }: { agentId: string; disabled: boolean }) {
+  const { api } = useStation();
+  const fix = useMutation({ mutationFn: () => api.setAgentClock({ agentId }) });
+  return (
+    <div className="agent-actions">
+      <button type="button" disabled={disabled || fix.isPending} onClick={() => fix.mutate()}>
+        {fix.isPending ? 'Setting the clock…' : 'Set the camera’s clock from this computer'}
+      </button>
+      {fix.isSuccess && <span className="muted small">Now {(fix.data.offsetAfterMs / 1000).toFixed(1)} s off.</span>}
+      {fix.isError && <span className="error small">{errorText(fix.error)}</span>}
+    </div>
+  );
+}
+
+function SessionPanel({ agentId, canStart, whyNot }: { agentId: string; canStart: boolean; whyNot: string | null }) {
+  const { api } = useStation();
+  const client = useQueryClient();
+  const session = useSession(agentId);
+  const [interval, setIntervalText] = useState('30');
+  const now = useNow(session.data?.active === true, 1000);
+  const problem = intervalProblem(interval);
+  const start = useMutation({
+    mutationFn: () => api.startSession({ agentId, intervalSeconds: Number(interval) }),
+    onSuccess: (s) => client.setQueryData(queryKeys.session(agentId), s),
+  });
+  const stop = useMutation({
+    mutationFn: () => api.stopSession({ agentId }),
+    onSuccess: (s) => client.setQueryData(queryKeys.session(agentId), s),
+  });
+  const s = session.data;
+
+  return (
+    <section className="panel" aria-labelledby="cam-session" data-testid="session-panel">
+      <h3 id="cam-session">Timelapse session</h3>
+      {session.isPending && <p className="muted small">Asking the camera…</p>}
+      {session.isError && (
+        <p className="muted small">The camera did not say whether a session runs ({errorText(session.error)}).</p>
+      )}
+      {s?.active === true ? (
+        <>
+          <p data-testid="session-state">
+            Running since {s.startedAt ? formatTime(s.startedAt) : '?'}, a capture every {s.intervalSeconds} s:{' '}
+            {s.captures} taken{s.failed > 0 ? `, ${s.failed} failed` : ''}. Next {relativeTime(s.nextCaptureAt, now)}.
+          </p>
+          <button
+            type="button"
+            data-testid="session-stop"
+            disabled={stop.isPending}
+            onClick={() => {
+              stop.reset();
+              stop.mutate();
+            }}
+          >
+            {stop.isPending ? 'Stopping…' : 'Stop the session'}
+          </button>
+        </>
+      ) : (
+        <>
+          {s !== undefined && (
+            <p className="muted small" data-testid="session-state">
+              No session running.
+              {s.stoppedAt
+                ? ` The last one stopped ${formatTime(s.stoppedAt)} after ${s.captures} captures${s.stopReason ? ` (${s.stopReason})` : ''}.`
+                : ''}
+            </p>
+          )}
+          <form
+            className="orch-form"
+            onSubmit={(e) => {
+              e.preventDefault();
+              if (problem !== null || !canStart) return;
+              start.reset();
+              start.mutate();
+            }}
+          >
+            <label>
+              Every (seconds)
+              <input
+                data-testid="session-interval"
+                inputMode="numeric"
+                size={6}
+                value={interval}
+                aria-invalid={problem !== null}
+                onChange={(e) => setIntervalText(e.target.value.replace(/[^\d]/g, '').slice(0, 4))}
+              />
+            </label>
+            <button
+              type="submit"
+              className="primary"
+              data-testid="session-start"
+              disabled={!canStart || problem !== null || start.isPending}
+            >
+              {start.isPending ? 'Starting…' : 'Start the session'}
+            </button>
+          </form>
+          {problem !== null && <p className="error small">{problem}</p>}
+          {!canStart && whyNot !== null && <p className="muted small">{whyNot}</p>}
+          <p className="muted small">
+            The camera keeps capturing on its own until you stop the session, even if this computer sleeps.
+          </p>
+        </>
+      )}
+      {start.isError && (
+        <p className="error" role="alert" data-testid="session-error">
+          Could not start the session: {errorText(start.error)}
+        </p>
+      )}
+      {stop.isError && (
+        <p className="error" role="alert" data-testid="session-error">
+          Could not stop the session: {errorText(stop.error)}
+        </p>
+      )}
+    </section>
+  );
+}
+
+function NewestStrip({ agentId }: { agentId: string }) {
+  const { api } = useStation();
+  const list = useAgentCaptures(agentId, 12);
+  if (list.isPending) return <p className="muted small">Loading images…</p>;
+  if (list.isError) return <p className="error">Could not load the images: {errorText(list.error)}</p>;
+  if (list.data.items.length === 0) {
+    return (
+      <p className="empty" data-testid="camera-no-images">
+        No images from this camera yet. Press “Capture now”, start a session, or deploy a profile.
+      </p>
+    );
+  }
+  return (
+    <ul className="camera-strip" data-testid="camera-strip">
+      {list.data.items.map((c) => (
+        <li key={c.id}>
+          {c.thumbReady === false ? (
+            <div className="gallery-placeholder camera-strip-img" aria-label="Thumbnail being made" />
+          ) : (
+            <img
+              className="camera-strip-img"
+              src={api.mediaUrl(c.thumbPath)}
+              alt={`Image of ${formatTime(c.capturedAt)}`}
+              loading="lazy"
+            />
+          )}
+          <span className="muted small">
+            {formatTime(c.capturedAt)}
+            {c.bracket ? ` · bracket ${c.bracket.index + 1}/${c.bracket.count}` : ''}
+            {c.frameKind === 'dark' ? ' · dark' : ''}
+          </span>
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+function SensorsPanel({ agentId }: { agentId: string }) {
+  const { api } = useStation();
+  const series = useQuery({
+    queryKey: ['sensorSeries', agentId, 'latest'],
+    queryFn: () => api.sensorSeries({ agentId, from: new Date(Date.now() - 6 * 3_600_000).toISOString(), limit: 2000 }),
+    refetchInterval: 30_000,
+  });
+  const latest: SensorPointView[] = latestBySensor(series.data ?? []);
+  return (
+    <section className="panel" aria-labelledby="cam-sensors" data-testid="camera-sensors">
+      <h3 id="cam-sensors">Sensors</h3>
+      <SensorChart agentId={agentId} />
+      {series.isSuccess && latest.length === 0 && (
+        <p className="muted small">No sensor readings in the last 6 hours.</p>
+      )}
+      {latest.length > 0 && (
+        <table className="orch-table small" aria-label="Latest sensor readings">
+          <thead>
+            <tr>
+              <th>Sensor</th>
+              <th>Temperature</th>
+              <th>Humidity</th>
+              <th>Light</th>
+              <th>When</th>
+            </tr>
+          </thead>
+          <tbody>
+            {latest.map((p) => (
+              <tr key={`${p.sensor}/${p.probe ?? ''}`}>
+                <td>
+                  {p.sensor}
+                  {p.probe ? ` (${p.probe})` : ''}
+                </td>
+                <td>{formatTemperature(p.temperatureC) ?? '—'}</td>
+                <td>{p.humidityPercent === null ? '—' : `${p.humidityPercent.toFixed(0)} %`}</td>
+                <td>{p.lux === null ? '—' : `${p.lux.toPrecision(3)} lx`}</td>
+                <td>{formatTime(p.time)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
       )}
     </section>
   );

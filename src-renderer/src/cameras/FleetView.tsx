@@ -2,6 +2,8 @@
 import { AgentList } from '../components/AgentList';
 import { Gallery } from '../components/Gallery';
 import { ExportsPane } from '../exports/ExportsPane';
+import { AddCameraForm } from './AddCameraForm';
+import './cameras.css';
 
 export function FleetView() {
   return (
@@ -9,6 +11,14 @@ export function FleetView() {
       <section aria-labelledby="cameras-heading">
         <h2 id="cameras-heading">Cameras</h2>
         <AgentList />
+        <details className="add-camera-box">
+          <summary>Add a camera by its address</summary>
+          <p className="muted small">
+            For a camera this station cannot find on the network (another subnet, or multicast blocked). The camera
+            shows its 6-digit pairing code in its log, or run <code>skystation-agent pair</code> on it.
+          </p>
+          <AddCameraForm />
+        </details>
       </section>
       {/* Newest images and exports stay here until they have tabs of their own (issue #15, gallery and exports). */}
       <section aria-labelledby="gallery-heading">

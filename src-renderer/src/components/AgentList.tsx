@@ -1,10 +1,17 @@
+/**
+ * The fleet: a card per camera with what an operator checks at a glance
+ * (state, model, disk, temperature, newest image, unsynced backlog, deployed
+ * profile and plan, next capture) and "Capture now". The camera's name opens
+ * its page (#/camera/<id>).
+ */
 import type { AgentView } from '../../../src-main/api/contract';
-import { useAgents, useCaptureNow } from '../api/hooks';
+import { useAgentCaptures, useAgents, useCaptureNow, useNow, useSession, useStation } from '../api/hooks';
+import { cameraStatus, formatDuration, formatTemperature, planSummary, relativeTime } from '../cameras/fleet-logic';
 import { errorText, formatPercent, formatTime } from '../format';
-import { CaptureExtras } from './CaptureExtras';
+import { hrefFor } from '../shell/routes';
+import { useUiStore } from '../state/ui-store';
 import { PairForm } from './PairForm';
 import { SensorChart } from './SensorChart';
-import { useUiStore } from '../state/ui-store';
 
 export function AgentList() {
   const agents = useAgents();
@@ -22,75 +29,80 @@ export function AgentList() {
   }
   if (agents.data.length === 0) {
     return (
-      <p className="empty">
-        No cameras yet. Start a Skystation agent on a Raspberry Pi on this network and it will appear here, or start the
-        station with its simulated camera.
+      <p className="empty" data-testid="fleet-empty">
+        No cameras yet. Start a Skystation agent on a Raspberry Pi on this network and it appears here by itself, or add
+        it below by its address and the 6-digit code it shows.
       </p>
     );
   }
   return (
-    <ul className="agents" aria-label="Cameras">
+    <ul className="agents fleet" aria-label="Cameras">
       {agents.data.map((a) => (
-        <AgentRow key={a.id} agent={a} />
+        <AgentCard key={a.id} agent={a} />
       ))}
     </ul>
   );
 }
 
-function AgentRow({ agent }: { agent: AgentView }) {
+function AgentCard({ agent }: { agent: AgentView }) {
   const capture = useCaptureNow(agent.id);
-  const selected = useUiStore((s) => s.selectedAgentId === agent.id);
-  const selectAgent = useUiStore((s) => s.selectAgent);
-  const canCapture = agent.state === 'online' && !capture.isPending;
+  const connection = useUiStore((s) => s.connection);
+  const status = cameraStatus(agent, connection);
+  const canCapture = status.canCapture && !capture.isPending;
   const headingId = `agent-${agent.id}-name`;
+  const now = useNow(true, 5_000);
+  const plan = planSummary(agent, now);
+  const temperature = formatTemperature(agent.temperatureC);
+  const usable = agent.state === 'online' || agent.state === 'offline';
 
   return (
     <li
-      className={`agent${selected ? ' selected' : ''}`}
+      className={`agent fleet-card tone-${status.tone}`}
       data-testid="agent-row"
       data-agent-id={agent.id}
       data-state={agent.state}
       aria-labelledby={headingId}
     >
-      <div className="agent-main">
-        <button
-          type="button"
-          className="agent-name"
-          id={headingId}
-          onClick={() => selectAgent(selected ? null : agent.id)}
-        >
+      <div className="fleet-card-head">
+        <a className="agent-name" id={headingId} href={hrefFor('camera', agent.id)} data-testid="camera-link">
           {agent.name}
-        </button>
-        <span className={`badge badge-${agent.state}`} data-testid="agent-state">
-          {agent.state}
+        </a>
+        <span className={`badge badge-${status.tone}`} data-testid="agent-state" title={status.whyNot ?? undefined}>
+          {status.label}
         </span>
         {agent.embedded && <span className="tag">simulated</span>}
       </div>
+      {usable && <NewestThumb agentId={agent.id} name={agent.name} />}
       <dl className="agent-facts">
-        <div>
-          <dt>Address</dt>
-          <dd>
-            {agent.host}:{agent.port}
-          </dd>
-        </div>
         <div>
           <dt>Camera</dt>
           <dd>{agent.cameraModel ?? '—'}</dd>
         </div>
         <div>
           <dt>Disk</dt>
-          <dd>{formatPercent(agent.diskUsedPercent)}</dd>
+          <dd className={agent.diskUsedPercent !== null && agent.diskUsedPercent >= 80 ? 'warning' : undefined}>
+            {formatPercent(agent.diskUsedPercent)}
+          </dd>
         </div>
         <div>
-          <dt>Unsynced</dt>
-          <dd>{agent.unsynced ?? '—'}</dd>
+          <dt>Not yet copied</dt>
+          <dd data-testid="agent-unsynced">{agent.unsynced ?? '—'}</dd>
         </div>
-        {typeof agent.temperatureC === 'number' && (
+        {temperature !== null && (
           <div>
             <dt>Temperature</dt>
-            <dd>{agent.temperatureC.toFixed(1)} °C</dd>
+            <dd>{temperature}</dd>
           </div>
         )}
+        <div>
+          <dt>Profile</dt>
+          <dd data-testid="agent-profile">{plan.profile ?? 'none'}</dd>
+        </div>
+        <div>
+          <dt>Plan</dt>
+          <dd className={plan.tone === 'bad' || plan.tone === 'warn' ? 'warning' : undefined}>{plan.horizon}</dd>
+        </div>
+        {usable && <NextCapture agentId={agent.id} now={now} />}
         {typeof agent.clockOffsetMs === 'number' && Math.abs(agent.clockOffsetMs) > 2000 && (
           <div>
             <dt>Clock</dt>
@@ -105,14 +117,14 @@ function AgentRow({ agent }: { agent: AgentView }) {
             <dd data-testid="agent-last-seen">{agent.lastSeen ? formatTime(agent.lastSeen) : 'never'}</dd>
           </div>
         )}
-        {agent.tlsFingerprint && (
-          <div>
-            <dt>TLS</dt>
-            <dd title={agent.tlsFingerprint}>{agent.tlsFingerprint.slice(0, 17)}…</dd>
-          </div>
-        )}
+        <div>
+          <dt>Address</dt>
+          <dd>
+            {agent.host}:{agent.port}
+          </dd>
+        </div>
       </dl>
-      {(agent.state === 'online' || agent.state === 'offline') && <SensorChart agentId={agent.id} />}
+      {usable && <SensorChart agentId={agent.id} />}
       {(agent.state === 'unpaired' || agent.state === 'discovered') && <PairForm agent={agent} />}
       <div className="agent-actions">
         <button
@@ -122,7 +134,7 @@ function AgentRow({ agent }: { agent: AgentView }) {
           aria-label={`Capture now with ${agent.name}`}
           disabled={!canCapture}
           aria-busy={capture.isPending}
-          title={agent.state === 'online' ? undefined : 'The camera must be online to capture.'}
+          aria-describedby={status.whyNot ? `${headingId}-why` : undefined}
           onClick={() => {
             capture.reset();
             capture.mutate();
@@ -130,20 +142,86 @@ function AgentRow({ agent }: { agent: AgentView }) {
         >
           {capture.isPending ? 'Capturing…' : 'Capture now'}
         </button>
+        <a href={hrefFor('camera', agent.id)} className="button-link">
+          Open camera
+        </a>
+        {agent.state === 'online' && (
+          <a
+            href={hrefFor('preview', agent.id)}
+            className="button-link"
+            data-testid="open-preview"
+            aria-label={`Live preview of ${agent.name}`}
+          >
+            Live
+          </a>
+        )}
+        {capture.isPending && <Elapsed since={capture.submittedAt} what="Exposing and copying" />}
       </div>
+      {status.whyNot !== null && (
+        <p className="muted small" id={`${headingId}-why`} data-testid="capture-why-not">
+          {status.whyNot}
+        </p>
+      )}
       {capture.isError && (
         <p className="error" role="alert" data-testid="capture-error">
           Capture failed: {errorText(capture.error)}
         </p>
       )}
-      {agent.state === 'online' && (
-        <CaptureExtras
-          agent={agent}
-          disabled={capture.isPending}
-          canBracket={agent.capabilities?.includes('bracketing') ?? true}
-        />
-      )}
       {agent.lastError !== null && agent.state !== 'online' && <p className="muted small">{agent.lastError}</p>}
     </li>
+  );
+}
+
+/** "Exposing and copying… 12 s": an honest elapsed time for an action whose length is not known in advance. */
+export function Elapsed({ since, what }: { since: number; what: string }) {
+  const now = useNow(true, 1000);
+  return (
+    <span className="muted small" role="status" data-testid="elapsed">
+      {what}… {formatDuration(now - since)}
+    </span>
+  );
+}
+
+function NewestThumb({ agentId, name }: { agentId: string; name: string }) {
+  const { api } = useStation();
+  const newest = useAgentCaptures(agentId, 1);
+  const c = newest.data?.items[0];
+  if (c === undefined) {
+    return (
+      <div className="fleet-thumb fleet-thumb-empty muted small">
+        {newest.isPending ? 'Loading the newest image…' : 'No images yet'}
+      </div>
+    );
+  }
+  return (
+    <figure className="fleet-thumb" data-testid="fleet-thumb">
+      {c.thumbReady === false ? (
+        <div className="gallery-placeholder fleet-thumb-img" aria-label="Thumbnail being made" />
+      ) : (
+        <img
+          className="fleet-thumb-img"
+          src={api.mediaUrl(c.thumbPath)}
+          alt={`Newest image from ${name}, ${formatTime(c.capturedAt)}`}
+          loading="lazy"
+        />
+      )}
+      <figcaption className="muted small">
+        {formatTime(c.capturedAt)} · ISO {c.iso} · {c.shutterSpeed}
+      </figcaption>
+    </figure>
+  );
+}
+
+function NextCapture({ agentId, now }: { agentId: string; now: number }) {
+  const session = useSession(agentId);
+  const s = session.data;
+  if (s === undefined || !s.active) return null;
+  return (
+    <div>
+      <dt>Next capture</dt>
+      <dd data-testid="agent-next-capture">
+        {relativeTime(s.nextCaptureAt, now)} (every {s.intervalSeconds ?? '?'} s)
+      </dd>
+    </div>
   );
 }

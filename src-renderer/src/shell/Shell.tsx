@@ -8,7 +8,7 @@ import { ToastBar } from '../components/Toast';
 import { useUiStore } from '../state/ui-store';
 import { navigate, useRoute } from './router';
 import { hrefFor, resolveRoute } from './routes';
-import { matchShortcut, SHORTCUTS, type ShortcutAction } from './shortcuts';
+import { matchShortcut, SHORTCUT_EVENT, SHORTCUTS, type ShortcutAction } from './shortcuts';
 import { PAGES, TABS } from './views';
 import './shell.css';
 
@@ -17,9 +17,6 @@ const connectionText = {
   connecting: 'Connecting to the station…',
   closed: 'Station connection lost; reconnecting…',
 } as const;
-
-/** Views that handle a shortcut themselves (e.g. "C" on a camera page) listen for this window event. */
-export const SHORTCUT_EVENT = 'skystation-shortcut';
 
 export function Shell() {
   useStationEvents();
@@ -172,14 +169,19 @@ function ShortcutHelp({ onClose }: { onClose: () => void }) {
 }
 
 /**
- * The filter night mode applies to images, video and canvases: luminance
- * becomes red, green and blue become zero (styles.css: html[data-night]).
+ * The filters night mode applies (styles.css: html[data-night]): images, video
+ * and canvases show their luminance in red; controls the browser draws keep
+ * their brightness in red. Green and blue become zero in both.
  */
 function NightFilterDefs() {
   return (
     <svg className="night-filter-defs" aria-hidden="true" focusable="false" width="0" height="0">
       <filter id="night-red" colorInterpolationFilters="sRGB">
         <feColorMatrix type="matrix" values="0.2126 0.7152 0.0722 0 0  0 0 0 0 0  0 0 0 0 0  0 0 0 1 0" />
+      </filter>
+      {/* For controls the browser draws (check boxes, pickers): the sum keeps red text as bright as it was. */}
+      <filter id="night-red-controls" colorInterpolationFilters="sRGB">
+        <feColorMatrix type="matrix" values="1 1 1 0 0  0 0 0 0 0  0 0 0 0 0  0 0 0 1 0" />
       </filter>
     </svg>
   );

@@ -3,6 +3,13 @@
  * Shortcuts never fire while the operator types in a field.
  */
 
+/**
+ * Views that handle a shortcut themselves (e.g. "C" on a camera page) listen
+ * for this window event; its detail is the ShortcutAction, and calling
+ * preventDefault() says it was handled.
+ */
+export const SHORTCUT_EVENT = 'skystation-shortcut';
+
 export interface Shortcut {
   /** What the help overlay shows, e.g. "Shift+N". */
   keys: string;

@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import type { SensorPointView } from '../../../src-main/api/contract';
+import { intervalProblem, latestBySensor } from './camera-logic';
+
+describe('intervalProblem', () => {
+  it('accepts 1 to 3600 whole seconds and explains anything else', () => {
+    expect(intervalProblem('1')).toBeNull();
+    expect(intervalProblem('3600')).toBeNull();
+    expect(intervalProblem('0')).toMatch(/1 to 3600/);
+    expect(intervalProblem('3601')).toMatch(/1 to 3600/);
+    expect(intervalProblem('')).toMatch(/whole seconds/);
+    expect(intervalProblem('2.5')).toMatch(/whole seconds/);
+  });
+});
+
+describe('latestBySensor', () => {
+  const p = (sensor: string, probe: string | null, time: string, t: number): SensorPointView => ({
+    sensor,
+    probe,
+    time,
+    temperatureC: t,
+    humidityPercent: null,
+    lux: null,
+  });
+
+  it('keeps the newest reading of each sensor and probe, whatever the input order', () => {
+    const out = latestBySensor([
+      p('ds18b20', 'a', '2026-12-07T01:00:00Z', 1),
+      p('bme280', null, '2026-12-07T02:00:00Z', 5),
+      p('ds18b20', 'a', '2026-12-07T03:00:00Z', 3),
+      p('ds18b20', 'b', '2026-12-07T00:30:00Z', 7),
+      p('bme280', null, '2026-12-07T01:00:00Z', 4),
+    ]);
+    expect(out.map((x) => [x.sensor, x.probe, x.temperatureC])).toEqual([
+      ['bme280', null, 5],
+      ['ds18b20', 'a', 3],
+      ['ds18b20', 'b', 7],
+    ]);
+    expect(latestBySensor([])).toEqual([]);
+  });
+});

@@ -1,0 +1,23 @@
+/** Pure helpers for the camera page. */
+import type { SensorPointView } from '../../../src-main/api/contract';
+
+/** A sentence when the session interval is not a whole number of seconds from 1 to 3600, else null. */
+export function intervalProblem(text: string): string | null {
+  if (!/^\d+$/.test(text.trim())) return 'Give the interval in whole seconds, like 30.';
+  const n = Number(text);
+  if (n < 1 || n > 3600) return 'The interval is 1 to 3600 seconds.';
+  return null;
+}
+
+/** The newest reading of each sensor (and probe), sorted by sensor name. */
+export function latestBySensor(points: readonly SensorPointView[]): SensorPointView[] {
+  const newest = new Map<string, SensorPointView>();
+  for (const p of points) {
+    const key = `${p.sensor}\u0000${p.probe ?? ''}`;
+    const have = newest.get(key);
+    if (have === undefined || Date.parse(p.time) > Date.parse(have.time)) newest.set(key, p);
+  }
+  return [...newest.values()].sort(
+    (a, b) => a.sensor.localeCompare(b.sensor) || (a.probe ?? '').localeCompare(b.probe ?? ''),
+  );
+}
