@@ -367,6 +367,7 @@ describe('fuzzing the agent over HTTP and raw WebSocket frames', () => {
 
   it('survives malformed HTTP and raw WebSocket frames: no 5xx, no change, descriptors and memory back', async () => {
     const before = await state();
+    const logLinesBefore = agent.stdout.length;
     const fdStart = fdCount(pid);
     const fdKindsStart = fdKinds(pid);
     const rssStart = rssMb(pid);
@@ -683,17 +684,21 @@ describe('fuzzing the agent over HTTP and raw WebSocket frames', () => {
     // ---- the checks
     expect(alive(pid)).toBe(true);
     expect(problems).toEqual([]);
+    // Nothing a client sent is an agent error: no error-level log line (a flood would fill the log).
+    const errors = agent.stdout.slice(logLinesBefore).filter((l) => /"level":(50|60)/.test(l));
+    expect(errors.map((l) => l.slice(0, 300))).toEqual([]);
     expect(results.length).toBeGreaterThan(ROUNDS * 480);
     expect((await fetch(`http://127.0.0.1:${port}/health`)).status).toBe(200);
     await expect.poll(connections, { timeout: 10_000 }).toBe(0);
     expect(await state()).toEqual(before);
     expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
     expect(fdCount(pid)).toBeLessThanOrEqual(fdStart + 2);
-    // Memory: the later rounds add (almost) nothing to the first, and it settles near its start.
+    // Memory: the later rounds add (almost) nothing to the first (a leak grows with each), and it stays
+    // near its start (the first round's growth is the heap and malloc arenas warming up, ~50 MB here).
     expect(rssAfterRound[ROUNDS - 1]!, `RSS after each round: ${rssAfterRound.join(', ')} MB`).toBeLessThan(
       rssAfterRound[0]! + 40,
     );
-    await expect.poll(() => rssMb(pid), { timeout: 30_000, interval: 500 }).toBeLessThan(rssStart * 1.25 + 40);
+    await expect.poll(() => rssMb(pid), { timeout: 30_000, interval: 500 }).toBeLessThan(rssStart * 1.5 + 40);
     console.log(
       `agent fuzz: ${results.length} HTTP requests, ${wsCases} WebSocket cases in ${((Date.now() - started) / 1000).toFixed(1)} s; ` +
         `fds ${fdStart} -> ${fdCount(pid)}, RSS ${rssStart.toFixed(1)} -> ${rssAfterRound.map((r) => r.toFixed(1)).join(' -> ')} MB`,

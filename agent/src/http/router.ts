@@ -86,12 +86,18 @@ export async function readBody(req: IncomingMessage, limit: number): Promise<Buf
   }
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) {
-      throw new AgentError('payload_too_large', `The request body is larger than ${limit} bytes.`, { status: 413 });
+  try {
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > limit) {
+        throw new AgentError('payload_too_large', `The request body is larger than ${limit} bytes.`, { status: 413 });
+      }
+      chunks.push(chunk);
     }
-    chunks.push(chunk);
+  } catch (err) {
+    if (err instanceof AgentError) throw err;
+    // The client hung up (or broke the framing) before its body arrived: its mistake, not the agent's.
+    throw new ValidationError('The request body did not arrive in full.', undefined, 'incomplete_body');
   }
   return Buffer.concat(chunks);
 }

@@ -444,7 +444,20 @@ export class AgentHttpServer {
           res.end();
           return;
         }
-        await pipeline(createReadStream(path, { start, end }), res);
+        // pipeline() closes the file when the client hangs up (no descriptor left behind); a client that
+        // goes away mid-file is ordinary (the station resumes with a Range), not an agent error.
+        try {
+          await pipeline(createReadStream(path, { start, end }), res);
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code === 'ERR_STREAM_PREMATURE_CLOSE')
+            d.log.debug({ event: 'file.aborted', capture_id: id }, 'the client left during a capture download');
+          else
+            d.log.warn(
+              { event: 'file.read_failed', capture_id: id, err },
+              'reading a capture file failed mid-download',
+            );
+          res.destroy();
+        }
       });
   }
 }
