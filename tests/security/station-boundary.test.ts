@@ -288,11 +288,14 @@ describe('the station boundary (issue 12)', () => {
       expect(codes, `${label}: closed with ${String(r.close)}`).toContain(r.close);
       expect(alive(), label).toBe(true);
     }
-    // A legitimate 1.2 MB config import is answered (here refused as not a config), not cut off.
-    const reply = await rpc('importConfig', { config: `not yaml or json ${'x'.repeat(1_200_000)}` });
-    expect(reply.ok).toBe(false);
-    expect(reply.error?.code).not.toBe('internal');
-    expect(alive()).toBe(true);
+    // Legitimate config imports are answered (here refused as not a config), not cut off: 1.2 MB, and
+    // the largest the schema allows, 4,000,000 characters of 3 bytes each in UTF-8 (12 MB).
+    for (const config of [`not yaml or json ${'x'.repeat(1_200_000)}`, '\u20ac'.repeat(4_000_000)]) {
+      const reply = await rpc('importConfig', { config });
+      expect(reply.ok).toBe(false);
+      expect(reply.error?.code).not.toBe('internal');
+      expect(alive()).toBe(true);
+    }
   }, 120_000);
 
   it('3: refuses a Host that is not the station (DNS rebinding), on HTTP and on the WebSocket upgrade', async () => {

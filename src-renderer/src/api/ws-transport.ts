@@ -25,6 +25,15 @@ const Incoming = z.union([
   z.object({ event: z.string(), data: z.unknown() }),
 ]);
 
+/** The station's limit for one message (RPC_MAX_PAYLOAD in src-main/server/http-server.ts); larger closes with 1009. */
+const MAX_MESSAGE_BYTES = 3 * 4_000_000 + 64 * 1024;
+
+const tooLarge = (): StationApiError =>
+  new StationApiError({
+    code: 'too_large',
+    message: 'This request is larger than the station accepts (about 12 MB); send less at once.',
+  });
+
 export type ConnectionState = 'connecting' | 'open' | 'closed';
 
 export interface WsTransportOptions {
@@ -218,14 +227,17 @@ export function createWsTransport(opts: WsTransportOptions = {}): WsTransport {
       waiters.clear();
     });
     ws.addEventListener('message', (e: MessageEvent) => onMessage(e.data));
-    ws.addEventListener('close', () => {
+    ws.addEventListener('close', (e: CloseEvent) => {
       if (socket !== ws) return;
       socket = null;
       stopWatch();
-      failPending(
-        'disconnected',
-        'The connection to the station was lost; check that Skystation is still running and try again.',
-      );
+      // 1009: the station refused a message as too big (and closed); say so instead of "lost".
+      if (e.code === 1009) failPending(tooLarge().code, tooLarge().message);
+      else
+        failPending(
+          'disconnected',
+          'The connection to the station was lost; check that Skystation is still running and try again.',
+        );
       setState('closed');
       scheduleReconnect();
     });
@@ -259,6 +271,11 @@ export function createWsTransport(opts: WsTransportOptions = {}): WsTransport {
       throw new StationApiError({ code: 'not_connected', message: 'Cannot reach the station; try again in a moment.' });
     }
     const id = nextId++;
+    const text = JSON.stringify({ id, method, params: params ?? {} });
+    // Refuse here what the station would refuse by closing the socket (every other call would fail with it).
+    if (text.length * 3 > MAX_MESSAGE_BYTES && new TextEncoder().encode(text).length > MAX_MESSAGE_BYTES) {
+      throw tooLarge();
+    }
     return new Promise<ResultOf<M>>((resolve, reject) => {
       const timer =
         callTimeoutMs === undefined
@@ -276,7 +293,7 @@ export function createWsTransport(opts: WsTransportOptions = {}): WsTransport {
       pending.set(id, { resolve: resolve as (v: unknown) => void, reject, timer });
       if (pending.size === 1) lastHeardAt = Math.max(lastHeardAt, Date.now());
       startWatch();
-      ws.send(JSON.stringify({ id, method, params: params ?? {} }));
+      ws.send(text);
     });
   }
 
