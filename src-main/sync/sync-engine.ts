@@ -1,4 +1,4 @@
-import { mkdir, open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, rename, rm, stat, statfs, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { AgentClient, DownloadResponse } from '../agents/agent-client.js';
@@ -35,6 +35,26 @@ export interface SyncResult {
 }
 
 const SAFE_NAME = /^[A-Za-z0-9._-]{1,200}$/;
+
+/** True for a full disk: the filesystem's ENOSPC/EDQUOT or SQLite's SQLITE_FULL (the gallery index). */
+export function isDiskFull(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (code === 'ENOSPC' || code === 'EDQUOT' || code === 'SQLITE_FULL' || code === 'station_disk_full') return true;
+  }
+  return false;
+}
+
+/** Syncing resumes after a full disk once this much is free: 5 % of the filesystem, at most 256 MiB. */
+function resumeFreeBytes(totalBytes: number): number {
+  return Math.min(256 * 1024 * 1024, Math.floor(totalBytes * 0.05));
+}
+
+/** Why syncing is paused (the station's disk is full), since when. */
+export interface SyncPause {
+  message: string;
+  since: string;
+}
 
 /** Bytes gathered from the socket before one write to disk. */
 const WRITE_BATCH_BYTES = 1024 * 1024;
@@ -94,9 +114,48 @@ export class SyncEngine {
       hasher?: FileHasher;
       /** Longest wait of a safe copy for its commit (default COMMIT_MAX_DELAY_MS). */
       commitMaxDelayMs?: number;
+      /** Syncing paused: the station's disk is full (raise an alert); called once per episode. */
+      onPaused?: (pause: SyncPause) => void;
+      /** Syncing resumed: there is room again (resolve the alert). */
+      onResumed?: () => void;
     },
   ) {
     this.hasher = deps.hasher ?? new FileHasher();
+  }
+
+  /** Set while the station's disk is full: no sync runs until there is room again. */
+  private pause: SyncPause | null = null;
+
+  /** Why syncing is paused, or null while it runs. */
+  paused(): SyncPause | null {
+    return this.pause;
+  }
+
+  /** Pauses syncing for a full disk (once per episode): the captures stay safe on the agents meanwhile. */
+  private pauseFor(err: unknown): void {
+    if (this.pause) return;
+    this.pause = {
+      message: `Syncing is paused: the station's disk is full (${err instanceof Error ? err.message : String(err)}). The captures stay on the cameras; free space on this computer and syncing resumes by itself.`,
+      since: new Date().toISOString(),
+    };
+    this.deps.log.error({ event: 'sync.paused', err }, this.pause.message);
+    this.deps.onPaused?.(this.pause);
+  }
+
+  /** While paused: resumes when the disk has room again, else throws station_disk_full without asking the agent. */
+  private async checkRoom(): Promise<void> {
+    if (!this.pause) return;
+    let room: boolean;
+    try {
+      const fs = await statfs(this.deps.mediaDir);
+      room = fs.bavail * fs.bsize >= resumeFreeBytes(fs.blocks * fs.bsize);
+    } catch {
+      room = false;
+    }
+    if (!room) throw new StationError('station_disk_full', this.pause.message);
+    this.deps.log.info({ event: 'sync.resumed', paused_since: this.pause.since }, 'syncing resumed: the disk has room');
+    this.pause = null;
+    this.deps.onResumed?.();
   }
 
   /** Sync an agent; concurrent calls share the run in flight, and one more run follows if asked meanwhile. */
@@ -122,6 +181,7 @@ export class SyncEngine {
   }
 
   private async syncOnce(agentId: string, client: AgentClient): Promise<SyncResult> {
+    await this.checkRoom();
     const result: SyncResult = { imported: 0, acknowledged: 0, failed: 0 };
     const concurrency = Math.max(1, this.deps.concurrency ?? SYNC_CONCURRENCY);
     // A backlog (a night offline) is copied first and thumbnailed after, to its last page; single captures are not held back.
@@ -198,7 +258,7 @@ export class SyncEngine {
     /** The next capture to import, from the current page or the next one listed; null when there is none. */
     const take = async (): Promise<CaptureRecord | null> => {
       for (;;) {
-        if (commitFailed) return null;
+        if (commitFailed || this.pause) return null;
         if (page && next < page.items.length) {
           if (next * 2 >= page.items.length) listNext();
           return page.items[next++]!;
@@ -246,7 +306,8 @@ export class SyncEngine {
           }
         } catch (err) {
           result.failed++;
-          this.deps.log.warn({ err, agentId, captureId: record.capture_id }, 'capture import failed; will retry');
+          if (isDiskFull(err)) this.pauseFor(err);
+          else this.deps.log.warn({ err, agentId, captureId: record.capture_id }, 'capture import failed; will retry');
         }
       }
     };
@@ -259,6 +320,7 @@ export class SyncEngine {
     } finally {
       held?.release();
     }
+    if (this.pause) throw new StationError('station_disk_full', this.pause.message);
     if (listed.error) throw listed.error;
     return result;
   }
@@ -362,7 +424,8 @@ export class SyncEngine {
         copiedOk.push(c);
       } catch (err) {
         result.failed++;
-        log.warn({ err, agentId, captureId: c.row.captureId }, 'capture import failed; will retry');
+        if (isDiskFull(err)) this.pauseFor(err);
+        else log.warn({ err, agentId, captureId: c.row.captureId }, 'capture import failed; will retry');
       }
     }
     const synced = new Map<string, Promise<boolean>>();
@@ -390,7 +453,8 @@ export class SyncEngine {
       addedFlags = captures.insertBatch(durable.map((c) => c.row));
     } catch (err) {
       result.failed += durable.length;
-      log.warn({ err, agentId, captures: durable.length }, 'indexing a page of captures failed; will retry');
+      if (isDiskFull(err)) this.pauseFor(err);
+      else log.warn({ err, agentId, captures: durable.length }, 'indexing a page of captures failed; will retry');
       return [];
     }
     const committed: Copied[] = [];
@@ -500,7 +564,13 @@ export class SyncEngine {
           const n = batched;
           batch = [];
           batched = 0;
-          await out.writev(bufs);
+          // A short write is a full disk (ENOSPC comes only on the next call): what did reach the file is a
+          // correct prefix, so the next attempt resumes after it.
+          const { bytesWritten } = await out.writev(bufs);
+          if (bytesWritten !== n)
+            throw Object.assign(new Error(`short write (${bytesWritten} of ${n} bytes): no space left on device`), {
+              code: 'ENOSPC',
+            });
           for (const b of bufs) res.recycle?.(b);
           written += n;
           this.deps.onBytes?.(n);
