@@ -2,6 +2,11 @@ import js from '@eslint/js';
 import reactHooks from 'eslint-plugin-react-hooks';
 import tseslint from 'typescript-eslint';
 
+const electronOnly = {
+  name: 'electron',
+  message: 'Only the Electron shell (src-main/electron, src-preload) may import electron.',
+};
+
 export default tseslint.config(
   {
     ignores: ['**/node_modules/**', 'out/**', 'agent/dist/**', 'bench/results/**', '**/*.js', '**/*.mjs', '**/*.cjs'],
@@ -38,12 +43,7 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          paths: [
-            {
-              name: 'electron',
-              message: 'Only the Electron shell (src-main/electron, src-preload) may import electron.',
-            },
-          ],
+          paths: [electronOnly],
         },
       ],
     },
@@ -71,10 +71,7 @@ export default tseslint.config(
         'error',
         {
           paths: [
-            {
-              name: 'electron',
-              message: 'Only the Electron shell (src-main/electron, src-preload) may import electron.',
-            },
+            electronOnly,
             {
               name: 'execa',
               message: 'Run programs through agent/src/util/run.ts (runProgram, runChecked, spawnProgram).',
