@@ -622,6 +622,7 @@ export class Orchestrator {
           iso: r.iso,
           shutterSpeed: r.shutterSpeed,
           thumbPath: r.thumbPath,
+          imagePath: r.imagePath,
           meanBrightness: r.meanBrightness,
         })),
       };

@@ -57,7 +57,11 @@ export function usePlan(agentId: string | null) {
 
 export function useTests() {
   const { api } = useStation();
-  return useQuery({ queryKey: orchKeys.tests, queryFn: () => api.listTests() });
+  return useQuery({
+    queryKey: orchKeys.tests,
+    queryFn: () => api.listTests(),
+    refetchInterval: (q) => (q.state.data?.some((t) => t.status === 'running') ? 2_000 : false),
+  });
 }
 
 export function useTestResults(testId: string | null) {
@@ -66,9 +70,13 @@ export function useTestResults(testId: string | null) {
     queryKey: orchKeys.testResults(testId ?? ''),
     queryFn: () => api.testResults({ testId: testId ?? '' }),
     enabled: testId !== null,
-    // Quality figures are measured after import; poll until every variant with captures has them.
+    // Poll while the test runs (its progress), then until every variant with captures has its quality figures.
     refetchInterval: (q) =>
-      q.state.data?.variants.some((v) => v.captures > 0 && v.meanBrightness === null) ? 2_000 : false,
+      q.state.data?.test.status === 'running'
+        ? 1_500
+        : q.state.data?.variants.some((v) => v.captures > 0 && v.meanBrightness === null)
+          ? 2_000
+          : false,
   });
 }
 
