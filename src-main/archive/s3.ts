@@ -146,15 +146,21 @@ export class S3Archive {
     const bucket = this.o.config.bucket;
     if (info.size <= this.partSize) {
       await this.retry('PutObject', signal, async () => {
-        const upload = new Upload({
-          client: this.client,
-          params: { Bucket: bucket, Key: key, Body: createReadStream(localPath), ContentLength: info.size },
-          queueSize: 1,
-          partSize: MIN_PART_SIZE,
-          leavePartsOnError: false,
-          ...(signal ? { abortController: abortControllerFor(signal) } : {}),
-        });
-        await upload.done();
+        const body = createReadStream(localPath);
+        try {
+          const upload = new Upload({
+            client: this.client,
+            params: { Bucket: bucket, Key: key, Body: body, ContentLength: info.size },
+            queueSize: 1,
+            partSize: MIN_PART_SIZE,
+            leavePartsOnError: false,
+            ...(signal ? { abortController: abortControllerFor(signal) } : {}),
+          });
+          await upload.done();
+        } finally {
+          // A failed or aborted attempt may leave the file half read: release its descriptor.
+          body.destroy();
+        }
       });
       onProgress?.({ bytesDone: info.size, bytesTotal: info.size });
       await this.verify(key, info.size);
