@@ -179,32 +179,57 @@ function unreachable(target: { host: string; port: number }, cause: unknown): St
 }
 
 /**
- * Did a TLS handshake reach a plain-HTTP server? It answers the ClientHello
- * with an HTTP 400 (OpenSSL: "wrong version number" / "packet length too
- * long") or hangs up. Nothing was sent yet: the handshake never completed.
+ * Did a TLS handshake reach a plain-HTTP server? Such a server answers the
+ * ClientHello with an HTTP 400, which OpenSSL reports as "wrong version
+ * number" / "packet length too long" (EPROTO). Nothing was sent yet: the
+ * handshake never completed. A reset or a hang-up is not proof of plain
+ * HTTP (a busy TLS agent may do that), so it never leads to a clear-text retry.
  */
 function looksLikePlainHttp(err: unknown): boolean {
   if (err instanceof StationError) return false;
   const code = (err as NodeJS.ErrnoException | undefined)?.code ?? '';
   return (
     code === 'EPROTO' ||
-    code === 'ECONNRESET' ||
     code.startsWith('ERR_SSL_') ||
-    /wrong version number|packet length too long|unknown protocol|socket hang up|before secure TLS connection/i.test(
-      errorMessage(err),
-    )
+    /wrong version number|packet length too long|unknown protocol|http request/i.test(errorMessage(err))
   );
 }
 
+/** Did a plain-HTTP attempt hit a TLS-only server? (Node's https server hangs up or answers 400 without JSON.) */
+function looksLikeTls(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ECONNRESET' || code === 'EPIPE' || /socket hang up|parse error/i.test(errorMessage(err));
+}
+
+/**
+ * One request when the scheme is unknown. `secret`: the request carries a
+ * secret (a pairing code), so TLS is tried first. Without one (GET /health)
+ * plain HTTP goes first, as most agents on a LAN speak it and a probe should
+ * cost one round trip.
+ */
 async function withTlsFallback(
   target: AgentTarget,
   pin: string | null,
   attempt: (t: { host: string; port: number; tls: boolean }) => Promise<RawReply>,
+  secret: boolean,
 ): Promise<RawReply & { tls: boolean }> {
   const tls = target.tls ?? (pin ? true : undefined);
   if (tls !== undefined) {
     try {
       return { ...(await attempt({ host: target.host, port: target.port, tls })), tls };
+    } catch (err) {
+      throw unreachable(target, err);
+    }
+  }
+  if (!secret) {
+    try {
+      const r = await attempt({ host: target.host, port: target.port, tls: false });
+      if (r.status !== 400 || r.body !== undefined) return { ...r, tls: false };
+    } catch (err) {
+      if (!looksLikeTls(err)) throw unreachable(target, err);
+    }
+    try {
+      return { ...(await attempt({ host: target.host, port: target.port, tls: true })), tls: true };
     } catch (err) {
       throw unreachable(target, err);
     }
@@ -253,7 +278,7 @@ export async function pairWithAgent(
 ): Promise<PairResult> {
   const pin = request.expectedFingerprint ?? null;
   const body = { code: request.code, station_id: request.station.id, station_name: request.station.name };
-  const reply = await withTlsFallback(target, pin, (t) => requestJson(t, 'POST', '/pair', body, pin, timeoutMs));
+  const reply = await withTlsFallback(target, pin, (t) => requestJson(t, 'POST', '/pair', body, pin, timeoutMs), true);
   if (reply.status !== 200) throw refusal(target, reply);
   const parsed = PairResponse.safeParse(reply.body);
   if (!parsed.success) {
@@ -291,8 +316,11 @@ export async function probeHealth(
   expectedFingerprint: string | null,
   timeoutMs = 5_000,
 ): Promise<HealthResponse & { tls: boolean }> {
-  const reply = await withTlsFallback(target, expectedFingerprint, (t) =>
-    requestJson(t, 'GET', '/health', undefined, expectedFingerprint, timeoutMs),
+  const reply = await withTlsFallback(
+    target,
+    expectedFingerprint,
+    (t) => requestJson(t, 'GET', '/health', undefined, expectedFingerprint, timeoutMs),
+    false,
   );
   if (reply.status !== 200) throw refusal(target, reply);
   const parsed = HealthResponse.safeParse(reply.body);
