@@ -67,6 +67,7 @@ export class IndiCamera implements CameraDriver {
   private waiters = new Set<Waiter>();
   private lastLux: number | null = null;
   private readonly marginMs: number;
+  private readonly lostListeners = new Set<(err: Error) => void>();
 
   constructor(private readonly options: IndiOptions) {
     this.marginMs = options.marginMs ?? 30_000;
@@ -192,6 +193,8 @@ export class IndiCamera implements CameraDriver {
       this.current = 'disconnected';
       const err = this.disconnectedError();
       for (const w of [...this.waiters]) w.reject(err);
+      // Lost while idle too (the server stopped, the link dropped): the resilient wrapper reconnects now.
+      for (const listener of this.lostListeners) listener(err);
     });
 
     const wanted = this.options.device;
@@ -279,6 +282,12 @@ export class IndiCamera implements CameraDriver {
 
   state(): CameraStateName {
     return this.current;
+  }
+
+  /** Calls `listener` whenever the server connection is lost on its own (not by close()); returns an unsubscribe. */
+  onConnectionLost(listener: (err: Error) => void): () => void {
+    this.lostListeners.add(listener);
+    return () => this.lostListeners.delete(listener);
   }
 
   /** A number the device reports (CCD_GAIN/GAIN, CCD_TEMPERATURE/CCD_TEMPERATURE_VALUE, ...), for diagnostics. */

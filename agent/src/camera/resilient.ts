@@ -39,6 +39,11 @@ export interface CameraFailureEvent {
 
 export const DEFAULT_MARGIN_MS = 30_000;
 
+/** A driver that reports losing its camera by itself (optional; IndiCamera does). */
+export interface ConnectionLossSource {
+  onConnectionLost(listener: (err: Error) => void): () => void;
+}
+
 const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
   new Promise((resolve) => {
     if (signal.aborted) return resolve();
@@ -83,6 +88,18 @@ export class ResilientCamera extends EventEmitter implements CameraDriver {
     this.marginMs = options.marginMs ?? DEFAULT_MARGIN_MS;
     this.initialBackoffMs = options.initialBackoffMs ?? 1_000;
     this.maxBackoffMs = options.maxBackoffMs ?? 60_000;
+    // A driver that can tell when its camera goes away on its own (INDI: the server connection closed) is
+    // reconnected in the background at once, with backoff, so the next capture finds it ready again.
+    const lost = (inner as Partial<ConnectionLossSource>).onConnectionLost;
+    if (typeof lost === 'function') lost.call(inner, (err) => this.connectionLost(err));
+  }
+
+  /** The driver lost its camera while nothing was asking: record it and start reopening in the background. */
+  private connectionLost(err: Error): void {
+    if (!this.connected || this.closing.signal.aborted) return;
+    this.connected = false;
+    this.recordFailure('open', err);
+    this.startReconnectLoop();
   }
 
   stats(): CameraStats {
