@@ -1,9 +1,10 @@
-import { mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
+import { PassThrough } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createAgentLogger, LOG_FILES, pruneOldLogs, readLastLogEntries } from './logging.js';
+import { createAgentLogger, LOG_FILES, printPairingBanner, pruneOldLogs, readLastLogEntries } from './logging.js';
 
 let dir: string;
 
@@ -51,5 +52,36 @@ describe('agent logs', () => {
     expect(await pruneOldLogs(dir, 7, now)).toEqual([old]);
     expect(existsSync(fresh)).toBe(true);
     expect(existsSync(join(dir, LOG_FILES.main))).toBe(true);
+  });
+
+  it('keeps secrets out: files 0600 in a 0700 folder (older 0644 files tightened), token fields redacted', async () => {
+    const logs = join(dir, 'logs');
+    await createAgentLogger({ level: 'info', dir: logs }).close();
+    await chmod(join(logs, LOG_FILES.main), 0o644);
+    await chmod(logs, 0o755);
+    const { logger, close } = createAgentLogger({ level: 'info', dir: logs });
+    logger.info(
+      { token: 'tok-secret-1', headers: { authorization: 'Bearer tok-secret-2' }, station: { token: 'tok-secret-3' } },
+      'a line with secrets in it',
+    );
+    logger.error({ body: { code: '123456' } }, 'a failed pairing body');
+    await close();
+    expect((await stat(logs)).mode & 0o777).toBe(0o700);
+    for (const name of [LOG_FILES.main, LOG_FILES.error]) {
+      expect((await stat(join(logs, name))).mode & 0o777).toBe(0o600);
+      const text = await readFile(join(logs, name), 'utf8');
+      expect(text).not.toMatch(/tok-secret|123456/);
+    }
+    expect(await readFile(join(logs, LOG_FILES.main), 'utf8')).toContain('[redacted]');
+  });
+
+  it('prints the pairing banner as one JSON line on the stream it is given', () => {
+    const out = new PassThrough();
+    let text = '';
+    out.on('data', (d: Buffer) => (text += d.toString('utf8')));
+    printPairingBanner('042917', Date.now() + 10 * 60_000, out);
+    const line = JSON.parse(text) as { event: string; code: string; msg: string };
+    expect(line).toMatchObject({ event: 'pairing_code', code: '042917' });
+    expect(line.msg).toMatch(/within 10 minutes/);
   });
 });
