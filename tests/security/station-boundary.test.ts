@@ -407,8 +407,6 @@ describe('the station boundary (issue 12)', () => {
     const garbage = (n: number): Buffer => Buffer.from(Array.from({ length: n }, () => Math.floor(rnd(256))));
 
     const before = await state();
-    // Settle first: the state calls above opened sockets of their own.
-    await until(fdCount, () => true, 1);
     const fdStart = fdCount();
     const rssStart = rssMb();
 
