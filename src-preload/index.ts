@@ -1,6 +1,7 @@
 /**
- * Sandboxed preload: exposes ONE object, `window.skystation`, implementing
- * StationApi over IPC. Raw ipcRenderer is never exposed.
+ * Sandboxed preload: exposes `window.skystation`, implementing StationApi
+ * over IPC, and `window.skystationPreview` (live preview frames and pop-out
+ * windows). Raw ipcRenderer is never exposed.
  *
  * contextBridge copies a thrown Error's message but not its class or `code`,
  * so the message carries the code as "[code] message"; the renderer turns it
@@ -23,6 +24,14 @@ import { bindOrchestrationApi } from '../src-main/api/orchestration';
 import { bindSettingsApi } from '../src-main/settings/api-types';
 import { bindGalleryApi } from '../src-main/gallery/api-types';
 import { EVENT_CHANNEL, INVOKE_CHANNEL, MEDIA_HOST, MEDIA_SCHEME } from '../src-main/electron/channels';
+import {
+  PREVIEW_CLOSE_CHANNEL,
+  PREVIEW_DATA_CHANNEL,
+  PREVIEW_ENDED_CHANNEL,
+  PREVIEW_OPEN_CHANNEL,
+  PREVIEW_SEND_CHANNEL,
+  PREVIEW_WINDOW_CHANNEL,
+} from '../src-main/electron/preview-channels';
 
 type InvokeReply = { ok: true; result: unknown } | { ok: false; error: ApiError };
 
@@ -83,3 +92,46 @@ const skystation = {
 } satisfies StationApi;
 
 contextBridge.exposeInMainWorld('skystation', skystation);
+
+/**
+ * The live preview's frames (issue 14) over IPC, for the file:// page that
+ * has no station WebSocket: open() is one viewer on the station's relay (see
+ * src-main/electron/preview-window.ts); popOut() opens a camera's own window.
+ */
+let nextStreamId = 1;
+const previewListeners = new Map<
+  number,
+  { message(d: ArrayBuffer | string): void; ended(c: number, r: string): void }
+>();
+ipcRenderer.on(PREVIEW_DATA_CHANNEL, (_e, streamId: number, data: Uint8Array | string) => {
+  const l = previewListeners.get(streamId);
+  if (!l) return;
+  if (typeof data === 'string') l.message(data);
+  else l.message(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) as ArrayBuffer);
+});
+ipcRenderer.on(PREVIEW_ENDED_CHANNEL, (_e, streamId: number, code: number, reason: string) => {
+  const l = previewListeners.get(streamId);
+  previewListeners.delete(streamId);
+  l?.ended(code, reason);
+});
+contextBridge.exposeInMainWorld('skystationPreview', {
+  open(
+    agentId: string,
+    fps: number,
+    onMessage: (data: ArrayBuffer | string) => void,
+    onClose: (code: number, reason: string) => void,
+  ) {
+    const streamId = nextStreamId++;
+    previewListeners.set(streamId, { message: onMessage, ended: onClose });
+    ipcRenderer.send(PREVIEW_OPEN_CHANNEL, { streamId, agentId, fps });
+    return {
+      send: (text: string) => ipcRenderer.send(PREVIEW_SEND_CHANNEL, { streamId, text }),
+      close: () => {
+        previewListeners.delete(streamId);
+        ipcRenderer.send(PREVIEW_CLOSE_CHANNEL, { streamId });
+      },
+    };
+  },
+  popOut: (agentId: string, alwaysOnTop?: boolean): Promise<unknown> =>
+    ipcRenderer.invoke(PREVIEW_WINDOW_CHANNEL, alwaysOnTop === undefined ? { agentId } : { agentId, alwaysOnTop }),
+});

@@ -3,10 +3,11 @@
  * media protocol, and closes the brain on quit. Only src-main/electron imports
  * electron; the brain itself is plain Node (see src-main/headless.ts).
  */
-import { app, BrowserWindow, dialog, Notification } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, Notification, screen } from 'electron';
 import { join } from 'node:path';
 import { startStation, type Station } from '../brain/index.js';
 import { registerIpc } from './ipc';
+import { electronPreviewWindows, registerPreviewIpc, type PreviewWindows } from './preview-window';
 import { handleMediaProtocol, registerMediaScheme } from './media-protocol';
 import { keychainSettingsVault, keychainTokenVault } from './token-vault';
 import { appPageUrl, applySecurity, isAppUrl } from './security';
@@ -19,6 +20,8 @@ registerMediaScheme();
 
 let station: Station | null = null;
 let unwireIpc: (() => void) | null = null;
+let unwirePreview: (() => void) | null = null;
+let previewWindows: PreviewWindows | null = null;
 let mainWindow: BrowserWindow | null = null;
 let shutdown: 'running' | 'closing' | 'closed' = 'running';
 
@@ -74,6 +77,23 @@ async function start(): Promise<void> {
   });
   const pageUrl = appPageUrl(rendererIndexFile);
   unwireIpc = registerIpc(station, { isTrustedSender: (url) => url === pageUrl || isAppUrl(url, rendererIndexFile) });
+  // Live preview: frames over IPC to every window, and a pop-out window per camera (issue 14).
+  const log = station.log;
+  previewWindows = electronPreviewWindows({
+    BrowserWindow,
+    screen,
+    preload: preloadFile,
+    rendererIndexFile,
+    devUrl: process.env['ELECTRON_RENDERER_URL'],
+    dataDir,
+    onError: (err) => log.warn({ err }, 'preview window'),
+  });
+  unwirePreview = registerPreviewIpc(
+    ipcMain,
+    station.preview,
+    previewWindows,
+    (url) => url === pageUrl || isAppUrl(url, rendererIndexFile),
+  );
   mainWindow = createWindow();
   app.on('activate', () => {
     if (BrowserWindow.getAllWindows().length === 0) mainWindow = createWindow();
@@ -110,6 +130,8 @@ if (!app.requestSingleInstanceLock()) {
     if (shutdown === 'closing') return;
     shutdown = 'closing';
     unwireIpc?.();
+    previewWindows?.flush();
+    unwirePreview?.();
     const closing = station;
     closing
       .close()

@@ -15,7 +15,7 @@ import { shutterSeconds } from './analysis';
 import { drawHistogram, drawTrend } from './charts';
 import { FrameMeasurer, type FocusMode, type Measurement } from './measure';
 import { FramePainter, type PaintStats } from './painter';
-import { openPreviewStream, type PreviewStream, type StreamStatus } from './stream';
+import { openPreviewStream, previewBridge, type PreviewStream, type StreamStatus } from './stream';
 import './preview.css';
 
 type Zoom = 'fit' | 1 | 2;
@@ -70,7 +70,7 @@ function viewCentre(
 }
 
 export function PreviewView({ agentId }: { agentId: string }) {
-  const { api, kind } = useStation();
+  const { api } = useStation();
   const agents = useAgents();
   const agent = agents.data?.find((a) => a.id === agentId);
 
@@ -97,6 +97,7 @@ export function PreviewView({ agentId }: { agentId: string }) {
   const [still, setStill] = useState<Still>({ state: 'idle' });
   const [now, setNow] = useState(() => Date.now());
   const [best, setBest] = useState<number | null>(null);
+  const [onTop, setOnTop] = useState(false);
   const trend = useRef<number[]>([]);
   const lastExposure = useRef(0);
 
@@ -248,9 +249,9 @@ export function PreviewView({ agentId }: { agentId: string }) {
   const fmtFocus = (v: number | null): string =>
     v === null ? '—' : measurement?.focusKind === 'hfr' ? `${v.toFixed(2)} px` : v.toFixed(1);
 
+  const bridge = previewBridge();
   const popOut = (): void => {
-    const bridge = (window as { skystationWindows?: { openPreview(agentId: string): void } }).skystationWindows;
-    if (kind === 'ipc' && bridge) bridge.openPreview(agentId);
+    if (bridge) void bridge.popOut(agentId);
     else window.open(hrefFor('preview', agentId), `skystation-preview-${agentId}`, 'popup,width=1280,height=820');
   };
 
@@ -266,6 +267,20 @@ export function PreviewView({ agentId }: { agentId: string }) {
         <button type="button" onClick={popOut} data-testid="preview-popout" title="Open this preview in its own window">
           Pop out
         </button>
+        {bridge && (
+          <label title="Keep this camera's window above other windows">
+            <input
+              type="checkbox"
+              checked={onTop}
+              onChange={(e) => {
+                setOnTop(e.target.checked);
+                void bridge.popOut(agentId, e.target.checked);
+              }}
+              data-testid="preview-always-on-top"
+            />{' '}
+            Always on top
+          </label>
+        )}
       </header>
       <div className="preview-body">
         <div

@@ -48,6 +48,13 @@ export interface PreviewBridge {
     onMessage: (data: ArrayBuffer | string) => void,
     onClose: (code: number, reason: string) => void,
   ): { send(text: string): void; close(): void };
+  /** Opens (or brings back) the camera's own window; `alwaysOnTop` changes that option. */
+  popOut(agentId: string, alwaysOnTop?: boolean): Promise<unknown>;
+}
+
+/** The desktop app's preview bridge, or null in a browser. */
+export function previewBridge(): PreviewBridge | null {
+  return (window as { skystationPreview?: PreviewBridge }).skystationPreview ?? null;
 }
 
 export function decodeFrame(buf: ArrayBuffer): PreviewFrame | null {
@@ -77,7 +84,7 @@ function openChannel(
   onMessage: (data: ArrayBuffer | string) => void,
   onClose: (code: number, reason: string) => void,
 ): Channel {
-  const bridge = (window as { skystationPreview?: PreviewBridge }).skystationPreview;
+  const bridge = previewBridge();
   if (bridge) return bridge.open(agentId, fps, onMessage, onClose);
   const scheme = window.location.protocol === 'https:' ? 'wss' : 'ws';
   const ws = new WebSocket(`${scheme}://${window.location.host}/api/preview/${encodeURIComponent(agentId)}?fps=${fps}`);
