@@ -110,6 +110,9 @@ describe('sessions and roles', () => {
     full.touch('master-session');
     const r = full.openConnection('watcher-session');
     expect(code(() => full.touch('third-session'))).toBe('too_many_sessions');
+    // A refused session takes no connection slot with it.
+    expect(code(() => full.openConnection('third-session'))).toBe('too_many_sessions');
+    expect(full.liveConnections()).toBe(1);
     r?.();
     release?.();
   });

@@ -132,9 +132,10 @@ export class SessionManager {
   openConnection(sessionId: string | null): (() => void) | null {
     this.expire();
     if (this.connections >= this.maxConnections) return null;
+    // Registered first: a refused session (too_many_sessions) must not take a slot with it.
+    if (sessionId !== null) this.touch(sessionId);
     this.connections++;
     if (sessionId !== null) {
-      this.touch(sessionId);
       const s = this.sessions.get(sessionId);
       if (s) s.sockets++;
     }
