@@ -198,6 +198,12 @@ export async function startHttpServer(station: Station, opts: HttpServerOptions)
     );
   });
 
+  // CONNECT (proxy tunnels) is not something the station does: answer instead of dropping the socket.
+  server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
+    socket.on('error', () => undefined);
+    refuseUpgrade(socket, 405, 'method_not_allowed', 'Use GET.');
+  });
+
   // WebSocket endpoints: add a route here; Host, Origin, login and errors are handled for all of them.
   const wsRoutes: WsRoute[] = [
     { match: (p) => p === '/api/ws', maxPayload: RPC_MAX_PAYLOAD, connect: (ws) => serveRpc(station, ws) },
@@ -298,7 +304,12 @@ function refuse(res: ServerResponse, status: number, code: string, message: stri
   sendJson(res, status, { ok: false, error: { code, message } });
 }
 
-const REASON: Record<number, string> = { 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found' };
+const REASON: Record<number, string> = {
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+};
 
 function refuseUpgrade(socket: Duplex, status: number, code: string, message: string): void {
   const body = JSON.stringify({ ok: false, error: { code, message } });

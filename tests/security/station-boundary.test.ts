@@ -365,6 +365,9 @@ describe('the station boundary (issue 12)', () => {
       ['http://attacker.example/', 400, 'bad_path'],
       ['/api/nothing', 404, 'not_found'],
     ];
+    const tunnel = await raw(get('127.0.0.1:22', {}, 'CONNECT'), { timeoutMs: 5_000 });
+    expect(tunnel.status).toBe(405);
+    expect(errorCode(tunnel)).toBe('method_not_allowed');
     for (const [path, status, code] of cases) {
       const r = await raw(get(path), { timeoutMs: 5_000 });
       expect(r.status, path).toBe(status);
