@@ -7,9 +7,10 @@
  * pairing: a successful pairing replaces it with a new one. `skystation-agent
  * pair` prints the current code, or makes a new one when it has expired.
  * Attempts are counted before they are evaluated, per remote address (5 a
- * minute) and for the whole agent (20 in 10 minutes), so neither concurrent
- * guesses nor many source addresses get more tries: at most ~20 guesses of
- * 10^6 per code.
+ * minute) and for the whole agent (20 in 10 minutes, counted from the
+ * current code's making), so neither concurrent guesses nor many source
+ * addresses get more tries: at most ~20 guesses of 10^6 per code, and an
+ * operator locked out by someone's guessing makes a new code with `pair --new`.
  */
 import { randomInt } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -27,6 +28,11 @@ export const PAIRING_TTL_ENV = 'SKYSTATION_PAIRING_CODE_TTL_MS';
 export function pairingCodeTtlMs(env: NodeJS.ProcessEnv = process.env): number {
   const raw = Number(env[PAIRING_TTL_ENV] ?? '');
   return Number.isFinite(raw) && raw >= 1000 ? raw : DEFAULT_PAIRING_CODE_TTL_MS;
+}
+
+/** Where the pairing code is kept. */
+export function pairingFile(dataDir: string): string {
+  return join(authDir(dataDir), 'pairing.json');
 }
 
 export interface PairingState {
@@ -122,6 +128,15 @@ export class FailureLimiter {
       const i = current?.lastIndexOf(at) ?? -1;
       if (current && i >= 0) current.splice(i, 1);
     };
+  }
+
+  /** Forgets the attempts on `key` made before `at` (they were against a code that is gone). */
+  forgetBefore(key: string, at: number): void {
+    const list = this.failures.get(key);
+    if (!list) return;
+    const kept = list.filter((t) => t >= at);
+    if (kept.length === 0) this.failures.delete(key);
+    else this.failures.set(key, kept);
   }
 
   private prune(key: string): number[] {

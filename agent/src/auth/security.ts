@@ -24,7 +24,8 @@ import { AgentError, NotFoundError, ValidationError } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
 import type { Router } from '../http/router.js';
 import { sendJson, validate } from '../http/router.js';
-import { FailureLimiter, loadOrCreatePairingCode, pairingCodeTtlMs, readPairingState } from './pairing.js';
+import { statSync } from 'node:fs';
+import { FailureLimiter, loadOrCreatePairingCode, pairingCodeTtlMs, pairingFile, readPairingState } from './pairing.js';
 import { safeEqual, type Principal, type TokenStore } from './tokens.js';
 
 export interface SecurityDeps {
@@ -77,6 +78,8 @@ export class AgentSecurity {
   private revocationTimer: NodeJS.Timeout | null = null;
   /** Serialises pairing: one attempt is evaluated (and a code used) at a time. */
   private pairing: Promise<unknown> = Promise.resolve();
+  /** When the current pairing code was written: the agent-wide attempt count starts there. */
+  private codeWrittenAt = 0;
 
   constructor(private readonly deps: SecurityDeps) {
     this.limiter = deps.limiter ?? new FailureLimiter();
@@ -247,6 +250,7 @@ export class AgentSecurity {
     const d = this.deps;
     router
       .on('POST', '/pair', async (ctx) => {
+        this.countFromCurrentCode();
         const key = remoteKey(ctx.req);
         const own = this.limiter.retryAfterMs(key);
         const all = this.agentLimiter.retryAfterMs(AGENT_KEY);
@@ -336,6 +340,23 @@ export class AgentSecurity {
         const body: SessionResponse = d.sessions.view(this.principals.get(req)?.sessionId ?? id);
         sendJson(res, 200, body);
       });
+  }
+
+  /**
+   * Attempts against an earlier code do not count against a new one (`pair
+   * --new`, or the code made after a pairing): a stat, synchronous, so no
+   * attempt slips in between the check and the count.
+   */
+  private countFromCurrentCode(): void {
+    let written: number;
+    try {
+      written = statSync(pairingFile(this.deps.dataDir)).mtimeMs;
+    } catch {
+      return;
+    }
+    if (written <= this.codeWrittenAt) return;
+    this.codeWrittenAt = written;
+    this.agentLimiter.forgetBefore(AGENT_KEY, written);
   }
 
   private requireAdmin(req: IncomingMessage): void {
