@@ -209,7 +209,8 @@ export class AgentHttpServer {
     this.wss.get().handleUpgrade(req, socket, head, (ws: WebSocket) => {
       const hello: AgentEvent = { type: 'hello', id: this.deps.id, time: this.deps.now().toISOString() };
       ws.send(JSON.stringify(hello));
-      ws.on('error', (err) => this.deps.log.warn({ err }, 'events socket error'));
+      // A client's protocol error (bad frame, too big) ends its socket; it is the client's mistake, logged quietly.
+      ws.on('error', (err) => this.deps.log.debug({ err }, 'events socket error'));
     });
   }
 
