@@ -14,7 +14,8 @@ export const queryKeys = {
   /** One camera's newest captures (fleet card thumbnail, camera page strip). */
   agentCaptures: (agentId: string, limit: number) => ['captures', 'agent', agentId, limit] as const,
   session: (agentId: string) => ['session', agentId] as const,
-  alerts: ['alerts'] as const,
+  /** The same key as orchKeys.alerts (schedules/api.ts): every list of alerts lives under it. */
+  alerts: ['orch', 'alerts'] as const,
 };
 
 export const StationContext = createContext<Station | null>(null);

@@ -17,7 +17,7 @@ import { hrefFor } from '../shell/routes';
 import { SHORTCUT_EVENT, type ShortcutAction } from '../shell/shortcuts';
 import { useUiStore } from '../state/ui-store';
 import { AlertList } from '../alerts/AlertsPane';
-import { cameraStatus, formatTemperature, planSummary, relativeTime } from './fleet-logic';
+import { agentNow, cameraStatus, formatTemperature, planSummary, relativeTime } from './fleet-logic';
 import { intervalProblem, latestBySensor } from './camera-logic';
 import './cameras.css';
 
@@ -183,7 +183,12 @@ function CameraDetail({ agent }: { agent: AgentView }) {
           </p>
         </section>
 
-        <SessionPanel agentId={agent.id} canStart={status.canCapture} whyNot={status.whyNot} />
+        <SessionPanel
+          agentId={agent.id}
+          canStart={status.canCapture}
+          whyNot={status.whyNot}
+          clockOffsetMs={agent.clockOffsetMs ?? null}
+        />
 
         <section className="panel wide" aria-labelledby="cam-images">
           <h3 id="cam-images">Newest images</h3>
@@ -256,7 +261,17 @@ function ClockFix({ agentId, disabled }: { agentId: string; disabled: boolean })
   );
 }
 
-function SessionPanel({ agentId, canStart, whyNot }: { agentId: string; canStart: boolean; whyNot: string | null }) {
+function SessionPanel({
+  agentId,
+  canStart,
+  whyNot,
+  clockOffsetMs,
+}: {
+  agentId: string;
+  canStart: boolean;
+  whyNot: string | null;
+  clockOffsetMs: number | null;
+}) {
   const { api } = useStation();
   const client = useQueryClient();
   const session = useSession(agentId);
@@ -284,7 +299,8 @@ function SessionPanel({ agentId, canStart, whyNot }: { agentId: string; canStart
         <>
           <p data-testid="session-state">
             Running since {s.startedAt ? formatTime(s.startedAt) : '?'}, a capture every {s.intervalSeconds} s:{' '}
-            {s.captures} taken{s.failed > 0 ? `, ${s.failed} failed` : ''}. Next {relativeTime(s.nextCaptureAt, now)}.
+            {s.captures} taken{s.failed > 0 ? `, ${s.failed} failed` : ''}. Next{' '}
+            {relativeTime(s.nextCaptureAt, agentNow(now, clockOffsetMs))}.
           </p>
           <button
             type="button"

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AgentView } from '../../../src-main/api/contract';
-import { cameraStatus, formatDuration, planSummary, relativeTime } from './fleet-logic';
+import { agentNow, cameraStatus, formatDuration, planSummary, relativeTime } from './fleet-logic';
 
 const NOW = Date.parse('2026-12-07T03:00:00Z');
 
@@ -44,6 +44,12 @@ describe('durations', () => {
     expect(relativeTime('2026-12-07T03:00:00.200Z', NOW)).toBe('now');
     expect(relativeTime(null, NOW)).toBe('—');
     expect(relativeTime('garbage', NOW)).toBe('—');
+  });
+
+  it('compares a camera’s times with the camera’s clock', () => {
+    // A camera whose clock is 2 h behind says its next capture is at 01:00:30: that is in 30 s.
+    expect(relativeTime('2026-12-07T01:00:30Z', agentNow(NOW, -2 * 3_600_000))).toBe('in 30 s');
+    expect(agentNow(NOW, null)).toBe(NOW);
   });
 });
 

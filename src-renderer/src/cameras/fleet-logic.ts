@@ -77,6 +77,15 @@ export function formatDuration(ms: number): string {
   return `${h} h ${String(m % 60).padStart(2, '0')} min`;
 }
 
+/**
+ * "Now" on the camera's clock: times a camera reports (a session's next
+ * capture) are on its clock, which may be off (clockOffsetMs: agent minus
+ * station), so compare them with this rather than with this computer's clock.
+ */
+export function agentNow(now: number, clockOffsetMs: number | null | undefined): number {
+  return typeof clockOffsetMs === 'number' && Number.isFinite(clockOffsetMs) ? now + clockOffsetMs : now;
+}
+
 /** "in 5 min 10 s", "2 h ago", "now". */
 export function relativeTime(iso: string | null | undefined, now: number): string {
   if (iso === null || iso === undefined) return '—';

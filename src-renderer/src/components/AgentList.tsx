@@ -6,7 +6,14 @@
  */
 import type { AgentView } from '../../../src-main/api/contract';
 import { useAgentCaptures, useAgents, useCaptureNow, useNow, useSession, useStation } from '../api/hooks';
-import { cameraStatus, formatDuration, formatTemperature, planSummary, relativeTime } from '../cameras/fleet-logic';
+import {
+  agentNow,
+  cameraStatus,
+  formatDuration,
+  formatTemperature,
+  planSummary,
+  relativeTime,
+} from '../cameras/fleet-logic';
 import { errorText, formatPercent, formatTime } from '../format';
 import { hrefFor } from '../shell/routes';
 import { useUiStore } from '../state/ui-store';
@@ -102,7 +109,7 @@ function AgentCard({ agent }: { agent: AgentView }) {
           <dt>Plan</dt>
           <dd className={plan.tone === 'bad' || plan.tone === 'warn' ? 'warning' : undefined}>{plan.horizon}</dd>
         </div>
-        {usable && <NextCapture agentId={agent.id} now={now} />}
+        {usable && <NextCapture agentId={agent.id} now={agentNow(now, agent.clockOffsetMs)} />}
         {typeof agent.clockOffsetMs === 'number' && Math.abs(agent.clockOffsetMs) > 2000 && (
           <div>
             <dt>Clock</dt>
