@@ -361,6 +361,7 @@ export class CaptureService {
       const exposure = this.deps.camera.capture(
         kind.frameKind === 'dark' ? { ...settings, frame_kind: 'dark' } : settings,
       );
+      this.journalIntent(captureId, at, plan, settings, kind);
       log.info(
         {
           event: 'capture.start',
@@ -433,6 +434,39 @@ export class CaptureService {
     } catch (err) {
       this.failed(log, err);
       throw err;
+    }
+  }
+
+  /**
+   * Journals what this capture was asked for, once the camera has been told (never before the exposure), so a
+   * file a crash leaves without its row is journalled with these settings. A failure is logged, never thrown.
+   */
+  private journalIntent(
+    captureId: string,
+    at: Date,
+    plan: Plan,
+    settings: DriverSettings,
+    kind: { frameKind: 'light' | 'dark'; bracket: BracketInfo | null },
+  ): void {
+    try {
+      this.deps.journal.recordIntent({
+        capture_id: captureId,
+        started_at: at.toISOString(),
+        settings: { ...settings, ...(plan.lux === null ? {} : { lux: plan.lux }) },
+        profile: plan.profile,
+        profile_version: plan.profileVersion,
+        schedule: plan.schedule,
+        test_id: plan.testId,
+        variant: plan.variant,
+        lux: plan.lux,
+        frame_kind: kind.frameKind,
+        bracket: kind.bracket,
+      });
+    } catch (err) {
+      this.deps.log.warn(
+        { event: 'capture.intent_failed', capture_id: captureId, err },
+        'could not journal the capture',
+      );
     }
   }
 

@@ -75,6 +75,24 @@ const MIGRATIONS: readonly ((db: Db) => void)[] = [
       ALTER TABLE captures ADD COLUMN frame_kind TEXT NOT NULL DEFAULT 'light' CHECK (frame_kind IN ('light', 'dark'));
       CREATE INDEX captures_bracket_group ON captures (bracket_group) WHERE bracket_group IS NOT NULL;
     `),
+  // Issue 16: what each capture was asked for, written as its exposure starts and removed with its row's insert,
+  // so a file found after a crash (no row) is journalled with its real settings, not invented ones.
+  (db) =>
+    db.exec(`
+      CREATE TABLE IF NOT EXISTS capture_intents (
+        capture_id TEXT PRIMARY KEY,
+        started_at TEXT NOT NULL,
+        settings_json TEXT NOT NULL,
+        profile TEXT,
+        profile_version TEXT,
+        schedule TEXT,
+        test_id TEXT,
+        variant TEXT,
+        lux REAL,
+        frame_kind TEXT NOT NULL DEFAULT 'light',
+        bracket_json TEXT
+      );
+    `),
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -132,6 +150,21 @@ export interface DeletableCapture {
 }
 
 export type NewCapture = Omit<CaptureRecord, 'synced'>;
+
+/** What a capture was asked for, journalled as its exposure starts (capture_intents). */
+export interface CaptureIntent {
+  capture_id: string;
+  started_at: string;
+  settings: SettingsUsed;
+  profile: string | null;
+  profile_version: string | null;
+  schedule: string | null;
+  test_id: string | null;
+  variant: string | null;
+  lux: number | null;
+  frame_kind: 'light' | 'dark';
+  bracket: BracketInfo | null;
+}
 
 export interface CaptureCounts {
   total: number;
@@ -302,10 +335,87 @@ export class Journal {
       lux: capture.lux,
       temperature_c: capture.temperature_c ?? context?.temperature_c ?? null,
     };
-    this.room.write(() => insert.run(values));
+    const clearIntent = this.db.prepare(`DELETE FROM capture_intents WHERE capture_id = ?`);
+    this.room.write(() =>
+      this.db.transaction(() => {
+        insert.run(values);
+        clearIntent.run(capture.capture_id);
+      })(),
+    );
     const record = this.get(capture.capture_id);
     if (!record) throw new Error(`capture ${capture.capture_id} vanished after insert`);
     return record;
+  }
+
+  /** Journals what a capture is asked for as its exposure starts; a failure here never fails the capture. */
+  recordIntent(intent: CaptureIntent): void {
+    const stmt = this.db.prepare(
+      `INSERT OR REPLACE INTO capture_intents (capture_id, started_at, settings_json, profile, profile_version, schedule,
+         test_id, variant, lux, frame_kind, bracket_json)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.room.write(() =>
+      stmt.run(
+        intent.capture_id,
+        intent.started_at,
+        JSON.stringify(intent.settings),
+        intent.profile,
+        intent.profile_version,
+        intent.schedule,
+        intent.test_id,
+        intent.variant,
+        intent.lux,
+        intent.frame_kind,
+        intent.bracket ? JSON.stringify(intent.bracket) : null,
+      ),
+    );
+  }
+
+  /** The intent journalled for a capture id (a file found after a crash), or null. */
+  intent(captureId: string): CaptureIntent | null {
+    const row = this.db.prepare(`SELECT * FROM capture_intents WHERE capture_id = ?`).get(captureId) as
+      | {
+          capture_id: string;
+          started_at: string;
+          settings_json: string;
+          profile: string | null;
+          profile_version: string | null;
+          schedule: string | null;
+          test_id: string | null;
+          variant: string | null;
+          lux: number | null;
+          frame_kind: string;
+          bracket_json: string | null;
+        }
+      | undefined;
+    if (!row) return null;
+    const settings = SettingsUsed.safeParse(JSON.parse(row.settings_json));
+    if (!settings.success) return null;
+    return {
+      capture_id: row.capture_id,
+      started_at: row.started_at,
+      settings: settings.data,
+      profile: row.profile,
+      profile_version: row.profile_version,
+      schedule: row.schedule,
+      test_id: row.test_id,
+      variant: row.variant,
+      lux: row.lux,
+      frame_kind: row.frame_kind === 'dark' ? 'dark' : 'light',
+      bracket: row.bracket_json ? (JSON.parse(row.bracket_json) as BracketInfo) : null,
+    };
+  }
+
+  /** Drops intents whose capture never came to a file (the exposure failed or the agent died first). */
+  pruneIntents(): number {
+    return this.room.write(
+      () =>
+        this.db
+          .prepare(
+            `DELETE FROM capture_intents WHERE capture_id IN (SELECT capture_id FROM captures) OR started_at < ?`,
+          )
+          .run(new Date(Date.now() - 7 * 86400_000).toISOString()).changes,
+    );
   }
 
   get(captureId: string): CaptureRecord | null {

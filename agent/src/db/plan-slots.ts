@@ -142,6 +142,27 @@ export class PlanSlots {
     return { missed, interrupted };
   }
 
+  /**
+   * A capture recovered after a crash (reconcile.ts): the slot left `started` or `interrupted` whose exposure
+   * began within 2 s of `capturedAtMs` gets its capture id and becomes captured; returns its planned instant.
+   */
+  recoverCapture(capturedAtMs: number, captureId: string): number | null {
+    const row = this.db
+      .prepare(
+        `SELECT planned_ms FROM plan_slots WHERE status IN ('started', 'interrupted') AND capture_id IS NULL
+           AND started_ms BETWEEN ? AND ? ORDER BY ABS(started_ms - ?) LIMIT 1`,
+      )
+      .get(capturedAtMs - 2000, capturedAtMs + 2000, capturedAtMs) as { planned_ms: number } | undefined;
+    if (!row) return null;
+    const update = this.db.prepare(
+      `UPDATE plan_slots SET status = 'captured', capture_id = ?, error = ?, updated_at = ? WHERE planned_ms = ?`,
+    );
+    const note = 'the agent stopped while storing this capture; the image was recovered at the next start';
+    const at = new Date().toISOString();
+    this.room.write(() => update.run(captureId, note, at, row.planned_ms));
+    return row.planned_ms;
+  }
+
   has(plannedMs: number): boolean {
     return this.db.prepare(`SELECT 1 FROM plan_slots WHERE planned_ms = ?`).get(plannedMs) !== undefined;
   }
