@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { allowedHostNames, hostAllowed, requestPath, safeJoin } from './http-server.js';
 
@@ -52,5 +53,8 @@ describe('hostAllowed', () => {
     expect(hostAllowed('sky.example.org:8082', names)).toBe(true);
     expect(hostAllowed('192.168.1.20:8082', names)).toBe(true);
     expect(hostAllowed('other.example.org', names)).toBe(false);
+    // Off loopback the computer's own name works too; on loopback it is not needed.
+    expect(hostAllowed(`${hostname()}:8082`, names)).toBe(true);
+    expect(hostAllowed(`${hostname()}:8082`, loopback)).toBe(hostname() === 'localhost');
   });
 });

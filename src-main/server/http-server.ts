@@ -9,6 +9,7 @@ import { pipeline } from 'node:stream/promises';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { RequestMessage, type ResponseMessage } from '../api/contract.js';
 import type { AuthGate } from '../auth/gate.js';
+import { isLoopbackHost } from '../auth/index.js';
 import type { Station } from '../brain/index.js';
 import { cutOffBody } from './cut-off.js';
 import { handleSeedRoute } from '../orchestration/http-routes.js';
@@ -76,9 +77,12 @@ export function allowedHostNames(bindHost: string, extra: readonly string[] = []
   };
   add(bindHost);
   for (const n of extra) add(n);
-  // Bound to every interface: the station is reached by this computer's own addresses and names.
+  // Bound to every interface: the station is reached by this computer's own addresses.
   if (bindHost === '0.0.0.0' || bindHost === '::' || bindHost === '[::]') {
     for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) add(a.address);
+  }
+  // Off loopback, also by this computer's own name (a rebinding page cannot send it: its Host is its own name).
+  if (!isLoopbackHost(bindHost)) {
     const h = hostname();
     add(h);
     if (!h.includes('.')) add(`${h}.local`);
