@@ -320,6 +320,29 @@ export function PreviewView({ agentId }: { agentId: string }) {
           {status.state !== 'live' && stats?.painted === 0 && (
             <p className="preview-placeholder">{status.message ?? statusText[status.state]}</p>
           )}
+          {still.state === 'done' && (
+            <figure className="preview-still-shown" data-testid="preview-still">
+              <a
+                href={api.mediaUrl(still.capture.imagePath)}
+                target="_blank"
+                rel="noreferrer"
+                title="Open at full size"
+              >
+                <img
+                  src={api.mediaUrl(still.capture.imagePath)}
+                  alt={`Still from ${still.capture.agentName}`}
+                  data-testid="preview-still-image"
+                />
+              </a>
+              <figcaption>
+                Still: {still.capture.shutterSpeed} s · ISO {still.capture.iso} · {still.capture.width}×
+                {still.capture.height}
+                <button type="button" className="primary" onClick={() => setStill({ state: 'idle' })}>
+                  Back to live
+                </button>
+              </figcaption>
+            </figure>
+          )}
           {exposing && (
             <div className="preview-exposing" data-testid="preview-still-countdown" role="status">
               Exposing a still — the preview pauses
@@ -476,24 +499,6 @@ export function PreviewView({ agentId }: { agentId: string }) {
               <p className="error" role="alert">
                 {still.message}
               </p>
-            )}
-            {still.state === 'done' && (
-              <figure data-testid="preview-still">
-                <a href={api.mediaUrl(still.capture.imagePath)} target="_blank" rel="noreferrer">
-                  <img
-                    src={api.mediaUrl(still.capture.thumbPath)}
-                    alt={`Still from ${still.capture.agentName}`}
-                    data-testid="preview-still-image"
-                  />
-                </a>
-                <figcaption>
-                  {still.capture.shutterSpeed} s · ISO {still.capture.iso} · {still.capture.width}×
-                  {still.capture.height}
-                  <button type="button" onClick={() => setStill({ state: 'idle' })}>
-                    Dismiss
-                  </button>
-                </figcaption>
-              </figure>
             )}
           </div>
         </aside>
