@@ -40,7 +40,7 @@ export const EXPORT_USAGE = `Usage: skystation export --camera ID --from ISO --t
   --pacing MODE          sequence (default) or realtime
   --hdr MODE             bracketed sets: fuse (default: one frame per set) or middle (the metered image only)
   --darks MODE           auto (default: subtract matching dark frames) or off
-  --out FILE             where to write (on the station's computer); default: its exports folder
+  --out FILE             where to write, inside the station's exports folder; default: a name there
   --overwrite            replace an existing --out file
   --json                 JSON lines on stdout instead of a progress bar
   --url URL              the station (default ws://127.0.0.1:8082/api/ws or $SKYSTATION_URL)
