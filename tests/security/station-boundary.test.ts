@@ -147,11 +147,15 @@ function frame(o: { fin?: boolean; rsv?: number; op: number; mask?: boolean; pay
 }
 
 /**
- * Upgrade /api/ws by hand, write `frames`, and report how the station closed
+ * Upgrade `path` (/api/ws by default) by hand, write `frames`, and report how the station closed
  * the socket: its close code (null when it just dropped it) or 'open' when
  * it kept the socket after `waitMs`.
  */
-function wsRaw(frames: Buffer[], waitMs = 10_000): Promise<{ upgraded: boolean; close: number | null | 'open' }> {
+function wsRaw(
+  frames: Buffer[],
+  waitMs = 10_000,
+  path = '/api/ws',
+): Promise<{ upgraded: boolean; close: number | null | 'open' }> {
   return new Promise((resolve) => {
     const socket: Socket = connect(port, '127.0.0.1');
     let buf = Buffer.alloc(0);
@@ -181,7 +185,7 @@ function wsRaw(frames: Buffer[], waitMs = 10_000): Promise<{ upgraded: boolean; 
       if (i >= 0 && buf.length >= i + 4) settle(buf.readUInt16BE(i + 2));
     });
     socket.on('close', () => settle(null));
-    socket.write(upgradeHead());
+    socket.write(upgradeHead(path));
   });
 }
 
@@ -493,7 +497,12 @@ describe('the station boundary (issue 12)', () => {
           ...(rnd(10) < 1 ? { len: BigInt(Math.floor(rnd(2 ** 40))) } : {}),
         }),
       );
-      return wsRaw(frames, 2_000);
+      // Every WebSocket route: the API and the live preview (an unknown camera, a malformed id).
+      return wsRaw(
+        frames,
+        2_000,
+        pick(['/api/ws', '/api/ws', '/api/preview/nope', '/api/preview/%ZZ', '/api/preview/']),
+      );
     };
 
     const deadline = Date.now() + 90_000;
