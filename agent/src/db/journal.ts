@@ -456,6 +456,14 @@ export class Journal {
     return { total: row.total, unsynced: row.unsynced, last_capture_at: row.last };
   }
 
+  /** Captures journalled with this schedule and profile at or after `since` (ISO), deleted ones included. */
+  countSince(schedule: string, profile: string, since: string): number {
+    const row = this.db
+      .prepare(`SELECT COUNT(*) AS n FROM captures WHERE schedule = ? AND profile = ? AND captured_at >= ?`)
+      .get(schedule, profile, since) as { n: number };
+    return row.n;
+  }
+
   /** Every present capture's id and file, for reconciliation at start. */
   present(): { capture_id: string; file_name: string }[] {
     return this.db.prepare(`SELECT capture_id, file_name FROM captures WHERE missing = 0 ORDER BY seq`).all() as {

@@ -82,6 +82,8 @@ interface SessionState {
   resumed_at: string | null;
   stopped_at: string | null;
   stop_reason: string | null;
+  /** Grid instants that passed while the agent was not running (counted when it resumes). */
+  missed?: number;
 }
 
 /** Wraps a handler so every error leaves in the dashboard's shape. */
@@ -153,10 +155,22 @@ export class CinePiApi {
     if (session && typeof session === 'object' && typeof session.interval === 'number') {
       this.session = session;
       if (session.status === 'active') {
-        session.resumed_at = this.deps.clock.now().toISOString();
+        const now = this.deps.clock.now().getTime();
+        session.resumed_at = new Date(now).toISOString();
+        // The journal has the true count (a frame stored just before a crash may not have reached session.json),
+        // and every grid instant up to now that is neither captured, skipped nor failed was missed.
+        session.captures = this.deps.journal.countSince('timelapse', 'cinepi', session.start_time);
+        const due = Math.floor((now - Date.parse(session.start_time)) / (session.interval * 1000)) + 1;
+        session.missed = Math.max(0, due - session.captures - session.skipped - session.failed);
         await this.saveSession();
         this.deps.log.warn(
-          { event: 'cinepi.session_resumed', interval: session.interval, start_time: session.start_time },
+          {
+            event: 'cinepi.session_resumed',
+            interval: session.interval,
+            start_time: session.start_time,
+            captures: session.captures,
+            missed: session.missed,
+          },
           'resumed the timelapse session that was running when the agent stopped',
         );
         this.schedule(false);
@@ -195,6 +209,7 @@ export class CinePiApi {
               resumed_at: null,
               stopped_at: null,
               stop_reason: null,
+              missed: 0,
             };
             await this.saveSession();
             this.schedule(true);
@@ -432,11 +447,12 @@ export class CinePiApi {
     return { iso: s.iso, shutter_speed: secondsToShutter(seconds), schedule, profile: 'cinepi' };
   }
 
-  private view(): TimelapseSessionView | null {
+  /** The session as the dashboard reads it, with the intervals it missed while the agent was down. */
+  private view(): (TimelapseSessionView & { missed: number }) | null {
     const s = this.session;
     if (!s) return null;
     const next = s.status !== 'active' ? null : this.timer ? this.aimedAt : this.nextAt();
-    return { ...s, next_capture_at: next === null ? null : new Date(next).toISOString() };
+    return { ...s, missed: s.missed ?? 0, next_capture_at: next === null ? null : new Date(next).toISOString() };
   }
 
   /** Next capture instant on the session's grid (start + k·interval) after now. */
