@@ -20,6 +20,8 @@ import {
   HealthResponse,
   MeterResponse,
   StatusResponse,
+  CinePiLogs,
+  SessionResponse,
   type CaptureRequest,
   type DeploymentBundle,
 } from './protocol.js';
@@ -90,6 +92,22 @@ export class AgentClient {
   sensorReadings(after: number, limit = 1000): Promise<SensorReadingsResponse> {
     const q = new URLSearchParams({ after: String(after), limit: String(limit) });
     return this.json('GET', `/sensors/readings?${q.toString()}`, SensorReadingsResponse);
+  }
+
+  /** GET /api/logs: the agent's newest log entries, newest first. */
+  logs(limit: number, level?: 'info' | 'warning' | 'error'): Promise<z.infer<typeof CinePiLogs>> {
+    const q = new URLSearchParams({ limit: String(limit), ...(level ? { level } : {}) });
+    return this.json('GET', `/api/logs?${q.toString()}`, CinePiLogs);
+  }
+
+  /** GET /api/session: who controls the camera among interactive viewers (the paired station always may). */
+  control(): Promise<SessionResponse> {
+    return this.json('GET', '/api/session', SessionResponse);
+  }
+
+  /** POST /api/force-master/:session_id: hand control among viewers to that session. */
+  forceMaster(sessionId: string): Promise<SessionResponse> {
+    return this.json('POST', `/api/force-master/${encodeURIComponent(sessionId)}`, SessionResponse, {});
   }
 
   /** GET /clock: the agent's time and the offset it applies. */

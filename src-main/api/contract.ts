@@ -63,6 +63,26 @@ export interface SessionView {
   stopReason: string | null;
 }
 
+/** One line of a camera's own log (GET /api/logs on the agent). */
+export interface AgentLogEntryView {
+  time: string;
+  level: 'debug' | 'info' | 'warning' | 'error';
+  message: string;
+  module: string;
+}
+
+/** Who controls the camera among interactive viewers; the paired station always may (issue #15). */
+export interface AgentControlView {
+  agentId: string;
+  /** The viewer session that may change things, or null when none has asked. */
+  masterSessionId: string | null;
+  /** True when the master took control with force-master. */
+  forced: boolean;
+  sessions: number;
+  connections: number;
+  maxConnections: number;
+}
+
 export interface SensorPointView {
   sensor: string;
   probe: string | null;
@@ -183,6 +203,16 @@ export const StartSessionParams = z.strictObject({
   agentId: z.string().min(1).max(128),
   intervalSeconds: z.number().int().min(1, 'the interval is 1 to 3600 s').max(3600, 'the interval is 1 to 3600 s'),
 });
+export const AgentLogParams = z.strictObject({
+  agentId: z.string().min(1).max(128),
+  limit: z.number().int().min(1, 'ask for 1 to 500 lines').max(500, 'ask for 1 to 500 lines').default(200),
+  /** Only this level and above. */
+  level: z.enum(['info', 'warning', 'error']).optional(),
+});
+export const ForceMasterParams = z.strictObject({
+  agentId: z.string().min(1).max(128),
+  sessionId: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, 'a viewer session id is 8 to 64 letters, digits, "-" or "_"'),
+});
 export const SensorSeriesParams = z.strictObject({
   agentId: z.string().min(1).max(128),
   sensor: z.string().min(1).max(64).optional(),
@@ -216,6 +246,12 @@ export const methods = {
   sensorSeries: { params: SensorSeriesParams, result: null as unknown as SensorPointView[] },
   /** Corrects the agent's clock to the station's (as an offset on the agent, or its system clock when allowed). */
   setAgentClock: { params: AgentIdParams, result: null as unknown as ClockSetView },
+  /** The camera's own log, newest first (issue #15). */
+  agentLog: { params: AgentLogParams, result: null as unknown as AgentLogEntryView[] },
+  /** Master/observer among the camera's interactive viewers (issue #15). */
+  agentControl: { params: AgentIdParams, result: null as unknown as AgentControlView },
+  /** Hands control among the camera's viewers to one session (force-master). */
+  forceMaster: { params: ForceMasterParams, result: null as unknown as AgentControlView },
   ...orchestrationMethods,
   ...exportMethods,
   ...settingsMethods,

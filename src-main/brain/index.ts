@@ -13,10 +13,11 @@ import {
   type StationEvent,
   type StationHealth,
   type SessionView,
+  type AgentControlView,
 } from '../api/contract.js';
 import type { z } from 'zod';
 import type { AgentClient } from '../agents/agent-client.js';
-import type { TimelapseStatusResponse } from '../agents/protocol.js';
+import type { SessionResponse, TimelapseStatusResponse } from '../agents/protocol.js';
 
 type TimelapseStatus = z.infer<typeof TimelapseStatusResponse>;
 import { findAppRoot, startEmbeddedAgent, type EmbeddedAgent } from '../agents/embedded-agent.js';
@@ -47,6 +48,17 @@ export const STATION_VERSION = '0.1.0';
 
 /** Live sensor events trigger a copy of the agent's series at most this often. */
 const SENSOR_SYNC_MIN_MS = 5_000;
+
+function toControlView(agentId: string, r: SessionResponse): AgentControlView {
+  return {
+    agentId,
+    masterSessionId: r.master_session_id,
+    forced: r.forced,
+    sessions: r.sessions,
+    connections: r.connections,
+    maxConnections: r.max_connections,
+  };
+}
 
 function toSessionView(agentId: string, r: TimelapseStatus): SessionView {
   const s = r.session;
@@ -360,6 +372,12 @@ export async function startStation(opts: StationOptions): Promise<Station> {
       return toSessionView(p.agentId, await client.timelapseStatus());
     },
     sessionStatus: async (p) => toSessionView(p.agentId, await requireClient(p.agentId).timelapseStatus()),
+    agentLog: async (p) => {
+      const r = await requireClient(p.agentId).logs(p.limit, p.level);
+      return r.logs.map((l) => ({ time: l.timestamp, level: l.level, message: l.message, module: l.module }));
+    },
+    agentControl: async (p) => toControlView(p.agentId, await requireClient(p.agentId).control()),
+    forceMaster: async (p) => toControlView(p.agentId, await requireClient(p.agentId).forceMaster(p.sessionId)),
     sensorSeries: (p) =>
       Promise.resolve(sensors.series({ agentId: p.agentId, sensor: p.sensor, from: p.from, to: p.to, limit: p.limit })),
     setAgentClock: async (p) => {

@@ -123,6 +123,20 @@ describe('the fleet, a camera page and alerts, as a new operator', () => {
     await page.getByTestId('session-start').waitFor({ timeout: 30_000 });
     await expect(page.getByTestId('session-state').textContent()).resolves.toMatch(/No session running/);
 
+    // Its own log, newest first, and who controls it among viewers: hand control to a viewer session.
+    await page.getByTestId('camera-log-lines').locator('li').first().waitFor({ timeout: 30_000 });
+    await page.getByTestId('camera-log-level').selectOption('error');
+    await page.getByTestId('camera-log-text').fill('no line says this');
+    await page.getByTestId('camera-log').getByText('No lines match these filters.').waitFor();
+    await page.getByTestId('force-master-session').fill('short');
+    await expect(page.getByTestId('force-master').isDisabled()).resolves.toBe(true);
+    await page.getByTestId('force-master-session').fill('operator-phone-1');
+    await page.getByTestId('force-master').click();
+    await page
+      .getByTestId('control-master')
+      .filter({ hasText: 'operator-phone-1 (forced)' })
+      .waitFor({ timeout: 15_000 });
+
     // "?" lists the shortcuts, Escape closes them; "B" goes back to the fleet.
     await page.keyboard.press('?');
     await page.getByTestId('shortcut-help').waitFor();

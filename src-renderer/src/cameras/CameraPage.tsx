@@ -18,7 +18,7 @@ import { SHORTCUT_EVENT, type ShortcutAction } from '../shell/shortcuts';
 import { useUiStore } from '../state/ui-store';
 import { AlertList } from '../alerts/AlertsPane';
 import { agentNow, cameraStatus, formatTemperature, planSummary, relativeTime } from './fleet-logic';
-import { intervalProblem, latestBySensor } from './camera-logic';
+import { filterAgentLog, intervalProblem, latestBySensor } from './camera-logic';
 import './cameras.css';
 
 export function CameraPage({ agentId }: { agentId: string }) {
@@ -197,8 +197,12 @@ function CameraDetail({ agent }: { agent: AgentView }) {
 
         {usable && <SensorsPanel agentId={agent.id} />}
 
-        <section className="panel wide" aria-labelledby="cam-log">
-          <h3 id="cam-log">Alerts and events for this camera</h3>
+        {agent.state === 'online' && <ControlPanel agentId={agent.id} canChange={status.canCapture} />}
+
+        {agent.state === 'online' && <CameraLogPanel agentId={agent.id} />}
+
+        <section className="panel wide" aria-labelledby="cam-alerts">
+          <h3 id="cam-alerts">Alerts and events for this camera</h3>
           <AlertList agentId={agent.id} compact />
         </section>
       </div>
@@ -452,6 +456,138 @@ function SensorsPanel({ agentId }: { agentId: string }) {
             ))}
           </tbody>
         </table>
+      )}
+    </section>
+  );
+}
+
+/** Master/observer among the people watching this camera directly (its dashboard, other stations' viewers). */
+function ControlPanel({ agentId, canChange }: { agentId: string; canChange: boolean }) {
+  const { api } = useStation();
+  const client = useQueryClient();
+  const control = useQuery({
+    queryKey: ['agentControl', agentId],
+    queryFn: () => api.agentControl({ agentId }),
+    refetchInterval: 15_000,
+  });
+  const [sessionId, setSessionId] = useState('');
+  const force = useMutation({
+    mutationFn: (id: string) => api.forceMaster({ agentId, sessionId: id }),
+    onSuccess: (view) => {
+      client.setQueryData(['agentControl', agentId], view);
+      setSessionId('');
+    },
+  });
+  const valid = /^[A-Za-z0-9_-]{8,64}$/.test(sessionId);
+  const c = control.data;
+  return (
+    <section className="panel" aria-labelledby="cam-control" data-testid="camera-control">
+      <h3 id="cam-control">Who controls the camera</h3>
+      <p className="small">
+        This station is paired with the camera and may always change it. Among other viewers (the camera’s own
+        dashboard, a browser on the Pi), one is master and may change settings; the others only watch.
+      </p>
+      {control.isPending && <p className="muted small">Asking the camera…</p>}
+      {control.isError && <p className="error small">Could not ask the camera: {errorText(control.error)}</p>}
+      {c !== undefined && (
+        <dl className="facts">
+          <Fact
+            term="Master viewer"
+            value={c.masterSessionId === null ? 'none' : `${c.masterSessionId}${c.forced ? ' (forced)' : ''}`}
+            testid="control-master"
+          />
+          <Fact term="Viewer sessions" value={String(c.sessions)} />
+          <Fact term="Live connections" value={`${c.connections} of ${c.maxConnections}`} />
+        </dl>
+      )}
+      <form
+        className="orch-form"
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (!valid || !canChange) return;
+          force.reset();
+          force.mutate(sessionId);
+        }}
+      >
+        <label>
+          Viewer session id
+          <input
+            data-testid="force-master-session"
+            value={sessionId}
+            placeholder="shown in the viewer"
+            onChange={(e) => setSessionId(e.target.value.trim())}
+          />
+        </label>
+        <button type="submit" data-testid="force-master" disabled={!valid || !canChange || force.isPending}>
+          {force.isPending ? 'Handing over…' : 'Make it master (force)'}
+        </button>
+      </form>
+      {sessionId !== '' && !valid && (
+        <p className="error small">A session id is 8 to 64 letters, digits, “-” or “_”.</p>
+      )}
+      {force.isError && (
+        <p className="error" role="alert">
+          Could not hand over control: {errorText(force.error)}
+        </p>
+      )}
+    </section>
+  );
+}
+
+/** The camera's own log (GET /api/logs on the agent), filterable, newest first. */
+function CameraLogPanel({ agentId }: { agentId: string }) {
+  const { api } = useStation();
+  const [level, setLevel] = useState<'info' | 'warning' | 'error'>('info');
+  const [text, setText] = useState('');
+  const log = useQuery({
+    queryKey: ['agentLog', agentId],
+    queryFn: () => api.agentLog({ agentId, limit: 200 }),
+    refetchInterval: 30_000,
+  });
+  const lines = filterAgentLog(log.data ?? [], level, text);
+  return (
+    <section className="panel wide" aria-labelledby="cam-agent-log" data-testid="camera-log">
+      <h3 id="cam-agent-log">The camera’s log</h3>
+      <form className="orch-form" onSubmit={(e) => e.preventDefault()} aria-label="Filter the camera’s log">
+        <label>
+          At least
+          <select
+            data-testid="camera-log-level"
+            value={level}
+            onChange={(e) => setLevel(e.target.value as typeof level)}
+          >
+            <option value="info">info</option>
+            <option value="warning">warning</option>
+            <option value="error">error</option>
+          </select>
+        </label>
+        <label>
+          Words
+          <input
+            type="search"
+            data-testid="camera-log-text"
+            value={text}
+            placeholder="capture, disk, …"
+            onChange={(e) => setText(e.target.value)}
+          />
+        </label>
+        <button type="button" onClick={() => void log.refetch()} disabled={log.isFetching}>
+          {log.isFetching ? 'Reading…' : 'Read again'}
+        </button>
+      </form>
+      {log.isError && <p className="error small">Could not read the camera’s log: {errorText(log.error)}</p>}
+      {log.isSuccess && lines.length === 0 && (
+        <p className="muted small">{log.data.length === 0 ? 'The log is empty.' : 'No lines match these filters.'}</p>
+      )}
+      {lines.length > 0 && (
+        <ol className="camera-log-lines" data-testid="camera-log-lines">
+          {lines.map((l, i) => (
+            <li key={`${l.time}-${i}`} className={`level-${l.level}`}>
+              <span className="event-time">{formatTime(l.time)}</span> <span className="badge">{l.level}</span>{' '}
+              <span className="muted small">{l.module}</span> {l.message}
+            </li>
+          ))}
+        </ol>
       )}
     </section>
   );

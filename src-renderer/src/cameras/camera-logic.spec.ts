@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { SensorPointView } from '../../../src-main/api/contract';
-import { intervalProblem, latestBySensor } from './camera-logic';
+import { filterAgentLog, intervalProblem, latestBySensor } from './camera-logic';
 
 describe('intervalProblem', () => {
   it('accepts 1 to 3600 whole seconds and explains anything else', () => {
@@ -37,5 +37,36 @@ describe('latestBySensor', () => {
       ['ds18b20', 'b', 7],
     ]);
     expect(latestBySensor([])).toEqual([]);
+  });
+});
+
+describe('filterAgentLog', () => {
+  const line = (time: string, level: 'debug' | 'info' | 'warning' | 'error', message: string, module = 'agent') => ({
+    time,
+    level,
+    message,
+    module,
+  });
+  const lines = [
+    line('2026-12-07T01:00:00Z', 'info', 'capture done'),
+    line('2026-12-07T03:00:00Z', 'error', 'camera hung, reopened', 'camera'),
+    line('2026-12-07T02:00:00Z', 'warning', 'disk 85 % full'),
+    line('2026-12-07T04:00:00Z', 'debug', 'tick'),
+  ];
+
+  it('keeps the level and above, newest first', () => {
+    expect(filterAgentLog(lines, 'info', '').map((l) => l.message)).toEqual([
+      'camera hung, reopened',
+      'disk 85 % full',
+      'capture done',
+    ]);
+    expect(filterAgentLog(lines, 'warning', '').map((l) => l.level)).toEqual(['error', 'warning']);
+    expect(filterAgentLog(lines, 'debug', '')).toHaveLength(4);
+  });
+
+  it('matches words in the message or the module, any case', () => {
+    expect(filterAgentLog(lines, 'debug', 'DISK').map((l) => l.message)).toEqual(['disk 85 % full']);
+    expect(filterAgentLog(lines, 'debug', 'camera').map((l) => l.message)).toEqual(['camera hung, reopened']);
+    expect(filterAgentLog(lines, 'info', 'nothing like this')).toEqual([]);
   });
 });

@@ -21,3 +21,28 @@ export function latestBySensor(points: readonly SensorPointView[]): SensorPointV
     (a, b) => a.sensor.localeCompare(b.sensor) || (a.probe ?? '').localeCompare(b.probe ?? ''),
   );
 }
+
+const LOG_RANK = { debug: 0, info: 1, warning: 2, error: 3 } as const;
+
+export interface AgentLogLine {
+  time: string;
+  level: keyof typeof LOG_RANK;
+  message: string;
+  module: string;
+}
+
+/** The camera's log lines at `level` or above that contain `text` (any case), newest first. */
+export function filterAgentLog<T extends AgentLogLine>(
+  lines: readonly T[],
+  level: keyof typeof LOG_RANK,
+  text: string,
+): T[] {
+  const words = text.trim().toLowerCase();
+  return lines
+    .filter(
+      (l) =>
+        LOG_RANK[l.level] >= LOG_RANK[level] &&
+        (words === '' || l.message.toLowerCase().includes(words) || l.module.toLowerCase().includes(words)),
+    )
+    .sort((a, b) => Date.parse(b.time) - Date.parse(a.time));
+}
