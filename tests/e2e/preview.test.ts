@@ -19,6 +19,8 @@ import { agentPreviewClients, percentile, recordFrames, stationCall } from './pr
 
 const SHOTS = join(ROOT, 'test-results');
 const VIEWPORT = { width: 1280, height: 720 };
+/** Polls wait generously: a busy CI machine may take seconds to re-render. */
+const POLL = { timeout: 15_000 };
 
 interface AgentLite {
   id: string;
@@ -81,7 +83,7 @@ describe('live preview in a browser', () => {
     await live.waitFor({ state: 'visible', timeout: 30_000 });
     await live.click();
     await expect
-      .poll(() => page.evaluate(() => (globalThis as unknown as { location: { hash: string } }).location.hash))
+      .poll(() => page.evaluate(() => (globalThis as unknown as { location: { hash: string } }).location.hash), POLL)
       .toBe(`#/preview/${agent.id}`);
     await firstFrame(page);
 
@@ -94,8 +96,8 @@ describe('live preview in a browser', () => {
       `1 viewer: ${rec.frames} frames in 10 s (${(rec.frames / 10).toFixed(1)} fps), paint latency median ${percentile(rec.latenciesMs, 50).toFixed(1)} ms, p95 ${percentile(rec.latenciesMs, 95).toFixed(1)} ms`,
     );
     // The view's own readouts agree that frames arrive.
-    await expect.poll(() => page.getByTestId('preview-fps').textContent()).toMatch(/^\d+(\.\d)? fps$/);
-    await expect.poll(() => page.getByTestId('preview-resolution').textContent()).toMatch(/^\d+×\d+$/);
+    await expect.poll(() => page.getByTestId('preview-fps').textContent(), POLL).toMatch(/^\d+(\.\d)? fps$/);
+    await expect.poll(() => page.getByTestId('preview-resolution').textContent(), POLL).toMatch(/^\d+×\d+$/);
     expect(await page.getByTestId('preview-latency').textContent()).toMatch(/ms/);
     expect(await page.getByTestId('preview-bandwidth').textContent()).toMatch(/bit\/s/);
     await page.screenshot({ path: join(SHOTS, 'e2e-preview.png') });
@@ -107,11 +109,11 @@ describe('live preview in a browser', () => {
     const stage = page.locator('.preview-stage');
     const fitScale = Number(await stage.getAttribute('data-scale'));
     await page.getByTestId('preview-zoom-200').click();
-    await expect.poll(() => stage.getAttribute('data-zoom')).toBe('2');
+    await expect.poll(() => stage.getAttribute('data-zoom'), POLL).toBe('2');
     const zoomed = Number(await stage.getAttribute('data-scale'));
     expect(zoomed).toBeGreaterThan(fitScale);
     await page.getByTestId('preview-zoom-100').click();
-    await expect.poll(async () => Number(await stage.getAttribute('data-scale'))).toBeLessThan(zoomed);
+    await expect.poll(async () => Number(await stage.getAttribute('data-scale')), POLL).toBeLessThan(zoomed);
 
     // Histogram and focus are measured a few times a second on the live frames; the sky's noise and
     // clouds move them, and panning the focus crop (at 100 %) to the ground changes the scene under it.
@@ -145,7 +147,7 @@ describe('live preview in a browser', () => {
     await expect(page.getByTestId('preview-crosshair-lines').count()).resolves.toBe(1);
     await page.getByTestId('preview-rotate').click();
     await expect
-      .poll(() => stage.evaluate((e) => (e as unknown as { style: { transform: string } }).style.transform))
+      .poll(() => stage.evaluate((e) => (e as unknown as { style: { transform: string } }).style.transform), POLL)
       .toMatch(/rotate\(90deg\)/);
     await page.screenshot({ path: join(SHOTS, 'e2e-preview-zoomed.png') });
   }, 90_000);
@@ -175,7 +177,7 @@ describe('live preview in a browser', () => {
     await page.screenshot({ path: join(SHOTS, 'e2e-preview-wall.png') });
     await tile.click();
     await expect
-      .poll(() => page.evaluate(() => (globalThis as unknown as { location: { hash: string } }).location.hash))
+      .poll(() => page.evaluate(() => (globalThis as unknown as { location: { hash: string } }).location.hash), POLL)
       .toBe(`#/preview/${agent.id}`);
     await firstFrame(page);
   }, 60_000);
