@@ -77,6 +77,8 @@ export const ExportOptions = z.strictObject({
     .min(1)
     .max(200)
     .regex(/^[^/\\]+$/, { message: 'must be a file name, without folders' })
+    .refine((n) => !n.startsWith('.'), { message: 'must not start with a dot (no "..", no hidden files)' })
+    .refine((n) => [...n].every((c) => c.charCodeAt(0) >= 0x20), { message: 'must not contain control characters' })
     .optional(),
   /** An absolute path on the station's computer instead (the CLI's --out). */
   outputPath: z

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ExportOptions } from './api-types.js';
 import { overlayCommands } from './export.js';
 import { pickDark } from './imaging.js';
 import { parseExportRequest, resolveOutputPath } from './request.js';
@@ -36,6 +37,13 @@ describe('export request', () => {
     expect(() =>
       parseExportRequest({ frames, preset: 'h264-1080p', outputPath: '/o.mp4', overlayTimeZone: 'Mars/Olympus' }),
     ).toThrow(/overlayTimeZone/);
+  });
+
+  it('takes an output name only as one plain file name: no "..", hidden file, folder or control character', () => {
+    for (const name of ['..', '.', '.hidden', 'a/b', 'a\\b', 'line\nbreak']) {
+      expect(ExportOptions.safeParse({ name }).success, JSON.stringify(name)).toBe(false);
+    }
+    expect(ExportOptions.safeParse({ name: 'ridge night 2025-01-10.mp4' }).success).toBe(true);
   });
 });
 
