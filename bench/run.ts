@@ -26,6 +26,7 @@ import { benchStart } from './start.js';
 import { benchSync } from './sync.js';
 import { benchFleet } from './fleet.js';
 import { benchThumbnails } from './thumbnails.js';
+import { benchUiGallery } from './ui-gallery.js';
 import { table, type BenchResult } from './lib.js';
 
 type Group = () => Promise<BenchResult[]> | BenchResult[];
@@ -41,6 +42,7 @@ const groups: Record<string, Group> = {
   memory: () => benchMemory(),
   start: () => benchStart(),
   fleet: () => benchFleet(),
+  ui: () => benchUiGallery(),
 };
 
 const { values } = parseArgs({

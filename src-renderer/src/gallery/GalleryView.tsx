@@ -3,7 +3,7 @@
  * a virtualised grid (only the rows on screen exist in the page, their
  * captures fetched in chunks of one night), with filters and a lightbox.
  */
-import { useCallback, useEffect, useMemo, useRef, useState, type CSSProperties } from 'react';
+import { memo, useCallback, useEffect, useMemo, useRef, useState, type CSSProperties } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import type { GalleryFilter, GalleryItemView, GalleryNightView } from '../../../src-main/gallery/api-types';
 import { useStation } from '../api/hooks';
@@ -24,11 +24,16 @@ const HEADER_HEIGHT = 34;
 
 const utcOffsetMinutes = (): number => -new Date().getTimezoneOffset();
 
-function shortTime(iso: string): string {
+const two = (n: number): string => (n < 10 ? `0${n}` : String(n));
+
+/**
+ * "21:05:30" in local time. By hand: toLocaleTimeString (a new Intl formatter
+ * per call) was the largest item of a scroll's CPU profile, and even a shared
+ * Intl.DateTimeFormat cost more than the rest of a cell.
+ */
+export function clockTime(iso: string): string {
   const d = new Date(iso);
-  return Number.isNaN(d.getTime())
-    ? iso
-    : d.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+  return Number.isNaN(d.getTime()) ? iso : `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}`;
 }
 
 export function GalleryView() {
@@ -133,9 +138,17 @@ function Grid({
     });
   }, [api, nights, filter]);
   useEffect(() => {
-    const off = cache.subscribe(() => setTick((t) => t + 1));
+    // Chunks arriving together cause one render, in the next frame.
+    let pending: number | null = null;
+    const off = cache.subscribe(() => {
+      pending ??= requestAnimationFrame(() => {
+        pending = null;
+        setTick((t) => t + 1);
+      });
+    });
     return () => {
       off();
+      if (pending !== null) cancelAnimationFrame(pending);
       cache.close();
     };
   }, [cache]);
@@ -159,7 +172,7 @@ function Grid({
       }),
     [nights, view.width],
   );
-  const rows = visibleRows(layout, view.top, view.height, ROW_HEIGHT * 2);
+  const rows = visibleRows(layout, view.top, view.height, ROW_HEIGHT);
 
   useEffect(() => {
     cache.want(
@@ -234,7 +247,8 @@ function Grid({
                     item={item}
                     failed={item === undefined ? cache.error(night.night, local) : undefined}
                     thumbUrl={item ? api.mediaUrl(item.thumbPath) : null}
-                    onOpen={() => onOpen(base + local)}
+                    index={base + local}
+                    onOpen={onOpen}
                   />
                 );
               })}
@@ -246,16 +260,20 @@ function Grid({
   );
 }
 
-function Cell({
+/** One cell; memoised, so a chunk arriving re-renders only the cells it fills. */
+const Cell = memo(function Cell({
   item,
   failed,
   thumbUrl,
+  index,
   onOpen,
 }: {
   item: GalleryItemView | undefined;
   failed: string | undefined;
   thumbUrl: string | null;
-  onOpen: () => void;
+  /** Index in the whole filtered list (what onOpen is called with). */
+  index: number;
+  onOpen: (index: number) => void;
 }) {
   if (!item) {
     return (
@@ -275,8 +293,8 @@ function Cell({
       data-capture-id={item.id}
       data-frame-kind={item.frameKind ?? 'light'}
       data-stretched={filter ? 'true' : undefined}
-      onClick={onOpen}
-      aria-label={`${item.agentName}, ${new Date(item.capturedAt).toLocaleString()}${dark ? ', dark frame' : ''}`}
+      onClick={() => onOpen(index)}
+      aria-label={`${item.agentName}, ${clockTime(item.capturedAt)}${dark ? ', dark frame' : ''}`}
     >
       <div className="gallery-thumb" style={filter ? { filter } : undefined}>
         {item.thumbReady === false || thumbUrl === null ? null : (
@@ -284,7 +302,7 @@ function Cell({
         )}
       </div>
       <span className="gallery-caption">
-        <time dateTime={item.capturedAt}>{shortTime(item.capturedAt)}</time>
+        <time dateTime={item.capturedAt}>{clockTime(item.capturedAt)}</time>
         <span className="muted">{item.agentName}</span>
         {dark && <span className="gallery-flag">Dark</span>}
         {item.bracket && (
@@ -300,4 +318,4 @@ function Cell({
       </span>
     </button>
   );
-}
+});
