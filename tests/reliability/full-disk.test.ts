@@ -141,8 +141,12 @@ describe.skipIf(!isRoot)('a 100 % full agent disk (8 MiB tmpfs)', { timeout: 120
     await fillCompletely(fs.mnt, 'ballast-2');
     agent = await startAgentProcess(data, simArgs(), { ...ENV, SKYSTATION_AGENT_LOGGING_FILES: 'true' });
     http = agentHttp(agent.port, data);
-    const s = expectShape(StatusResponse, (await http.get('/status')).body, 'GET /status');
+    const raw = (await http.get('/status')).body as { storage: Record<string, unknown> };
+    const s = expectShape(StatusResponse, raw, 'GET /status');
     expect(s.storage?.capture_paused).toBe(true);
+    // The storage figure says which filesystem it is about (finding 7).
+    expect(raw.storage).toMatchObject({ path: data, mount_point: fs.mnt, filesystem: 'tmpfs' });
+    expect(typeof raw.storage['checked_at']).toBe('string');
     expect((await http.post('/capture', { auto: true })).status).toBe(507);
 
     await rm(ballast);

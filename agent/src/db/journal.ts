@@ -473,7 +473,12 @@ export class Journal {
   }
 
   markMissing(captureId: string): void {
-    this.room.write(() => this.db.prepare(`UPDATE captures SET missing = 1 WHERE capture_id = ?`).run(captureId));
+    // On a full disk the mark waits for the next start rather than keeping the agent from starting.
+    try {
+      this.room.write(() => this.db.prepare(`UPDATE captures SET missing = 1 WHERE capture_id = ?`).run(captureId));
+    } catch (err) {
+      if ((err as { code?: unknown }).code !== 'disk_full') throw err;
+    }
   }
 
   /** Every file name the journal has ever recorded (present, missing or deleted). */

@@ -171,7 +171,7 @@ export async function reconcileOrphanFiles(store: CapturesStore, journal: Journa
     const schedule = parts.length === 4 && parts[1] !== 'manual' ? parts[1]! : null;
     const profile = parts.length === 4 && parts[2] !== 'default' ? parts[2]! : null;
     const capturedAt = intent?.started_at ?? (m ? fromCompact(m[1]!) : new Date().toISOString());
-    journal.insert({
+    const row = {
       capture_id: captureId,
       seq,
       file_name: fileName,
@@ -192,7 +192,18 @@ export async function reconcileOrphanFiles(store: CapturesStore, journal: Journa
       reconciled: true,
       ...(intent?.bracket ? { bracket: intent.bracket } : {}),
       frame_kind: intent?.frame_kind ?? 'light',
-    });
+    } as const;
+    try {
+      journal.insert(row);
+    } catch (err) {
+      // A full disk: the file stays and is journalled at a later start; the agent starts (paused) meanwhile.
+      if ((err as { code?: unknown }).code !== 'disk_full') throw err;
+      log.warn(
+        { event: 'reconcile.deferred', file: fileName },
+        'the disk is too full to journal a capture found after a crash; it is added at a later start',
+      );
+      break;
+    }
     added.push(captureId);
     // A planned slot that was exposing at that instant took this image.
     const slot = journal.planSlots().recoverCapture(Date.parse(capturedAt), captureId);
@@ -208,6 +219,14 @@ export async function reconcileOrphanFiles(store: CapturesStore, journal: Journa
     );
   }
   // Intents of captures that never came to a file (a failed exposure, a crash before the write) are done with.
-  journal.pruneIntents();
+  // Never a reason not to start: on a full disk they go at a later start.
+  try {
+    journal.pruneIntents();
+  } catch (err) {
+    log.warn(
+      { event: 'reconcile.prune_failed', err },
+      'could not prune old capture intents; tried again at the next start',
+    );
+  }
   return added;
 }

@@ -14,8 +14,9 @@
  *   the disk full, so the refusal can still be recorded; captures stay paused
  *   until the disk has room to make the reserve again.
  */
+import { readFileSync, realpathSync } from 'node:fs';
 import { rm, rmdir } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, resolve, sep } from 'node:path';
 import type { DeletableCapture, Journal } from '../db/journal.js';
 import type { AgentEvent, StorageStatus } from '../protocol/index.js';
 import type { CapturesStore } from '../storage/captures-store.js';
@@ -63,6 +64,38 @@ export const RESUME_MARGIN_PERCENT = 2;
 
 export { DiskFullError };
 
+/** Which filesystem a storage figure is about: the folder, its mount point and filesystem type, and when. */
+export interface StorageLabel {
+  path: string;
+  mount_point: string | null;
+  filesystem: string | null;
+  checked_at: string | null;
+}
+
+/** The mount (point, type) holding `dir`, from /proc/self/mountinfo; nulls where it cannot be read. */
+export function mountOf(dir: string): { mount_point: string | null; filesystem: string | null } {
+  try {
+    let real: string;
+    try {
+      real = realpathSync(dir);
+    } catch {
+      real = resolve(dir);
+    }
+    let best: { mount_point: string; filesystem: string } | null = null;
+    for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+      const [left, right] = line.split(' - ');
+      if (!left || !right) continue;
+      const point = (left.split(' ')[4] ?? '').replace(/\\040/g, ' ');
+      const inside = point === '/' || real === point || real.startsWith(point + sep);
+      if (inside && (!best || point.length >= best.mount_point.length))
+        best = { mount_point: point, filesystem: right.split(' ')[0] ?? '' };
+    }
+    return best ?? { mount_point: null, filesystem: null };
+  } catch {
+    return { mount_point: null, filesystem: null };
+  }
+}
+
 export class StorageGuard {
   private state: StorageStatus['state'] = 'ok';
   private usedPercent = 0;
@@ -70,6 +103,7 @@ export class StorageGuard {
   private timers: NodeJS.Timeout[] = [];
   private running: Promise<unknown> = Promise.resolve();
   private readonly reserve: DiskReserve;
+  private label: StorageLabel | null = null;
 
   constructor(private readonly deps: StorageGuardDeps) {
     this.reserve = deps.reserve ?? new DiskReserve(deps.dataDir);
@@ -113,8 +147,14 @@ export class StorageGuard {
     return this.state === 'paused';
   }
 
-  status(): StorageStatus {
+  /**
+   * The guard's view of the disk, labelled with the folder it measures, that folder's mount point and
+   * filesystem and when it was last measured (`/status` also reports `disk`, measured live).
+   */
+  status(): StorageStatus & StorageLabel {
+    this.label ??= { path: this.deps.dataDir, ...mountOf(this.deps.dataDir), checked_at: null };
     return {
+      ...this.label,
       state: this.state,
       capture_paused: this.state === 'paused',
       used_percent: this.usedPercent,
@@ -164,6 +204,7 @@ export class StorageGuard {
       const reserved = this.reserve.ensure();
       if (reserved && !hadReserve) usage = await this.usage();
       this.usedPercent = usage.used_percent;
+      this.label = { path: d.dataDir, ...mountOf(d.dataDir), checked_at: d.now().toISOString() };
       const previous = this.state;
       const next: StorageStatus['state'] =
         usage.used_percent >= hard || !reserved
