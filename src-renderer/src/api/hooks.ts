@@ -1,6 +1,6 @@
 /** Server state: react-query hooks over the StationApi, kept fresh by station events. */
 import { createContext, useContext, useEffect, useState } from 'react';
-import { useMutation, useQuery, useQueryClient, type QueryClient } from '@tanstack/react-query';
+import { useMutation, useMutationState, useQuery, useQueryClient, type QueryClient } from '@tanstack/react-query';
 import type { AgentView, CapturePage, CaptureView } from '../../../src-main/api/contract';
 import { entryFromEvent } from '../alerts/event-log';
 import { useUiStore } from '../state/ui-store';
@@ -75,6 +75,15 @@ export function useSession(agentId: string, enabled = true) {
     enabled,
     refetchInterval: (q) => (q.state.data?.active === true ? 5_000 : 30_000),
   });
+}
+
+/** When the oldest running mutation with this key started (ms), or null when none runs: for elapsed-time displays. */
+export function useRunningSince(mutationKey: readonly unknown[]): number | null {
+  const starts = useMutationState({
+    filters: { mutationKey: [...mutationKey], status: 'pending' },
+    select: (m) => m.state.submittedAt,
+  });
+  return starts.length > 0 ? Math.min(...starts) : null;
 }
 
 /** The current time, updated every `intervalMs` while `running` (for countdowns and elapsed times). */

@@ -4,11 +4,20 @@
  * plan, its sensors and its alerts.
  */
 import { useEffect, useState } from 'react';
-import { useIsMutating, useMutation, useMutationState, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useIsMutating, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { AgentView, SensorPointView } from '../../../src-main/api/contract';
-import { queryKeys, useAgentCaptures, useAgents, useCaptureNow, useNow, useSession, useStation } from '../api/hooks';
+import {
+  queryKeys,
+  useAgentCaptures,
+  useAgents,
+  useCaptureNow,
+  useNow,
+  useRunningSince,
+  useSession,
+  useStation,
+} from '../api/hooks';
 import { CaptureExtras } from '../components/CaptureExtras';
-import { Elapsed } from '../components/AgentList';
+import { BracketProgress, Elapsed } from './Progress';
 import { PairForm } from '../components/PairForm';
 import { SensorChart } from '../components/SensorChart';
 import { errorText, formatPercent, formatTime } from '../format';
@@ -56,11 +65,7 @@ function CameraDetail({ agent }: { agent: AgentView }) {
   const connection = useUiStore((s) => s.connection);
   const status = cameraStatus(agent, connection);
   const capture = useCaptureNow(agent.id);
-  const bracketStarts = useMutationState({
-    filters: { mutationKey: ['captureBracket', agent.id], status: 'pending' },
-    select: (m) => m.state.submittedAt,
-  });
-  const bracketStart = bracketStarts.length > 0 ? Math.min(...bracketStarts) : null;
+  const bracketStart = useRunningSince(['captureBracket', agent.id]);
   const bracketing = bracketStart !== null;
   const darkRunning = useIsMutating({ mutationKey: ['captureDark', agent.id] }) > 0;
   const busy = capture.isPending || bracketing || darkRunning;
@@ -235,20 +240,6 @@ function sourceText(agent: AgentView): string {
     default:
       return '—';
   }
-}
-
-/** Frames of the running set arrive as capture.added events once they are copied. */
-function BracketProgress({ agentId, since }: { agentId: string; since: number }) {
-  const newest = useAgentCaptures(agentId, 12);
-  const arrived = (newest.data?.items ?? []).filter(
-    (c) => c.bracket != null && Date.parse(c.capturedAt) >= since - 5_000,
-  ).length;
-  return (
-    <p className="small" role="status" data-testid="bracket-progress">
-      <Elapsed since={since} what="Bracketed set running: long exposures take as long as they need" />
-      {arrived > 0 && <span> · {arrived} frames copied so far</span>}
-    </p>
-  );
 }
 
 function ClockFix({ agentId, disabled }: { agentId: string; disabled: boolean }) {

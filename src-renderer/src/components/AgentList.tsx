@@ -5,15 +5,18 @@
  * its page (#/camera/<id>).
  */
 import type { AgentView } from '../../../src-main/api/contract';
-import { useAgentCaptures, useAgents, useCaptureNow, useNow, useSession, useStation } from '../api/hooks';
 import {
-  agentNow,
-  cameraStatus,
-  formatDuration,
-  formatTemperature,
-  planSummary,
-  relativeTime,
-} from '../cameras/fleet-logic';
+  useAgentCaptures,
+  useAgents,
+  useCaptureNow,
+  useNow,
+  useRunningSince,
+  useSession,
+  useStation,
+} from '../api/hooks';
+import { BracketProgress, Elapsed } from '../cameras/Progress';
+import { CaptureExtras } from './CaptureExtras';
+import { agentNow, cameraStatus, formatTemperature, planSummary, relativeTime } from '../cameras/fleet-logic';
 import { errorText, formatPercent, formatTime } from '../format';
 import { hrefFor } from '../shell/routes';
 import { useUiStore } from '../state/ui-store';
@@ -61,6 +64,7 @@ function AgentCard({ agent }: { agent: AgentView }) {
   const plan = planSummary(agent, now);
   const temperature = formatTemperature(agent.temperatureC);
   const usable = agent.state === 'online' || agent.state === 'offline';
+  const bracketStart = useRunningSince(['captureBracket', agent.id]);
 
   return (
     <li
@@ -164,6 +168,14 @@ function AgentCard({ agent }: { agent: AgentView }) {
         )}
         {capture.isPending && <Elapsed since={capture.submittedAt} what="Exposing and copying" />}
       </div>
+      {status.canCapture && (
+        <CaptureExtras
+          agent={agent}
+          disabled={capture.isPending}
+          canBracket={agent.capabilities?.includes('bracketing') ?? true}
+        />
+      )}
+      {bracketStart !== null && <BracketProgress agentId={agent.id} since={bracketStart} />}
       {status.whyNot !== null && (
         <p className="muted small" id={`${headingId}-why`} data-testid="capture-why-not">
           {status.whyNot}
@@ -176,16 +188,6 @@ function AgentCard({ agent }: { agent: AgentView }) {
       )}
       {agent.lastError !== null && agent.state !== 'online' && <p className="muted small">{agent.lastError}</p>}
     </li>
-  );
-}
-
-/** "Exposing and copying… 12 s": an honest elapsed time for an action whose length is not known in advance. */
-export function Elapsed({ since, what }: { since: number; what: string }) {
-  const now = useNow(true, 1000);
-  return (
-    <span className="muted small" role="status" data-testid="elapsed">
-      {what}… {formatDuration(now - since)}
-    </span>
   );
 }
 

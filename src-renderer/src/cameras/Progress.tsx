@@ -1,0 +1,27 @@
+/** Progress of long capture actions whose length is not known in advance: honest elapsed times. */
+import { useAgentCaptures, useNow } from '../api/hooks';
+import { formatDuration } from './fleet-logic';
+
+/** "Exposing and copying… 12 s": an honest elapsed time for an action whose length is not known in advance. */
+export function Elapsed({ since, what }: { since: number; what: string }) {
+  const now = useNow(true, 1000);
+  return (
+    <span className="muted small" role="status" data-testid="elapsed">
+      {what}… {formatDuration(now - since)}
+    </span>
+  );
+}
+
+/** Frames of the running set arrive as capture.added events once they are copied. */
+export function BracketProgress({ agentId, since }: { agentId: string; since: number }) {
+  const newest = useAgentCaptures(agentId, 12);
+  const arrived = (newest.data?.items ?? []).filter(
+    (c) => c.bracket != null && Date.parse(c.capturedAt) >= since - 5_000,
+  ).length;
+  return (
+    <p className="small" role="status" data-testid="bracket-progress">
+      <Elapsed since={since} what="Bracketed set running: long exposures take as long as they need" />
+      {arrived > 0 && <span> · {arrived} frames copied so far</span>}
+    </p>
+  );
+}
