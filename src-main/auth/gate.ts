@@ -11,7 +11,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
-import { cutOffBody } from '../server/cut-off.js';
+import { cutOffBody } from '../../agent/src/util/cut-off.js';
 import type { PasswordStore } from './password.js';
 
 export const SESSION_COOKIE = 'skystation_session';

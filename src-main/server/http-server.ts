@@ -11,7 +11,7 @@ import { RequestMessage, type ResponseMessage } from '../api/contract.js';
 import type { AuthGate } from '../auth/gate.js';
 import { isLoopbackHost } from '../auth/index.js';
 import type { Station } from '../brain/index.js';
-import { cutOffBody } from './cut-off.js';
+import { cutOffBody } from '../../agent/src/util/cut-off.js';
 import { handleSeedRoute } from '../orchestration/http-routes.js';
 import { PREVIEW_PATH_PREFIX } from '../preview/relay.js';
 import { StationError, errorMessage } from '../util/errors.js';

@@ -79,27 +79,45 @@ export function sendError(res: ServerResponse, err: AgentError): void {
   });
 }
 
-export async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const tooLarge = (): AgentError =>
+    new AgentError('payload_too_large', `The request body is larger than ${limit} bytes.`, { status: 413 });
   const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > limit) {
-    throw new AgentError('payload_too_large', `The request body is larger than ${limit} bytes.`, { status: 413 });
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  try {
-    for await (const chunk of req as AsyncIterable<Buffer>) {
+  if (Number.isFinite(declared) && declared > limit) return Promise.reject(tooLarge());
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = (): void => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onBroken);
+      req.off('close', onBroken);
+    };
+    const onData = (chunk: Buffer): void => {
       size += chunk.length;
       if (size > limit) {
-        throw new AgentError('payload_too_large', `The request body is larger than ${limit} bytes.`, { status: 413 });
+        // Stop reading but keep the socket: the caller answers 413 and closes it after (cutOffBody).
+        done();
+        req.pause();
+        reject(tooLarge());
+        return;
       }
       chunks.push(chunk);
-    }
-  } catch (err) {
-    if (err instanceof AgentError) throw err;
+    };
+    const onEnd = (): void => {
+      done();
+      resolve(Buffer.concat(chunks));
+    };
     // The client hung up (or broke the framing) before its body arrived: its mistake, not the agent's.
-    throw new ValidationError('The request body did not arrive in full.', undefined, 'incomplete_body');
-  }
-  return Buffer.concat(chunks);
+    const onBroken = (): void => {
+      done();
+      reject(new ValidationError('The request body did not arrive in full.', undefined, 'incomplete_body'));
+    };
+    req.on('data', onData);
+    req.once('end', onEnd);
+    req.once('error', onBroken);
+    req.once('close', onBroken);
+  });
 }
 
 /** Validates with a zod schema; the first problem becomes a 400 naming the field. */

@@ -35,6 +35,7 @@ import {
 } from '../protocol/index.js';
 import type { Location } from '../sky/model.js';
 import { CAPTURE_ID_PATTERN, type CapturesStore } from '../storage/captures-store.js';
+import { cutOffBody } from '../util/cut-off.js';
 import { AgentError, NotFoundError, ValidationError } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
 import { notFound, readBody, Router, sendError, sendJson, validate } from './router.js';
@@ -243,10 +244,11 @@ export class AgentHttpServer {
       if (err instanceof AgentError) {
         if (err.status >= 500 && !SHED_LOAD.has(err.code))
           this.deps.log.error({ err, path: url.pathname }, 'request failed');
+        // A body too large to read is left unread: the answer goes out and the connection closes after it
+        // (destroying the request at once reset the connection, and the client could lose the 413).
+        if (err.status === 413 && !res.headersSent) cutOffBody(req, res);
         if (!res.headersSent) sendError(res, err);
         else res.destroy();
-        // Drain an unread body so the connection can be reused (or close it if too big).
-        if (err.status === 413) req.destroy();
       } else {
         this.deps.log.error({ err, path: url.pathname }, 'unexpected error');
         if (!res.headersSent)
