@@ -3,7 +3,7 @@
  * media protocol, and closes the brain on quit. Only src-main/electron imports
  * electron; the brain itself is plain Node (see src-main/headless.ts).
  */
-import { app, BrowserWindow, dialog, ipcMain, Notification, screen } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, screen } from 'electron';
 import { join } from 'node:path';
 import { startStation, type Station } from '../brain/index.js';
 import { registerIpc } from './ipc';
@@ -12,6 +12,15 @@ import { handleMediaProtocol, registerMediaScheme } from './media-protocol';
 import { keychainSettingsVault, keychainTokenVault } from './token-vault';
 import { appPageUrl, applySecurity, isAppUrl } from './security';
 import { weatherFromEnv } from '../weather/from-env.js';
+import {
+  installMenu,
+  installTray,
+  notifyAlerts,
+  rememberWindow,
+  restoredWindowState,
+  type ShellContext,
+} from './desktop-shell';
+import { defaultWindowState, MIN_SIZE, type WindowState } from './window-state';
 
 const preloadFile = join(import.meta.dirname, '../preload/index.cjs');
 const rendererIndexFile = join(import.meta.dirname, '../renderer/index.html');
@@ -24,17 +33,20 @@ let unwirePreview: (() => void) | null = null;
 let previewWindows: PreviewWindows | null = null;
 let mainWindow: BrowserWindow | null = null;
 let shutdown: 'running' | 'closing' | 'closed' = 'running';
+let unwireShell: (() => void)[] = [];
 
-function createWindow(): BrowserWindow {
+/** A window where the operator left it (window-state.ts), with the menu bar shown (its shortcuts are listed there). */
+function createWindow(state: WindowState = defaultWindowState()): BrowserWindow {
   const win = new BrowserWindow({
-    width: 1280,
-    height: 820,
-    minWidth: 720,
-    minHeight: 480,
+    width: state.width,
+    height: state.height,
+    ...(state.x !== undefined && state.y !== undefined ? { x: state.x, y: state.y } : {}),
+    minWidth: MIN_SIZE.width,
+    minHeight: MIN_SIZE.height,
     show: false,
     title: 'Skystation',
     backgroundColor: '#07080b',
-    autoHideMenuBar: true,
+    icon: join(app.getAppPath(), 'resources', 'icons', 'icon.png'),
     webPreferences: {
       preload: preloadFile,
       contextIsolation: true,
@@ -44,7 +56,12 @@ function createWindow(): BrowserWindow {
       spellcheck: false,
     },
   });
-  win.once('ready-to-show', () => win.show());
+  win.once('ready-to-show', () => {
+    if (state.maximized) win.maximize();
+    if (state.fullScreen) win.setFullScreen(true);
+    win.show();
+  });
+  rememberWindow(win, (err) => station?.log.warn({ err }, 'window state not saved'));
   win.on('closed', () => {
     if (mainWindow === win) mainWindow = null;
   });
@@ -70,11 +87,6 @@ async function start(): Promise<void> {
     orchestration: { weather: weatherFromEnv() },
   });
   handleMediaProtocol(station.mediaDir);
-  // Desktop notifications for station alerts (camera offline, disk full, failed captures, expiring plans).
-  station.onEvent((e) => {
-    if (e.event !== 'alert' || e.data.level === 'info' || !Notification.isSupported()) return;
-    new Notification({ title: `Skystation: ${e.data.code.replace(/_/g, ' ')}`, body: e.data.message }).show();
-  });
   const pageUrl = appPageUrl(rendererIndexFile);
   unwireIpc = registerIpc(station, { isTrustedSender: (url) => url === pageUrl || isAppUrl(url, rendererIndexFile) });
   // Live preview: frames over IPC to every window, and a pop-out window per camera (issue 14).
@@ -94,7 +106,24 @@ async function start(): Promise<void> {
     previewWindows,
     (url) => url === pageUrl || isAppUrl(url, rendererIndexFile),
   );
-  mainWindow = createWindow();
+  const state = await restoredWindowState();
+  mainWindow = createWindow(state);
+  // Menu, tray and alert notifications (desktop-shell.ts; what they do is decided in shell-decisions.ts).
+  const running = station;
+  const shellContext: ShellContext = {
+    station: running,
+    window: () => mainWindow,
+    showWindow: () => {
+      mainWindow ??= createWindow();
+      if (mainWindow.isMinimized()) mainWindow.restore();
+      mainWindow.show();
+      mainWindow.focus();
+      return mainWindow;
+    },
+    onError: (err, where) => running.log.warn({ err, where }, 'desktop shell'),
+  };
+  installMenu(shellContext);
+  unwireShell = [installTray(shellContext), notifyAlerts(shellContext)];
   app.on('activate', () => {
     if (BrowserWindow.getAllWindows().length === 0) mainWindow = createWindow();
   });
@@ -130,6 +159,7 @@ if (!app.requestSingleInstanceLock()) {
     if (shutdown === 'closing') return;
     shutdown = 'closing';
     unwireIpc?.();
+    for (const off of unwireShell) off();
     previewWindows?.flush();
     unwirePreview?.();
     const closing = station;
