@@ -133,6 +133,20 @@ describe('PreviewRelay', () => {
     expect(relay.stats()).toHaveLength(0);
   });
 
+  it('keeps the upstream for a moment after the last viewer, so a viewer coming straight back reuses it', async () => {
+    const a = await agent();
+    const relay = relayFor(a);
+    const first = sink();
+    const leaveFirst = relay.subscribe(a.id, first);
+    await until('a frame for the first page', () => first.frames.length > 0);
+    leaveFirst.leave(); // e.g. one view unmounts as the next one mounts
+    const next = sink();
+    relay.subscribe(a.id, next);
+    await until('frames for the next page', () => next.frames.length >= 5);
+    expect(relay.stats()[0]?.connects).toBe(1);
+    expect(await agentPreviewClients(a)).toBe(1);
+  });
+
   it('skips frames for a busy viewer (newest wins) and for one with two unacknowledged frames', async () => {
     const a = await agent();
     const relay = relayFor(a);

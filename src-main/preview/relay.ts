@@ -11,8 +11,9 @@
  *   frame; nothing is queued, so on a slow link the frame rate drops instead of
  *   latency growing.
  * - The upstream asks the agent for the highest frame rate any viewer wants;
- *   each viewer gets at most its own rate. It closes when the last viewer
- *   leaves and reconnects with backoff while viewers remain.
+ *   each viewer gets at most its own rate. It closes a second after the last
+ *   viewer leaves (so moving from the wall to a preview keeps the camera's
+ *   stream) and reconnects with backoff while viewers remain.
  * - Viewers also get JSON text messages: {type:'status', state, message?,
  *   upstreamFps, viewers} when the upstream changes state, and
  *   {type:'error', code, message} before the relay closes them.
@@ -76,6 +77,11 @@ export interface PreviewRelayOptions {
   log: Logger;
   /** Registers relay metrics (frames, upstreams, viewers) on the station's registry. */
   registry?: Registry;
+  /**
+   * How long the upstream stays open after the last viewer left (default 1 s),
+   * so going from the wall to a camera's preview does not restart the camera's stream.
+   */
+  lingerMs?: number;
   minBackoffMs?: number;
   maxBackoffMs?: number;
 }
@@ -115,6 +121,7 @@ class Upstream {
   private ws: WebSocket | null = null;
   private retry: NodeJS.Timeout | null = null;
   private refps: NodeJS.Timeout | null = null;
+  private linger: NodeJS.Timeout | null = null;
   private backoffMs: number;
   private closed = false;
 
@@ -276,9 +283,34 @@ class Upstream {
     }
   }
 
+  /** The last viewer left: close after `ms` unless a viewer comes back. */
+  idle(ms: number): void {
+    if (ms <= 0) {
+      this.close();
+      return;
+    }
+    if (this.linger) clearTimeout(this.linger);
+    this.linger = setTimeout(() => {
+      this.linger = null;
+      if (this.viewers.size === 0) this.close();
+    }, ms);
+    this.linger.unref();
+  }
+
+  /** A viewer arrived: keep the upstream (open it if needed) at the rate viewers want. */
+  wanted(): void {
+    if (this.linger) {
+      clearTimeout(this.linger);
+      this.linger = null;
+    }
+    this.connect();
+    this.fpsChanged();
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    if (this.linger) clearTimeout(this.linger);
     if (this.retry) clearTimeout(this.retry);
     if (this.refps) clearTimeout(this.refps);
     this.disconnect();
@@ -355,8 +387,7 @@ export class PreviewRelay {
     };
     setRate(fps);
     upstream.viewers.add(viewer);
-    if (upstream.viewers.size === 1) upstream.connect();
-    else upstream.fpsChanged();
+    upstream.wanted();
     upstream.broadcastStatus();
     let left = false;
     return {
@@ -372,7 +403,7 @@ export class PreviewRelay {
         if (left) return;
         left = true;
         upstream.viewers.delete(viewer);
-        if (upstream.viewers.size === 0) upstream.close();
+        if (upstream.viewers.size === 0) upstream.idle(this.opts.lingerMs ?? 1000);
         else {
           upstream.fpsChanged();
           upstream.broadcastStatus();
