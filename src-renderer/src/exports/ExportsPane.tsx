@@ -1,15 +1,18 @@
 /**
- * Exports pane (issue #6): make a timelapse from the gallery's current camera
- * and a time range, follow the queue (progress bar, fps, ETA), cancel, retry,
- * open the result; night products (keogram, startrails) on request; the
- * "night products after sync" setting.
+ * Exports view (issues #6, #15): make a timelapse from a camera and a time
+ * range (quick ranges for last night, the last day, the last hour), follow the
+ * queue (progress bar, fps, ETA), cancel, retry; play a finished video in the
+ * app, see keograms and startrails, and where each file is; night products on
+ * request; start and stop a timelapse session on a camera; the "night
+ * products after sync" setting.
  */
 import { useEffect, useState, type FormEvent } from 'react';
 import { useMutation, useQuery, useQueryClient, type QueryClient } from '@tanstack/react-query';
 import type { ExportJobView, ExportOptions, ExportPresetName } from '../../../src-main/api/contract';
-import { useAgents, useStation } from '../api/hooks';
+import { useAgents, useSession, useStation } from '../api/hooks';
 import { errorText, formatTime } from '../format';
 import { useUiStore } from '../state/ui-store';
+import { etaText, folderOf, localInput, QUICK_RANGES, quickRange, resultKind, type QuickRange } from './export-format';
 import './exports.css';
 
 export const exportKeys = { jobs: ['exports', 'jobs'] as const, settings: ['exports', 'settings'] as const };
@@ -20,19 +23,6 @@ const PRESETS: { value: ExportPresetName; label: string }[] = [
   { value: 'h264-720p-web', label: '720p web' },
   { value: 'image-sequence', label: 'Image sequence' },
 ];
-
-/** datetime-local value (local time, minutes) for a Date. */
-function localInput(d: Date): string {
-  const p = (n: number): string => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
-}
-
-function eta(seconds: number | null): string {
-  if (seconds === null) return 'estimating…';
-  const s = Math.max(0, Math.round(seconds));
-  const m = Math.floor(s / 60);
-  return m > 0 ? `${m} min ${String(s % 60).padStart(2, '0')} s left` : `${s} s left`;
-}
 
 function upsertJob(client: QueryClient, job: ExportJobView): void {
   client.setQueryData<ExportJobView[]>(exportKeys.jobs, (jobs) => {
@@ -65,6 +55,7 @@ export function ExportsPane() {
       <CreateExportForm />
       <JobList />
       <NightSettings />
+      <SessionControl />
     </div>
   );
 }
@@ -87,6 +78,13 @@ function CreateExportForm() {
   const [darks, setDarks] = useState<'auto' | 'off'>('auto');
   const [crf, setCrf] = useState('');
   const camera = agentId || selectedAgentId || agents.data?.[0]?.id || '';
+
+  const applyRange = (kind: QuickRange): void => {
+    const r = quickRange(kind, new Date());
+    setFrom(localInput(r.from));
+    setTo(localInput(r.to));
+    setToPicked(true);
+  };
 
   const create = useMutation({
     mutationFn: (product: 'timelapse' | 'keogram' | 'startrails') => {
@@ -113,6 +111,18 @@ function CreateExportForm() {
   return (
     <form className="export-form" onSubmit={submit} aria-label="New export">
       <h3>New timelapse</h3>
+      <div className="export-quick" role="group" aria-label="Quick time ranges">
+        {QUICK_RANGES.map((r) => (
+          <button
+            key={r.value}
+            type="button"
+            data-testid={`export-range-${r.value}`}
+            onClick={() => applyRange(r.value)}
+          >
+            {r.label}
+          </button>
+        ))}
+      </div>
       <div className="export-fields">
         <label>
           Camera
@@ -126,7 +136,13 @@ function CreateExportForm() {
         </label>
         <label>
           From
-          <input type="datetime-local" value={from} onChange={(e) => setFrom(e.target.value)} required />
+          <input
+            type="datetime-local"
+            data-testid="export-from"
+            value={from}
+            onChange={(e) => setFrom(e.target.value)}
+            required
+          />
         </label>
         <label>
           To
@@ -271,23 +287,11 @@ function JobRow({ job }: { job: ExportJobView }) {
           <progress max={100} value={p?.percent ?? 0} aria-label={`Progress of ${job.label}`} />
           <span>
             {(p?.percent ?? 0).toFixed(0)} % · {p?.stage ?? 'starting'} · {(p?.fps ?? 0).toFixed(1)} fps ·{' '}
-            {eta(p?.etaSeconds ?? null)}
+            {etaText(p?.etaSeconds ?? null)}
           </span>
         </div>
       )}
-      {job.status === 'done' && job.result && (
-        <div className="small">
-          {job.result.mediaPath !== null ? (
-            <a href={api.mediaUrl(job.result.mediaPath)} target="_blank" rel="noreferrer">
-              Open {job.result.mediaPath.split('/').pop()}
-            </a>
-          ) : (
-            <code>{job.result.outputPath}</code>
-          )}{' '}
-          · {job.result.width}×{job.result.height}
-          {job.result.durationSeconds > 0 ? ` · ${job.result.durationSeconds.toFixed(1)} s` : ''}
-        </div>
-      )}
+      {job.status === 'done' && job.result && <JobResult job={job} />}
       {job.warnings.map((w) => (
         <p key={w} className="warning small" data-testid="export-warning">
           {w}
@@ -337,5 +341,156 @@ function NightSettings() {
       Make a keogram and startrails automatically after each night is synced
       {save.isError && <span className="error"> {errorText(save.error)}</span>}
     </label>
+  );
+}
+
+/** A finished job: played or shown in the app when the station serves it, and where the file is. */
+function JobResult({ job }: { job: ExportJobView }) {
+  const { api } = useStation();
+  const [play, setPlay] = useState(false);
+  const [copied, setCopied] = useState(false);
+  const r = job.result!;
+  const kind = resultKind(job);
+  const url = r.mediaPath !== null ? api.mediaUrl(r.mediaPath) : null;
+  return (
+    <div className="export-result" data-testid="export-result" data-kind={kind ?? ''}>
+      <div className="small">
+        {r.width}×{r.height}
+        {r.durationSeconds > 0 ? ` · ${r.durationSeconds.toFixed(1)} s` : ''} · {r.frames} frames
+      </div>
+      {kind === 'video' && url !== null && (
+        <>
+          {play ? (
+            <video className="export-video" data-testid="export-video" src={url} controls autoPlay loop />
+          ) : (
+            <button type="button" data-testid="export-play" onClick={() => setPlay(true)}>
+              ▶ Play here
+            </button>
+          )}{' '}
+          <a href={url} target="_blank" rel="noreferrer">
+            Open in a new window
+          </a>
+        </>
+      )}
+      {kind === 'image' && url !== null && (
+        <a href={url} target="_blank" rel="noreferrer" title="Open full size">
+          <img className="export-night-image" data-testid="export-image" src={url} alt={job.label} />
+        </a>
+      )}
+      <p className="small export-path">
+        Saved as <code data-testid="export-path">{r.outputPath}</code> in the folder{' '}
+        <code>{folderOf(r.outputPath)}</code>{' '}
+        <button
+          type="button"
+          className="link-button"
+          onClick={() => {
+            void navigator.clipboard
+              ?.writeText(r.outputPath)
+              .then(() => setCopied(true))
+              .catch(() => setCopied(false));
+          }}
+        >
+          {copied ? 'Copied' : 'Copy path'}
+        </button>
+      </p>
+    </div>
+  );
+}
+
+/**
+ * A timelapse session on one camera: a capture every N seconds until stopped,
+ * run by the camera itself (it carries on if this computer sleeps).
+ */
+function SessionControl() {
+  const { api } = useStation();
+  const client = useQueryClient();
+  const agents = useAgents();
+  const [agentId, setAgentId] = useState('');
+  const [interval, setInterval_] = useState('10');
+  const camera = agentId || agents.data?.find((a) => a.state === 'online')?.id || agents.data?.[0]?.id || '';
+  const session = useSession(camera, camera !== '');
+  const seconds = Number(interval);
+  const valid = Number.isInteger(seconds) && seconds >= 1 && seconds <= 3600;
+  const start = useMutation({
+    mutationFn: () => api.startSession({ agentId: camera, intervalSeconds: seconds }),
+    onSuccess: (s) => client.setQueryData(['session', camera], s),
+  });
+  const stop = useMutation({
+    mutationFn: () => api.stopSession({ agentId: camera }),
+    onSuccess: (s) => client.setQueryData(['session', camera], s),
+  });
+  const s = session.data;
+  return (
+    <form
+      className="export-form"
+      aria-label="Timelapse session"
+      onSubmit={(e) => {
+        e.preventDefault();
+        if (valid) start.mutate();
+      }}
+    >
+      <h3>Timelapse session</h3>
+      <p className="small muted">
+        The camera takes a picture every few seconds until you stop it, even while this computer is closed; the pictures
+        arrive in the gallery with the next sync.
+      </p>
+      <div className="export-fields">
+        <label>
+          Camera
+          <select data-testid="session-camera" value={camera} onChange={(e) => setAgentId(e.target.value)}>
+            {(agents.data ?? []).map((a) => (
+              <option key={a.id} value={a.id}>
+                {a.name}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Every (seconds)
+          <input
+            data-testid="session-interval"
+            type="number"
+            min={1}
+            max={3600}
+            value={interval}
+            onChange={(e) => setInterval_(e.target.value)}
+          />
+        </label>
+      </div>
+      {!valid && <p className="error small">The interval is a whole number of seconds from 1 to 3600.</p>}
+      <div className="export-actions">
+        <button
+          type="submit"
+          data-testid="session-start"
+          disabled={camera === '' || !valid || start.isPending || s?.active === true}
+        >
+          Start session
+        </button>
+        <button
+          type="button"
+          data-testid="session-stop"
+          disabled={s?.active !== true || stop.isPending}
+          onClick={() => stop.mutate()}
+        >
+          Stop
+        </button>
+      </div>
+      <p className="small" data-testid="session-status" role="status">
+        {camera === ''
+          ? 'Add a camera first (Cameras tab).'
+          : s === undefined
+            ? ''
+            : s.active
+              ? `Running: a picture every ${s.intervalSeconds ?? '?'} s, ${s.captures} taken${s.failed ? `, ${s.failed} failed` : ''}${s.nextCaptureAt ? `, next ${formatTime(s.nextCaptureAt)}` : ''}.`
+              : s.stoppedAt
+                ? `Stopped ${formatTime(s.stoppedAt)} after ${s.captures} pictures${s.stopReason ? ` (${s.stopReason})` : ''}.`
+                : 'No session running on this camera.'}
+      </p>
+      {(start.isError || stop.isError || session.isError) && (
+        <p className="error small" role="alert">
+          {errorText(start.error ?? stop.error ?? session.error)}
+        </p>
+      )}
+    </form>
   );
 }
