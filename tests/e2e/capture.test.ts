@@ -122,7 +122,8 @@ describe('capture from the UI in a browser', () => {
       .poll(() => page.getByTestId('sensor-chart').locator('figcaption').textContent(), { timeout: 60_000 })
       .toMatch(/°C now/);
 
-    // An export of the day so far from the Exports section: queued, encoded by ffmpeg, done.
+    // An export of the day so far from the Exports tab: queued, encoded by ffmpeg, done.
+    await page.getByTestId('tab-exports').click();
     await page.getByTestId('export-create').click();
     const job = page.getByTestId('export-job').first();
     await expect

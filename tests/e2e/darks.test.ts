@@ -132,6 +132,7 @@ describe('marking dark frames in the gallery (browser)', () => {
   }, 90_000);
 
   it('the Exports section offers bracket fusion and dark subtraction, with an explanation', async () => {
+    await page.getByTestId('tab-exports').click();
     const hdr = page.getByTestId('export-hdr');
     const darks = page.getByTestId('export-darks');
     await expect(hdr.inputValue()).resolves.toBe('fuse');

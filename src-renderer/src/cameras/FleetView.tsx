@@ -1,7 +1,7 @@
 /** The Cameras tab: every camera as a card, pairing and adding by address. */
 import { AgentList } from '../components/AgentList';
 import { Gallery } from '../components/Gallery';
-import { ExportsPane } from '../exports/ExportsPane';
+import { hrefFor } from '../shell/routes';
 import { AddCameraForm } from './AddCameraForm';
 import './cameras.css';
 
@@ -20,14 +20,13 @@ export function FleetView() {
           <AddCameraForm />
         </details>
       </section>
-      {/* Newest images and exports stay here until they have tabs of their own (issue #15, gallery and exports). */}
       <section aria-labelledby="gallery-heading">
         <h2 id="gallery-heading">Newest images</h2>
         <Gallery />
-      </section>
-      <section aria-labelledby="exports-heading">
-        <h2 id="exports-heading">Exports</h2>
-        <ExportsPane />
+        <p className="small">
+          <a href={hrefFor('gallery')}>Every image, night by night, is in the Gallery</a> ·{' '}
+          <a href={hrefFor('exports')}>make a timelapse in Exports</a>
+        </p>
       </section>
     </>
   );
