@@ -77,6 +77,8 @@ export class PlanRunner {
   private readonly overhead = new CameraOverhead();
   /** Why the runner could not work lately (an error it is retrying past), or null; the reason missed slots get. */
   private trouble: string | null = null;
+  /** Set by a clock correction: the slots it skips over are missed because of it, and say so. */
+  private clockCorrected = false;
 
   constructor(private readonly deps: PlanRunnerDeps) {}
 
@@ -129,6 +131,7 @@ export class PlanRunner {
     this.generation++;
     this.abort.abort();
     this.abort = new AbortController();
+    if (reason === 'clock') this.clockCorrected = true;
     this.windows = runWindows(this.deps.deployments.get());
     const now = this.deps.clock.preciseMs();
     const cursor = this.deps.slots.cursor();
@@ -193,6 +196,7 @@ export class PlanRunner {
       return true;
     }
     await this.recordMissed(gen);
+    this.clockCorrected = false;
     const cursor = this.deps.slots.cursor() ?? this.deps.clock.preciseMs();
     const slot = nextSlot(this.windows, cursor);
     this.next = slot;
@@ -371,7 +375,9 @@ export class PlanRunner {
       const reason =
         this.trouble !== null
           ? `the agent was running but could not take this slot: ${this.trouble}`
-          : 'its time passed unhandled: the agent was not running or stalled, or its clock was corrected past it';
+          : this.clockCorrected
+            ? "the agent's clock was corrected forward past it"
+            : 'its time passed unhandled: the agent was not running or stalled, or its clock was corrected past it';
       const n = this.deps.slots.insertMissed(
         missed.map((s) => ({ ...s, profileVersion: version })),
         reason,
