@@ -250,4 +250,45 @@ describe('planning, schedules and A/B tests from the UI', () => {
     await page.screenshot({ path: join(ARTIFACTS, 'ab-compare-night.png'), fullPage: true });
     await setNight(false);
   }, 240_000);
+
+  it("charts the camera's temperature, humidity, dew point and light over a chosen range", async () => {
+    await page.getByTestId('tab-sensors').click();
+    // The simulated sensor beside the simulated camera has been read since the station started.
+    const temperature = page.locator('[data-testid="sensor-plot"][data-quantity="temperature"]');
+    await expect
+      .poll(async () => Number(await temperature.getAttribute('data-points')), { timeout: 90_000 })
+      .toBeGreaterThan(0)
+      .catch((err: unknown) => {
+        throw new Error(`No temperature readings were charted. ${String(err)}${diagnostics()}`);
+      });
+    const quantities = await page
+      .getByTestId('sensor-plot')
+      .evaluateAll((els) => els.map((e) => (e as unknown as AttrLike).getAttribute('data-quantity')));
+    expect(quantities).toEqual(['temperature', 'humidity', 'dewPoint', 'lux']);
+    for (const q of ['temperature', 'humidity', 'dewPoint']) {
+      const plot = page.locator(`[data-testid="sensor-plot"][data-quantity="${q}"]`);
+      expect(Number(await plot.getAttribute('data-points')), q).toBeGreaterThan(0);
+      await expect(plot.locator('figcaption').textContent()).resolves.toMatch(/now -?\d+\.\d (°C|%)/);
+    }
+    // The dew point is below the air temperature (the air is not saturated).
+    const now = async (q: string): Promise<number> =>
+      Number(
+        /now (-?\d+\.\d)/.exec(
+          (await page.locator(`[data-testid="sensor-plot"][data-quantity="${q}"] figcaption`).textContent()) ?? '',
+        )?.[1],
+      );
+    expect(await now('dewPoint')).toBeLessThan(await now('temperature'));
+    // A range with nothing in it says so instead of drawing empty axes.
+    await page.getByTestId('sensors-range').selectOption('custom');
+    await page.getByTestId('sensors-from').fill('2020-01-01T00:00');
+    await page.getByTestId('sensors-to').fill('2020-01-02T00:00');
+    await page.getByTestId('sensors-empty').waitFor({ state: 'visible', timeout: 15_000 });
+    await page.getByTestId('sensors-range').selectOption('6h');
+    await temperature.waitFor({ state: 'visible', timeout: 15_000 });
+    expect(pageErrors, diagnostics()).toEqual([]);
+    await page.screenshot({ path: join(ARTIFACTS, 'sensors.png'), fullPage: true });
+    await setNight(true);
+    await page.screenshot({ path: join(ARTIFACTS, 'sensors-night.png'), fullPage: true });
+    await setNight(false);
+  }, 150_000);
 });
