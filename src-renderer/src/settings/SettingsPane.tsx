@@ -38,7 +38,8 @@ type FieldErrors = Record<string, string>;
 
 /** "weather.baseUrl: must be …" (optionally "[code] " first, from IPC) → {field, message}. */
 export function splitFieldError(err: unknown): { field: string | null; message: string } {
-  const text = errorText(err).replace(/^\[[a-z_]+\] /, '');
+  // The raw message (errorText rewords a field path for operators; here the path places the message by its field).
+  const text = (err instanceof Error ? err.message : String(err)).replace(/^\[[a-z_]+\] /, '');
   const m = /^((?:weather|archive)\.[A-Za-z]+): (.+)$/s.exec(text);
   return m ? { field: m[1]!, message: m[2]! } : { field: null, message: text };
 }
