@@ -1,6 +1,6 @@
 /**
  * One station sync in a process of its own, so a test can SIGKILL it mid-transfer as a power cut or a killed
- * station would: node --import tsx sync-child.ts <port> <token> <mediaDir> <galleryDb>.
+ * station would: node --import tsx sync-child.ts <port> <token> <mediaDir> <galleryDb> [agentId].
  * Prints one JSON line with the result (when it lives that long).
  */
 import { AgentClient } from '../../src-main/agents/agent-client.js';
@@ -9,7 +9,7 @@ import { openDatabase } from '../../src-main/db/database.js';
 import { SyncEngine } from '../../src-main/sync/sync-engine.js';
 import { createLogger } from '../../src-main/util/log.js';
 
-const [port, token, mediaDir, dbPath] = process.argv.slice(2);
+const [port, token, mediaDir, dbPath, agentId = 'a1'] = process.argv.slice(2);
 const db = openDatabase(dbPath!);
 const engine = new SyncEngine({
   captures: new CapturesRepo(db),
@@ -18,7 +18,7 @@ const engine = new SyncEngine({
   onImported: () => undefined,
 });
 const client = new AgentClient({ host: '127.0.0.1', port: Number(port) }, { token: token!, timeoutMs: 60_000 });
-engine.sync('a1', client).then(
+engine.sync(agentId, client).then(
   (r) => {
     process.stdout.write(`${JSON.stringify(r)}\n`);
     db.close();
