@@ -6,7 +6,7 @@
 import { Body, Equator, Horizon, Observer, SearchAltitude, SearchRiseSet } from 'astronomy-engine';
 import { describe, expect, it } from 'vitest';
 import type { PlanningDayView } from '../api/orchestration.js';
-import { BAND_EDGES, bandOf, DAY_ALTITUDE_DEG, parseLocalDate, planningDay } from './day.js';
+import { parseLocalDate, planningDay } from './day.js';
 import type { Location } from './location.js';
 import type { Schedule } from './schedules.js';
 
@@ -24,6 +24,19 @@ function altitude(body: Body, t: number, l: Location): number {
 }
 
 const ms = (iso: string): number => Date.parse(iso);
+/**
+ * The definitions, written out here rather than taken from day.ts: day above
+ * -0.833° (sunrise and sunset of the upper limb with refraction), then civil,
+ * nautical and astronomical twilight down to -6°, -12° and -18°.
+ */
+const BAND_EDGES = [
+  { kind: 'day', low: -0.833 },
+  { kind: 'civil', low: -6 },
+  { kind: 'nautical', low: -12 },
+  { kind: 'astronomical', low: -18 },
+] as const;
+const DAY_ALTITUDE_DEG = -0.833;
+const bandOf = (alt: number): string => BAND_EDGES.find((e) => alt > e.low)?.kind ?? 'night';
 const EDGE: Record<string, number> = Object.fromEntries(BAND_EDGES.map((e) => [e.kind, e.low]));
 const upper = (kind: string): number => {
   const i = BAND_EDGES.findIndex((e) => e.kind === kind);
