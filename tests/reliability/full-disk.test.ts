@@ -106,12 +106,19 @@ describe.skipIf(!isRoot)('a 100 % full agent disk (8 MiB tmpfs)', { timeout: 120
     // No slot twice: the primary key guarantees one row per instant; captured ones have a capture id each.
     const ids = after.filter((s) => s.status === 'captured').map((s) => s.capture_id);
     expect(new Set(ids).size).toBe(ids.length);
+    // A bundle without a plan ends it, so the next test's captures are only its own.
+    expect(
+      (await http.post('/profile/deploy', { profile_id: 'manual', version: '1.0.1', settings: { base: {} } })).status,
+    ).toBe(200);
+    await until(
+      () => planStatus(http),
+      (p) => p.state === 'no_plan',
+    );
     await agent.stop();
     agent = null;
   });
 
   it('answers 507 instead of failing after the image is written, stays up, and starts paused on a full disk', async () => {
-    await rm(join(data, 'deployment'), { recursive: true, force: true });
     agent = await startAgentProcess(data, simArgs(), ENV);
     let http = agentHttp(agent.port, data);
     const list = async (): Promise<{ capture_id: string; size_bytes: number }[]> =>

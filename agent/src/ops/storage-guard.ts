@@ -199,7 +199,12 @@ export class StorageGuard {
           usage = await this.freeSpace(usage, target, true, 'disk_emergency_unsynced');
         }
       }
-      // The journal's reserve: made again once the disk has room for it; until then captures stay paused.
+      // The journal's reserve: made again once the disk has room for it (synced captures go first, as at the
+      // hard limit, when another program filled the disk); until then captures stay paused.
+      if (!this.reserve.held() && usage.free_bytes < this.reserve.bytes * 2 && usage.total_bytes > 0) {
+        const target = 100 - ((this.reserve.bytes * 3) / usage.total_bytes) * 100;
+        usage = await this.freeSpace(usage, Math.min(target, hard - RESUME_MARGIN_PERCENT), false, 'disk_synced');
+      }
       const hadReserve = this.reserve.held();
       const reserved = this.reserve.ensure();
       if (reserved && !hadReserve) usage = await this.usage();
