@@ -111,6 +111,13 @@ describe('the fleet, a camera page and alerts, as a new operator', () => {
     await expect(page.getByTestId('capture-done').textContent()).resolves.toMatch(/ISO \d+/);
     await page.getByTestId('camera-strip').locator('img').first().waitFor({ timeout: 30_000 });
 
+    // Copy its images now: everything is already here after the capture, and the page says so.
+    await page.getByTestId('sync-now').click();
+    await page.getByTestId('sync-done').waitFor({ timeout: 60_000 });
+    await expect(page.getByTestId('sync-done').textContent()).resolves.toMatch(
+      /already on this computer|copied and checked/,
+    );
+
     // A timelapse session: start every 2 s, see it run, stop it.
     await page.getByTestId('session-interval').fill('0');
     await expect(page.getByTestId('session-start').isDisabled()).resolves.toBe(true);

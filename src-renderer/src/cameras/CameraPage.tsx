@@ -164,6 +164,7 @@ function CameraDetail({ agent }: { agent: AgentView }) {
             {agent.tlsFingerprint && <Fact term="TLS fingerprint" value={agent.tlsFingerprint} mono />}
           </dl>
           {agent.lastError !== null && <p className="muted small">Last problem: {agent.lastError}</p>}
+          <SyncNow agentId={agent.id} disabled={!status.canCapture} unsynced={agent.unsynced} />
           {(agent.state === 'unpaired' || agent.state === 'discovered') && <PairForm agent={agent} />}
           {typeof agent.clockOffsetMs === 'number' && Math.abs(agent.clockOffsetMs) > 2000 && (
             <ClockFix agentId={agent.id} disabled={!status.canCapture} />
@@ -240,6 +241,42 @@ function sourceText(agent: AgentView): string {
     default:
       return '—';
   }
+}
+
+/** Copy the camera's images to this computer now instead of at the next automatic sync. */
+function SyncNow({ agentId, disabled, unsynced }: { agentId: string; disabled: boolean; unsynced: number | null }) {
+  const { api } = useStation();
+  const sync = useMutation({ mutationKey: ['syncAgent', agentId], mutationFn: () => api.syncAgent({ agentId }) });
+  return (
+    <div className="agent-actions">
+      <button
+        type="button"
+        data-testid="sync-now"
+        disabled={disabled || sync.isPending}
+        aria-busy={sync.isPending}
+        onClick={() => {
+          sync.reset();
+          sync.mutate();
+        }}
+      >
+        {sync.isPending ? 'Copying…' : 'Copy new images now'}
+      </button>
+      {sync.isPending && (
+        <Elapsed
+          since={sync.submittedAt}
+          what={unsynced !== null && unsynced > 0 ? `Copying ${unsynced} images, each checked` : 'Copying'}
+        />
+      )}
+      {sync.isSuccess && (
+        <span className="muted small" role="status" data-testid="sync-done">
+          {sync.data.imported === 0
+            ? 'Nothing new: every image is already on this computer.'
+            : `${sync.data.imported} images copied and checked.`}
+        </span>
+      )}
+      {sync.isError && <span className="error small">Copying failed: {errorText(sync.error)}</span>}
+    </div>
+  );
 }
 
 function ClockFix({ agentId, disabled }: { agentId: string; disabled: boolean }) {
