@@ -125,14 +125,14 @@ export function PreviewView({ agentId }: { agentId: string }) {
     let lastAnalysis = 0;
     const painter = new FramePainter(
       canvas,
-      (frame, bitmap) => {
+      (frame, painted) => {
         lastExposure.current = frame.exposureUs;
         const t = performance.now();
         if (t - lastAnalysis < ANALYSE_EVERY_MS) return;
         lastAnalysis = t;
         const v = view.current;
-        const centre = viewCentre(v.pan, v.scale, v.rotate, v.flipH, v.flipV, bitmap.width, bitmap.height);
-        const m = measurer.measure(bitmap, frame.exposureUs, v.focusMode, centre);
+        const centre = viewCentre(v.pan, v.scale, v.rotate, v.flipH, v.flipV, painted.width, painted.height);
+        const m = measurer.measure(painted, frame.exposureUs, v.focusMode, centre);
         if (!m) return;
         setMeasurement(m);
         if (m.focusValue !== null) {

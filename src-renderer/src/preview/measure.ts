@@ -36,7 +36,7 @@ export class FrameMeasurer {
 
   /** `centre`: the image point (0–1) the focus crop is centred on. */
   measure(
-    bitmap: ImageBitmap,
+    bitmap: HTMLCanvasElement | ImageBitmap,
     exposureUs: number,
     mode: FocusMode,
     centre: { x: number; y: number } = { x: 0.5, y: 0.5 },

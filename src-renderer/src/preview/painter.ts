@@ -1,6 +1,7 @@
 /**
  * Turns preview frames into pixels: decodes the JPEG off the main thread
- * (createImageBitmap), draws the newest decoded frame on a canvas, stamps the
+ * (createImageBitmap), hands the newest decoded frame to a 'bitmaprenderer'
+ * canvas (a transfer, no copy and no 2D raster pass), stamps the
  * canvas with data-frame-seq and data-frame-captured-at, acknowledges the frame
  * to the relay, and keeps rolling figures (frame rate, paint latency,
  * bandwidth). A frame that arrives while another decodes replaces any frame
@@ -30,12 +31,10 @@ export class FramePainter {
   private readonly paints: { at: number; latency: number; bytes: number }[] = [];
   private last: { seq: number; exposureUs: number; width: number; height: number } | null = null;
   private painted = 0;
-  /** The newest painted image (for analysis and stills); closed when replaced. */
-  bitmap: ImageBitmap | null = null;
-
   constructor(
     private readonly canvas: HTMLCanvasElement,
-    private readonly onPainted: (frame: PreviewFrame, bitmap: ImageBitmap) => void,
+    /** Called after the paint, in a task of its own so it never delays the next frame's paint; the canvas holds the frame. */
+    private readonly onPainted: (frame: PreviewFrame, canvas: HTMLCanvasElement) => void,
     private readonly ack: (seq: number) => void,
   ) {}
 
@@ -69,13 +68,18 @@ export class FramePainter {
 
   private paint(frame: PreviewFrame, bitmap: ImageBitmap): void {
     const c = this.canvas;
-    if (c.width !== bitmap.width || c.height !== bitmap.height) {
-      c.width = bitmap.width;
-      c.height = bitmap.height;
+    const width = bitmap.width;
+    const height = bitmap.height;
+    if (c.width !== width || c.height !== height) {
+      c.width = width;
+      c.height = height;
     }
-    const ctx = c.getContext('2d');
-    if (!ctx) return;
-    ctx.drawImage(bitmap, 0, 0);
+    const ctx = c.getContext('bitmaprenderer');
+    if (!ctx) {
+      bitmap.close();
+      return;
+    }
+    ctx.transferFromImageBitmap(bitmap); // the bitmap is the canvas's now
     const at = nowMs();
     c.dataset['frameSeq'] = String(frame.seq);
     c.dataset['frameCapturedAt'] = String(frame.capturedAtMs);
@@ -83,10 +87,10 @@ export class FramePainter {
     this.painted++;
     this.paints.push({ at, latency: at - frame.capturedAtMs, bytes: frame.bytes });
     while (this.paints.length > 0 && this.paints[0]!.at < at - WINDOW_MS) this.paints.shift();
-    this.last = { seq: frame.seq, exposureUs: frame.exposureUs, width: bitmap.width, height: bitmap.height };
-    this.bitmap?.close();
-    this.bitmap = bitmap;
-    this.onPainted(frame, bitmap);
+    this.last = { seq: frame.seq, exposureUs: frame.exposureUs, width, height };
+    setTimeout(() => {
+      if (!this.disposed) this.onPainted(frame, c);
+    }, 0);
   }
 
   stats(): PaintStats {
@@ -109,8 +113,6 @@ export class FramePainter {
 
   dispose(): void {
     this.disposed = true;
-    this.bitmap?.close();
-    this.bitmap = null;
     this.pending = null;
   }
 }
