@@ -25,9 +25,11 @@ import {
   keyScript,
   menuTemplate,
   navigateScript,
+  trayIconFor,
   trayStatus,
   type MenuSpec,
   type ShellCommand,
+  type TrayState,
 } from './shell-decisions';
 import {
   clampToDisplays,
@@ -144,11 +146,14 @@ export function installMenu(ctx: ShellContext): void {
 
 /** The tray icon with the capture status in its tooltip and menu; returns a function that removes it. */
 export function installTray(ctx: ShellContext): () => void {
-  const icon = nativeImage.createFromPath(join(app.getAppPath(), 'resources', 'icons', 'tray.png'));
-  if (process.platform === 'darwin') icon.setTemplateImage(false);
-  const tray = new Tray(icon);
+  const iconOf = (state: TrayState) =>
+    nativeImage.createFromPath(join(app.getAppPath(), 'resources', 'icons', trayIconFor(state)));
+  const tray = new Tray(iconOf('idle'));
+  let shown: TrayState = 'idle';
   const update = (agents: readonly AgentView[]): void => {
     const s = trayStatus(agents, Date.now());
+    if (s.state !== shown) tray.setImage(iconOf(s.state));
+    shown = s.state;
     tray.setToolTip(s.tooltip);
     if (process.platform === 'darwin') tray.setTitle(s.state === 'attention' ? '!' : '');
     tray.setContextMenu(

@@ -9,6 +9,7 @@ import {
   menuTemplate,
   navigateScript,
   NOTIFY_REPEAT_MS,
+  trayIconFor,
   trayStatus,
   VIEWS,
   type MenuSpec,
@@ -115,6 +116,22 @@ describe('tray status', () => {
     });
     expect(trayStatus([agent({ diskUsedPercent: 95 })], NOW).state).toBe('attention');
     expect(trayStatus([agent({ cameraReady: false })], NOW).cameras[0]!.line).toBe('ridge: online, camera not ready');
+  });
+});
+
+describe('tray icon', () => {
+  it('one icon per state, each present with its @2x', () => {
+    const dir = join(import.meta.dirname, '../../resources/icons');
+    const names = (['capturing', 'idle', 'attention', 'no-cameras'] as const).map(trayIconFor);
+    expect(new Set(names).size).toBe(3);
+    for (const n of names) {
+      expect(readFileSync(join(dir, n)).subarray(1, 4).toString()).toBe('PNG');
+      expect(
+        readFileSync(join(dir, n.replace('.png', '@2x.png')))
+          .subarray(1, 4)
+          .toString(),
+      ).toBe('PNG');
+    }
   });
 });
 

@@ -187,6 +187,19 @@ const horizonAhead = (view: AgentView, now: number): boolean =>
   view.deployment.horizon !== null &&
   Date.parse(view.deployment.horizon) > now;
 
+/** The tray icon for a state (resources/icons/<name>.png, with an @2x beside it). */
+export function trayIconFor(state: TrayState): string {
+  switch (state) {
+    case 'attention':
+      return 'tray-attention.png';
+    case 'capturing':
+      return 'tray.png';
+    case 'idle':
+    case 'no-cameras':
+      return 'tray-idle.png';
+  }
+}
+
 /** The capture status the tray shows: how many cameras are up, running a plan, or need the operator. */
 export function trayStatus(agents: readonly AgentView[], now: number): TrayStatus {
   const paired = agents.filter((a) => a.state !== 'discovered' && a.state !== 'unpaired');
