@@ -114,6 +114,8 @@ describe('night mode', () => {
 
   beforeAll(async () => {
     checkPrerequisites();
+    // Only this run's screenshots (camera ids differ between runs).
+    rmSync(ARTIFACTS, { recursive: true, force: true });
     mkdirSync(ARTIFACTS, { recursive: true });
     dataDir = mkdtempSync(join(tmpdir(), 'skys-night-'));
     ({ station, baseUrl } = await startHeadlessStation(dataDir, [], {
@@ -154,6 +156,8 @@ describe('night mode', () => {
     );
     const online = agents.find((a) => a.state === 'online')!;
     await stationCall(baseUrl, 'captureNow', { agentId: online.id }, 120_000);
+    // A location, so the planning views draw their sun and moon charts.
+    await stationCall(baseUrl, 'setLocation', { latitude: 39.74, longitude: -104.99, timezone: 'America/Denver' });
 
     await page.goto(baseUrl);
     await page.getByRole('button', { name: 'Night mode' }).click();
