@@ -121,7 +121,7 @@ export async function benchUiPreview(): Promise<BenchResult[]> {
         percentile(rec1.latenciesMs, 95),
         'ms',
         { text: '≤ 100', ok: (v) => v <= 100 },
-        `capture (frame header) → painted (attribute set after drawImage); p50 ${percentile(rec1.latenciesMs, 50).toFixed(1)} ms over ${rec1.latenciesMs.length} frames`,
+        `capture (frame header) → painted (attribute set as the frame goes to the canvas); p50 ${percentile(rec1.latenciesMs, 50).toFixed(1)} ms over ${rec1.latenciesMs.length} frames`,
       ),
       result(
         'ui_preview_5_fps',
