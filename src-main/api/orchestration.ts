@@ -390,6 +390,14 @@ export const orchestrationMethods = {
     }),
     result: null as unknown as PlanningDayView,
   },
+  /** The sun's bands over several local days (the 30-day strip's shading); needs only the location. */
+  planningBands: {
+    params: z.strictObject({
+      date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'the date is a calendar day, YYYY-MM-DD'),
+      days: z.number().int().min(1, 'bands cover 1 to 62 days').max(62, 'bands cover 1 to 62 days').default(31),
+    }),
+    result: null as unknown as { timezone: string; start: string; end: string; bands: PlanningBand[] },
+  },
   deployProfile: {
     params: z.strictObject({
       agentIds: AgentIds,

@@ -41,7 +41,7 @@ import {
 import type { ProfileLibrary } from '../profiles/store.js';
 import { exportConfig, importConfig, type StationConfig } from '../schedule/config.js';
 import { Location } from '../schedule/location.js';
-import { planningDay } from '../schedule/day.js';
+import { planningBands, planningDay } from '../schedule/day.js';
 import { buildDeploymentBundle, compilePlan, DEFAULT_PLAN_DAYS, type CapturePlan } from '../schedule/plan.js';
 import { Schedule } from '../schedule/schedules.js';
 import { sunAltitudeDeg } from '../schedule/astro.js';
@@ -910,6 +910,7 @@ export class Orchestrator {
         planningDay({ location, date: p.date, schedules: this.schedules(), assigned, stepMinutes: p.stepMinutes }),
       );
     },
+    planningBands: (p) => Promise.resolve(planningBands(this.requireLocation(), p.date, p.days)),
     deployProfile: async (p) => {
       await this.deps.profiles.get(p.profileId, p.version);
       this.requireLocation();

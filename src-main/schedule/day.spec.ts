@@ -6,7 +6,7 @@
 import { Body, Equator, Horizon, Observer, SearchAltitude, SearchRiseSet } from 'astronomy-engine';
 import { describe, expect, it } from 'vitest';
 import type { PlanningDayView } from '../api/orchestration.js';
-import { parseLocalDate, planningDay } from './day.js';
+import { parseLocalDate, planningBands, planningDay } from './day.js';
 import type { Location } from './location.js';
 import type { Schedule } from './schedules.js';
 
@@ -176,6 +176,25 @@ describe('planningDay against astronomy-engine', () => {
     expect(day.golden).toEqual([]);
     expect(day.blue).toEqual([]);
     expect(day.plan.length).toBeGreaterThan(0);
+  });
+
+  it("31 days of bands agree with each day's own timeline, across the fall-back change", () => {
+    const month = planningBands(DENVER, '2025-10-20', 31);
+    expect(month.start).toBe('2025-10-20T00:00:00-06:00');
+    expect(month.end).toBe('2025-11-20T00:00:00-07:00');
+    for (let i = 1; i < month.bands.length; i++) expect(month.bands[i]!.start).toBe(month.bands[i - 1]!.end);
+    for (const date of ['2025-10-20', '2025-11-02', '2025-11-19']) {
+      const day = planningDay({ location: DENVER, date, schedules: {}, assigned: [] });
+      const inside = month.bands
+        .map((b) => ({ ...b, s: Math.max(ms(b.start), ms(day.start)), e: Math.min(ms(b.end), ms(day.end)) }))
+        .filter((b) => b.e > b.s);
+      expect(inside.map((b) => b.kind)).toEqual(day.bands.map((b) => b.kind));
+      inside.forEach((b, i) => {
+        expect(Math.abs(b.s - ms(day.bands[i]!.start))).toBeLessThanOrEqual(1000);
+        expect(Math.abs(b.e - ms(day.bands[i]!.end))).toBeLessThanOrEqual(1000);
+      });
+    }
+    expect(() => planningBands(DENVER, '2025-10-20', 0)).toThrow(expect.objectContaining({ code: 'DAYS_INVALID' }));
   });
 
   it('refuses a day that is not a calendar day and a bad step', () => {

@@ -69,6 +69,36 @@ function between(low: number, high: number, location: Location, from: number, to
   return high >= 90 ? above : intersect(above, belowAltitude(Body.Sun, location, from, to, high));
 }
 
+/** The sun's bands (day, the three twilights, night) tiling [start, end), in time order. */
+function bandsBetween(location: Location, start: number, end: number): PlanningBand[] {
+  const tz = location.timezone;
+  const bands: PlanningBand[] = [];
+  let high = 90;
+  for (const e of BAND_EDGES) {
+    for (const i of between(e.low, high, location, start, end)) bands.push(toBand(e.kind, i, tz));
+    high = e.low;
+  }
+  for (const i of belowAltitude(Body.Sun, location, start, end, high)) bands.push(toBand('night', i, tz));
+  return bands.sort((a, b) => Date.parse(a.start) - Date.parse(b.start));
+}
+
+/** The sun's bands over `days` local days from `date` (for the 30-day strip's day and night shading). */
+export function planningBands(
+  locationInput: Location,
+  date: string,
+  days: number,
+): { timezone: string; start: string; end: string; bands: PlanningBand[] } {
+  const location = Location.parse(locationInput);
+  const tz = location.timezone;
+  if (!Number.isInteger(days) || days < 1 || days > 62) {
+    throw new StationError('DAYS_INVALID', `Bands cover 1 to 62 days; ${days} was asked for.`);
+  }
+  const first = parseLocalDate(date);
+  const start = localMidnight(first, tz);
+  const end = localMidnight(addDays(first, days), tz);
+  return { timezone: tz, start: iso(start, tz), end: iso(end, tz), bands: bandsBetween(location, start, end) };
+}
+
 /** The day's timeline: samples, bands, golden/blue hour, sun and moon events, and schedule windows. */
 export function planningDay(req: PlanningDayRequest): PlanningDayView {
   const location = Location.parse(req.location);
@@ -90,14 +120,7 @@ export function planningDay(req: PlanningDayRequest): PlanningDayView {
     });
   }
 
-  const bands: PlanningBand[] = [];
-  let high = 90;
-  for (const e of BAND_EDGES) {
-    for (const i of between(e.low, high, location, start, end)) bands.push(toBand(e.kind, i, tz));
-    high = e.low;
-  }
-  for (const i of belowAltitude(Body.Sun, location, start, end, high)) bands.push(toBand('night', i, tz));
-  bands.sort((a, b) => Date.parse(a.start) - Date.parse(b.start));
+  const bands = bandsBetween(location, start, end);
 
   const golden = normalize(between(GOLDEN_HOUR_DEG.low, GOLDEN_HOUR_DEG.high, location, start, end));
   const blue = normalize(between(BLUE_HOUR_DEG.low, BLUE_HOUR_DEG.high, location, start, end));

@@ -3,22 +3,29 @@
  * 24-hour bar (midnight at the top) with the camera's capture windows on it,
  * and the day's number of captures. Clicking a day shows it on the timeline.
  */
-import type { PlanPreview } from '../../../src-main/api/orchestration';
-import { stripDays } from './plan-strip';
+import type { PlanningBand, PlanPreview } from '../../../src-main/api/orchestration';
+import { BAND_ALPHA } from './DayTimeline';
+import { bandsByDay, stripDays } from './plan-strip';
+import { cssVarAlpha, useThemeVersion } from './theme';
 import { dayLabel } from './zone';
 
 export function PlanStrip({
   plan,
+  bands,
   timeZone,
   selected,
   onSelect,
 }: {
   plan: PlanPreview;
+  /** The sun's bands over the same days, to shade each column (optional). */
+  bands: readonly PlanningBand[] | null;
   timeZone: string;
   selected: string;
   onSelect: (day: string) => void;
 }) {
+  useThemeVersion();
   const days = stripDays(plan, timeZone);
+  const shading = bands ? bandsByDay(bands, timeZone) : null;
   const names = [...new Set(plan.windows.map((w) => w.schedule))];
   return (
     <div className="plan-strip-box">
@@ -49,6 +56,20 @@ export function PlanStrip({
                 <span className="plan-day-date">{l.date}</span>
               </span>
               <span className="plan-day-bar">
+                {shading?.get(d.day)?.map((b, i) =>
+                  BAND_ALPHA[b.kind] === 0 ? null : (
+                    <span
+                      key={`b${i}`}
+                      className="plan-day-band"
+                      data-band={b.kind}
+                      style={{
+                        top: `${(b.top * 100).toFixed(2)}%`,
+                        height: `${(b.height * 100).toFixed(2)}%`,
+                        background: cssVarAlpha('--muted', BAND_ALPHA[b.kind]),
+                      }}
+                    />
+                  ),
+                )}
                 {d.windows.map((w, i) => (
                   <span
                     key={i}
@@ -69,7 +90,10 @@ export function PlanStrip({
             <span className={`legend-swatch plan-day-window s${i % 4}`} /> {n}
           </span>
         ))}
-        <span>Each column is one day, midnight at the top; the number is the day&apos;s captures.</span>
+        <span>
+          Each column is one day, midnight at the top, lighter while the sun is up or in twilight; the number is the
+          day&apos;s captures.
+        </span>
       </p>
     </div>
   );

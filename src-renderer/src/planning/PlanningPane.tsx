@@ -9,7 +9,7 @@ import type { PlanningBand } from '../../../src-main/api/orchestration';
 import { useAgents } from '../api/hooks';
 import { errorText } from '../format';
 import { useLocation, usePlan } from '../schedules/api';
-import { usePlanningDay } from './api';
+import { usePlanningBands, usePlanningDay } from './api';
 import { BAND_ALPHA, BAND_LABEL, DayTimeline } from './DayTimeline';
 import { cssVarAlpha, useThemeVersion } from './theme';
 import { PlanStrip } from './PlanStrip';
@@ -65,6 +65,7 @@ export function PlanningPane() {
   const day = date ?? (tz ? localDay(openedAt, tz) : null);
   const timeline = usePlanningDay(agentId || null, tz ? day : null);
   const plan = usePlan(agentId || null);
+  const bands = usePlanningBands(plan.data && tz ? localDay(Date.parse(plan.data.generated_at), tz) : null);
 
   if (location.isPending) return <p className="muted">Loading…</p>;
   if (!location.data) {
@@ -140,7 +141,13 @@ export function PlanningPane() {
         <p className="empty">This camera has no schedules yet: assign some under Schedules.</p>
       )}
       {agentId && plan.data && plan.data.windows.length > 0 && (
-        <PlanStrip plan={plan.data} timeZone={zone} selected={day ?? ''} onSelect={setDate} />
+        <PlanStrip
+          plan={plan.data}
+          bands={bands.data?.bands ?? null}
+          timeZone={zone}
+          selected={day ?? ''}
+          onSelect={setDate}
+        />
       )}
     </div>
   );

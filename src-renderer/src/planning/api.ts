@@ -12,3 +12,14 @@ export function usePlanningDay(agentId: string | null, date: string | null) {
     staleTime: 60_000,
   });
 }
+
+/** The sun's bands over `days` local days from `date` (the strip's shading). */
+export function usePlanningBands(date: string | null, days = 31) {
+  const { api } = useStation();
+  return useQuery({
+    queryKey: ['orch', 'planningBands', date ?? '', days],
+    queryFn: () => api.planningBands({ date: date ?? '', days }),
+    enabled: date !== null,
+    staleTime: 10 * 60_000,
+  });
+}

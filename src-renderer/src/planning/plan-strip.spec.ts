@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { PlanPreview } from '../../../src-main/api/orchestration';
-import { stripDays } from './plan-strip';
+import { bandsByDay, stripDays } from './plan-strip';
 
 const plan = (from: string, to: string, windows: [string, string, number, string][]): PlanPreview => ({
   agentId: 'a',
@@ -62,5 +62,21 @@ describe('30-day strip', () => {
     // 00:00 to 05:00 on the wall clock, 6 hours of captures.
     expect(days[1]!.windows.map(minutes)).toEqual([[0, 300]]);
     expect(days[1]!.captures).toBe(360);
+  });
+
+  it('shades each day by the sun: bands cut at midnight, in wall-clock minutes', () => {
+    const byDay = bandsByDay(
+      [
+        { kind: 'night', start: '2025-06-20T22:30:00-06:00', end: '2025-06-21T03:30:00-06:00' },
+        { kind: 'astronomical', start: '2025-06-21T03:30:00-06:00', end: '2025-06-21T04:00:00-06:00' },
+      ],
+      'America/Denver',
+    );
+    expect([...byDay.keys()]).toEqual(['2025-06-20', '2025-06-21']);
+    expect(byDay.get('2025-06-20')!.map((b) => [b.kind, ...minutes(b)])).toEqual([['night', 22 * 60 + 30, 90]]);
+    expect(byDay.get('2025-06-21')!.map((b) => [b.kind, ...minutes(b)])).toEqual([
+      ['night', 0, 210],
+      ['astronomical', 210, 30],
+    ]);
   });
 });

@@ -4,7 +4,7 @@
  * the day's expected captures. A window over midnight is split between the
  * days; 23- and 25-hour days (DST) are handled by reading the wall clock.
  */
-import type { PlanPreview } from '../../../src-main/api/orchestration';
+import type { PlanningBand, PlanPreview } from '../../../src-main/api/orchestration';
 import { clockIn, localDay } from './zone';
 
 const ms = (iso: string): number => Date.parse(iso);
@@ -14,6 +14,56 @@ export interface DayCell {
   day: string;
   windows: { top: number; height: number; schedule: string; title: string }[];
   captures: number;
+}
+
+/** Minutes since local midnight, from the wall clock (robust across DST). */
+function minuteOfDay(t: number, timeZone: string): number {
+  const [h, m] = clockIn(t, timeZone).split(':').map(Number);
+  return (h ?? 0) * 60 + (m ?? 0);
+}
+
+/** The first local midnight after t (23- and 25-hour days included). */
+function nextMidnight(t: number, timeZone: string): number {
+  const day = localDay(t, timeZone);
+  let m = t - (t % 60_000) + (1440 - minuteOfDay(t, timeZone)) * 60_000;
+  if (localDay(m, timeZone) === day) m += 3_600_000;
+  if (localDay(m - 3_600_000, timeZone) !== day) m -= 3_600_000;
+  return m;
+}
+
+/** [start, end) cut at local midnights: each piece's day and its place in it (fractions, midnight at 0). */
+export function splitByDay(
+  start: number,
+  end: number,
+  timeZone: string,
+): { day: string; top: number; height: number; start: number; end: number }[] {
+  const out: { day: string; top: number; height: number; start: number; end: number }[] = [];
+  let s = start;
+  while (s < end) {
+    const e = Math.min(nextMidnight(s, timeZone), end);
+    const top = minuteOfDay(s, timeZone) / 1440;
+    const bottom = e === end ? (minuteOfDay(e, timeZone) || 1440) / 1440 : 1;
+    out.push({ day: localDay(s, timeZone), top, height: Math.max(0, bottom - top), start: s, end: e });
+    s = e;
+  }
+  return out;
+}
+
+/** The sun's bands per local day, for shading the strip's columns (day light, twilights, night dark). */
+export function bandsByDay(
+  bands: readonly PlanningBand[],
+  timeZone: string,
+): Map<string, { top: number; height: number; kind: PlanningBand['kind'] }[]> {
+  const out = new Map<string, { top: number; height: number; kind: PlanningBand['kind'] }[]>();
+  for (const b of bands) {
+    for (const p of splitByDay(ms(b.start), ms(b.end), timeZone)) {
+      if (p.height <= 0) continue;
+      const list = out.get(p.day) ?? [];
+      list.push({ top: p.top, height: p.height, kind: b.kind });
+      out.set(p.day, list);
+    }
+  }
+  return out;
 }
 
 /** Groups the plan's windows by the local day they fall on (a window over midnight is split). */
@@ -27,36 +77,16 @@ export function stripDays(plan: PlanPreview, timeZone: string): DayCell[] {
     }
     return c;
   };
-  // Minutes since local midnight, from the wall clock (robust across DST).
-  const minuteOfDay = (t: number): number => {
-    const [h, m] = clockIn(t, timeZone).split(':').map(Number);
-    return (h ?? 0) * 60 + (m ?? 0);
-  };
-  /** The first local midnight after t (23- and 25-hour days included). */
-  const nextMidnight = (t: number): number => {
-    const day = localDay(t, timeZone);
-    let m = t - (t % 60_000) + (1440 - minuteOfDay(t)) * 60_000;
-    if (localDay(m, timeZone) === day) m += 3_600_000;
-    if (localDay(m - 3_600_000, timeZone) !== day) m -= 3_600_000;
-    return m;
-  };
   for (const w of plan.windows) {
-    let s = ms(w.start);
-    const e = ms(w.end);
-    while (s < e) {
-      const day = localDay(s, timeZone);
-      const end = Math.min(nextMidnight(s), e);
-      const top = minuteOfDay(s) / 1440;
-      const bottom = end === e ? (minuteOfDay(e) || 1440) / 1440 : 1;
-      const c = cell(day);
+    for (const p of splitByDay(ms(w.start), ms(w.end), timeZone)) {
+      const c = cell(p.day);
       c.windows.push({
-        top,
-        height: Math.max(0.004, bottom - top),
+        top: p.top,
+        height: Math.max(0.004, p.height),
         schedule: w.schedule,
-        title: `${w.schedule}: ${clockIn(s, timeZone)}–${clockIn(end, timeZone)}, every ${w.interval_seconds} s`,
+        title: `${w.schedule}: ${clockIn(p.start, timeZone)}–${clockIn(p.end, timeZone)}, every ${w.interval_seconds} s`,
       });
-      c.captures += Math.ceil((end - s) / 1000 / w.interval_seconds);
-      s = end;
+      c.captures += Math.ceil((p.end - p.start) / 1000 / w.interval_seconds);
     }
   }
   const first = ms(plan.generated_at);
