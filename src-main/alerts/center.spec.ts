@@ -84,4 +84,36 @@ describe('AlertCenter', () => {
     const alert = events.find((e) => e.event === 'alert');
     expect(alert?.event === 'alert' && alert.data.agentId).toBe('a1');
   });
+
+  it('still announces and lists an alert the store refuses (its own disk is full), once per condition', () => {
+    const db = openDatabase(':memory:');
+    const repo = new OrchestrationRepo(db);
+    const events: StationEvent[] = [];
+    let full = true;
+    const store = {
+      raiseAlert: (a: Parameters<OrchestrationRepo['raiseAlert']>[0]) => {
+        if (full) throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+        return repo.raiseAlert(a);
+      },
+      resolveAlert: (k: string, at: string) => {
+        if (full) throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+        return repo.resolveAlert(k, at);
+      },
+      alerts: (n: number) => repo.alerts(n),
+      markAlert: (id: number, m: 'acknowledged' | 'resolved', at: string) => repo.markAlert(id, m, at),
+    };
+    const center = new AlertCenter({ store, emit: (e) => events.push(e) });
+    const a = center.raise({ level: 'error', code: 'station_disk_full', message: 'full', key: 'station_disk_full' });
+    expect(a).toMatchObject({ code: 'station_disk_full', resolvedAt: null });
+    expect(a!.id).toBeLessThan(0);
+    expect(center.raise({ level: 'error', code: 'station_disk_full', message: 'full', key: 'station_disk_full' })).toBe(
+      null,
+    );
+    expect(events.filter((e) => e.event === 'alert')).toHaveLength(1);
+    expect(center.list(10).map((v) => v.code)).toEqual(['station_disk_full']);
+    expect(center.mark(a!.id, 'acknowledged')?.acknowledgedAt).not.toBeNull();
+    full = false;
+    expect(center.resolve('station_disk_full')).toBe(true);
+    expect(center.list(10)).toEqual([]);
+  });
 });

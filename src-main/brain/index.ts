@@ -235,6 +235,15 @@ export async function startStation(opts: StationOptions): Promise<Station> {
     derivatives,
     onBytes: (n) => metrics.syncBytes.inc(n),
     onImported,
+    // A full data disk pauses syncing (the images stay safe on the cameras): the operator sees why, once.
+    onPaused: (pause) =>
+      orchestration?.alerts.raise({
+        level: 'error',
+        code: 'station_disk_full',
+        message: pause.message,
+        key: 'station_disk_full',
+      }),
+    onResumed: () => orchestration?.alerts.resolve('station_disk_full'),
   });
 
   const syncAgent = async (agentId: string): Promise<number> => {

@@ -130,5 +130,37 @@ describe.skipIf(!isRoot)('the station on a full data disk (8 MiB tmpfs)', { time
       expect(existsSync(join(station, 'logs', 'station.log'))).toBe(true);
       db.close();
     });
+
+    it('a whole station raises one station_disk_full alert, keeps answering, and resolves it when there is room', async () => {
+      const { startStation } = await import('../../src-main/brain/index.js');
+      await rm(join(fs.mnt, 'station'), { recursive: true, force: true }); // the test before's gallery
+      const dataDir = join(fs.mnt, 'station-2');
+      const st = await startStation({ dataDir, embeddedAgent: false, discovery: false });
+      try {
+        // New captures on the camera, then a disk with room for the station's database but not for an image.
+        const client = new AgentClient({ host: '127.0.0.1', port: agent.port }, { token: agent.token });
+        for (let i = 0; i < 3; i++) await client.capture({ iso: 25600, shutter_speed: '1/30' });
+        const ballast = await fillCompletely(fs.mnt);
+        const { truncate, stat } = await import('node:fs/promises');
+        await truncate(ballast, (await stat(ballast)).size - 384 * 1024);
+        const { id: agentId } = await st.call('addAgent', { host: '127.0.0.1', port: agent.port, token: agent.token });
+        await expect(st.call('syncAgent', { agentId })).rejects.toMatchObject({ code: 'station_disk_full' });
+        await expect(st.call('syncAgent', { agentId })).rejects.toMatchObject({ code: 'station_disk_full' });
+        const open = (await st.call('listAlerts', {})).filter(
+          (a) => a.code === 'station_disk_full' && a.resolvedAt === null,
+        );
+        expect(open).toHaveLength(1);
+        expect(open[0]!.level).toBe('error');
+        // Still serving the UI's calls while paused.
+        expect((await st.call('health', {})).status).toBe('ok');
+        await rm(ballast);
+        await st.call('syncAgent', { agentId });
+        const after = (await st.call('listAlerts', {})).filter((a) => a.code === 'station_disk_full');
+        expect(after.every((a) => a.resolvedAt !== null)).toBe(true);
+        expect((await st.call('listCaptures', { agentId, limit: 10 })).items).toHaveLength(3);
+      } finally {
+        await st.close();
+      }
+    });
   });
 });
