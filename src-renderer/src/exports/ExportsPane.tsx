@@ -80,10 +80,12 @@ function CreateExportForm() {
   const camera = agentId || selectedAgentId || agents.data?.[0]?.id || '';
 
   const applyRange = (kind: QuickRange): void => {
-    const r = quickRange(kind, new Date());
+    const now = new Date();
+    const r = quickRange(kind, now);
     setFrom(localInput(r.from));
     setTo(localInput(r.to));
-    setToPicked(true);
+    // A range ending now keeps ending "now" (the field shows minutes; captures later in this minute count too).
+    setToPicked(r.to.getTime() !== now.getTime());
   };
 
   const create = useMutation({
