@@ -1,3 +1,4 @@
+/** The newest images (a strip on the Cameras view); the Gallery view holds every image. */
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import type { CapturePage, CaptureView } from '../../../src-main/api/contract';
 import { queryKeys, useNewestCaptures, useStation } from '../api/hooks';
@@ -26,11 +27,18 @@ export function Gallery() {
     );
   }
   return (
-    <ul className="gallery" aria-label="Newest images">
-      {captures.data.items.map((c) => (
-        <GalleryItem key={c.id} capture={c} />
-      ))}
-    </ul>
+    <>
+      <ul className="gallery" aria-label="Newest images">
+        {captures.data.items.map((c) => (
+          <GalleryItem key={c.id} capture={c} />
+        ))}
+      </ul>
+      <p className="small">
+        <a href="#/gallery" data-testid="open-gallery">
+          Every image, night by night, with filters, in the Gallery →
+        </a>
+      </p>
+    </>
   );
 }
 
