@@ -57,6 +57,8 @@ export interface SessionView {
   startedAt: string | null;
   captures: number;
   failed: number;
+  /** Intervals that passed with no capture while the camera's agent was down. */
+  missed: number;
   lastCaptureAt: string | null;
   nextCaptureAt: string | null;
   stoppedAt: string | null;

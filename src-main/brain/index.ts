@@ -69,6 +69,7 @@ function toSessionView(agentId: string, r: TimelapseStatus): SessionView {
     startedAt: s?.start_time ?? null,
     captures: s?.captures ?? 0,
     failed: s?.failed ?? 0,
+    missed: s?.missed ?? 0,
     lastCaptureAt: s?.last_capture_at ?? null,
     nextCaptureAt: s?.next_capture_at ?? null,
     stoppedAt: s?.stopped_at ?? null,

@@ -151,9 +151,12 @@ describe.skipIf(!isRoot)('a 100 % full agent disk (8 MiB tmpfs)', { timeout: 120
     const raw = (await http.get('/status')).body as { storage: Record<string, unknown> };
     const s = expectShape(StatusResponse, raw, 'GET /status');
     expect(s.storage?.capture_paused).toBe(true);
-    // The storage figure says which filesystem it is about (finding 7).
-    expect(raw.storage).toMatchObject({ path: data, mount_point: fs.mnt, filesystem: 'tmpfs' });
-    expect(typeof raw.storage['checked_at']).toBe('string');
+    // Both disk figures say which filesystem they are about and when they were measured (finding 7),
+    // and the contract carries the labels to the station.
+    expect(s.storage).toMatchObject({ path: data, mount_point: fs.mnt, filesystem: 'tmpfs' });
+    expect(typeof s.storage?.checked_at).toBe('string');
+    expect(s.disk).toMatchObject({ path: data, mount_point: fs.mnt, filesystem: 'tmpfs' });
+    expect(typeof s.disk.checked_at).toBe('string');
     expect((await http.post('/capture', { auto: true })).status).toBe(507);
 
     await rm(ballast);

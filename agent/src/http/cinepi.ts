@@ -448,7 +448,7 @@ export class CinePiApi {
   }
 
   /** The session as the dashboard reads it, with the intervals it missed while the agent was down. */
-  private view(): (TimelapseSessionView & { missed: number }) | null {
+  private view(): TimelapseSessionView | null {
     const s = this.session;
     if (!s) return null;
     const next = s.status !== 'active' ? null : this.timer ? this.aimedAt : this.nextAt();

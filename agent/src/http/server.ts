@@ -35,6 +35,7 @@ import {
 } from '../protocol/index.js';
 import type { Location } from '../sky/model.js';
 import { CAPTURE_ID_PATTERN, type CapturesStore } from '../storage/captures-store.js';
+import { mountOf } from '../ops/storage-guard.js';
 import { cutOffBody } from '../util/cut-off.js';
 import { AgentError, NotFoundError, ValidationError } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
@@ -143,6 +144,8 @@ export class AgentHttpServer {
   readonly server: Server;
   private readonly wss = new LazyWebSocketServer({ noServer: true, maxPayload: 4096 });
   private readonly router = new Router();
+  /** The data folder's mount point and filesystem type, read from /proc once. */
+  private dataMount: { mount_point: string | null; filesystem: string | null } | undefined;
 
   constructor(private readonly deps: ServerDeps) {
     this.routes();
@@ -298,7 +301,14 @@ export class AgentHttpServer {
           },
           camera_ready: state === 'ready',
           deployed_profile: bundle ? { profile_id: bundle.profile_id, version: bundle.version } : null,
-          disk: { total_bytes: total, free_bytes: free, used_percent: usedPercent },
+          disk: {
+            total_bytes: total,
+            free_bytes: free,
+            used_percent: usedPercent,
+            path: d.dataDir,
+            ...(this.dataMount ??= mountOf(d.dataDir)),
+            checked_at: d.now().toISOString(),
+          },
           disk_usage: usedPercent,
           captures: d.journal.counts(),
           location: { latitude: d.location.latitude, longitude: d.location.longitude },

@@ -27,6 +27,8 @@ export const TimelapseSessionView = z.object({
   captures: z.number().int(),
   skipped: z.number().int(),
   failed: z.number().int(),
+  /** Intervals that passed with no capture while the agent was down (absent on agents before this field). */
+  missed: z.number().int().optional(),
   last_capture_at: z.string().nullable(),
   next_capture_at: z.string().nullable(),
   /** When the agent resumed this session after a restart (null if it never had to). */

@@ -257,6 +257,14 @@ export const DeployResponse = z.object({
 
 export const CameraState = z.enum(['ready', 'busy', 'disconnected', 'error']);
 
+/** Which filesystem a disk figure is about: the folder, its mount point and type, and when it was measured. */
+const StorageLabelShape = {
+  path: z.string().optional(),
+  mount_point: z.string().nullable().optional(),
+  filesystem: z.string().nullable().optional(),
+  checked_at: z.string().nullable().optional(),
+};
+
 export const StatusResponse = z.object({
   id: z.string(),
   name: z.string(),
@@ -270,10 +278,12 @@ export const StatusResponse = z.object({
   }),
   camera_ready: z.boolean(),
   deployed_profile: z.object({ profile_id: z.string(), version: z.string() }).nullable(),
+  /** The filesystem holding the data folder, measured for this answer (labelled, as `storage` is). */
   disk: z.object({
     total_bytes: z.number(),
     free_bytes: z.number(),
     used_percent: z.number(),
+    ...StorageLabelShape,
   }),
   disk_usage: z.number(),
   captures: z.object({
@@ -561,6 +571,7 @@ export const SensorStatus = z.object({
 export type SensorStatus = z.infer<typeof SensorStatus>;
 
 export const StorageStatus = z.object({
+  ...StorageLabelShape,
   /** ok, warning (above warn_percent) or paused (above hard_limit_percent: POST /capture answers 507 disk_full). */
   state: z.enum(['ok', 'warning', 'paused']),
   capture_paused: z.boolean(),
