@@ -102,6 +102,17 @@ describe('gallery handlers', () => {
     expect(() => galleryMethods['gallery.tag'].params.parse({ ids: ['cam/c1'] })).toThrow(/give a tag/);
   });
 
+  it("a night's bounds pass unchanged, so stored times without milliseconds are inside them", async () => {
+    repo.insert({ ...row(9), captureId: 'plain', seq: 99, capturedAt: '2026-01-11T01:00:00Z' });
+    const page = await call('gallery.page', { filter: { from: '2026-01-11T01:00:00Z', to: '2026-01-11T01:00:00Z' } });
+    expect(page.items.map((i) => i.id)).toEqual(['cam/plain']);
+    // A bound with an offset is turned into UTC first.
+    const shifted = await call('gallery.page', {
+      filter: { from: '2026-01-11T02:00:00+01:00', to: '2026-01-11T03:00:00+01:00' },
+    });
+    expect(shifted.items.map((i) => i.id)).toEqual(['cam/plain']);
+  });
+
   it('deletes when the camera still holds the copy, and says so', async () => {
     const r = await call('gallery.delete', { ids: ['cam/c1'] });
     expect(r).toMatchObject({ deleted: ['cam/c1'], agentCopies: { 'cam/c1': 'kept' } });

@@ -35,11 +35,19 @@ function splitId(id: string): { agentId: string; captureId: string } {
   return { agentId: id.slice(0, i), captureId: id.slice(i + 1) };
 }
 
+/**
+ * Stored times are UTC ("…Z") and compared as text: a bound given with another
+ * offset is turned into UTC; a "…Z" bound passes unchanged (a night's bounds are
+ * stored times themselves, whatever their precision).
+ */
+const utc = (t: string | undefined): string | undefined =>
+  t === undefined || t.endsWith('Z') ? t : new Date(t).toISOString();
+
 export function toCaptureFilter(f: GalleryFilter): CaptureFilter {
   return {
     agentIds: f.agentIds,
-    from: f.from === undefined ? undefined : new Date(f.from).toISOString(),
-    to: f.to === undefined ? undefined : new Date(f.to).toISOString(),
+    from: utc(f.from),
+    to: utc(f.to),
     schedule: f.schedule,
     profile: f.profile,
     testId: f.testId,
