@@ -190,11 +190,37 @@ describe('the fleet, a camera page and alerts, as a new operator', () => {
     await page.getByTestId('filter-show').selectOption('open');
     await expect(page.locator('[data-testid="alert-row"][data-code="camera_offline"]').count()).resolves.toBe(0);
 
+    // --- A deployed plan shows on the card: the profile, how far the plan reaches, and the next capture.
+    await page.getByTestId('tab-cameras').click();
+    const simId = await sim.getAttribute('data-agent-id');
+    await stationCall(baseUrl, 'setLocation', { latitude: 39.74, longitude: -104.99, timezone: 'America/Denver' });
+    await stationCall(baseUrl, 'createSchedule', {
+      name: 'night',
+      schedule: { type: 'night', twilight: 'nautical', interval_seconds: 60 },
+    });
+    await stationCall(baseUrl, 'assignSchedules', { agentId: simId!, schedules: ['night'] });
+    const [deployed] = await stationCall(
+      baseUrl,
+      'deployProfile',
+      { agentIds: [simId!], profileId: 'a', days: 3 },
+      60_000,
+    );
+    expect(deployed?.ok, JSON.stringify(deployed)).toBe(true);
+    await page.reload(); // the fleet's plan preview is read when the view opens
+    await expect
+      .poll(() => sim.getByTestId('agent-profile').textContent(), { timeout: 30_000 })
+      .toMatch(/^a \d+\.\d+\.\d+$/);
+    await expect
+      .poll(() => sim.getByTestId('agent-next-capture').textContent(), { timeout: 30_000 })
+      .toMatch(/\(night\)/);
+    await expect(sim.textContent()).resolves.toMatch(/Plan ends in|Planned until/);
+    await shot('5-fleet-with-plan');
+
     // --- Night mode, then the desktop again.
     await page.getByRole('button', { name: 'Night mode' }).click();
     await page.getByTestId('tab-cameras').click();
     await sim.waitFor();
-    await shot('5-fleet-night');
+    await shot('6-fleet-night');
     await page.keyboard.press('Shift+N');
     await expect(page.getByRole('button', { name: 'Night mode' }).getAttribute('aria-pressed')).resolves.toBe('false');
 
@@ -206,7 +232,7 @@ describe('the fleet, a camera page and alerts, as a new operator', () => {
     await expect(simCard.getByTestId('capture-now').isDisabled()).resolves.toBe(true);
     await expect(simCard.getByTestId('capture-why-not').textContent()).resolves.toMatch(/station connection is lost/);
     await expect(page.locator('[data-testid="agent-state"]', { hasText: /^online$/ }).count()).resolves.toBe(0);
-    await shot('6-station-lost');
+    await shot('7-station-lost');
 
     expect(pageErrors, diagnostics()).toEqual([]);
   }, 400_000);

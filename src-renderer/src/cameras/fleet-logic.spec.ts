@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AgentView } from '../../../src-main/api/contract';
-import { agentNow, cameraStatus, formatDuration, planSummary, relativeTime } from './fleet-logic';
+import { agentNow, cameraStatus, formatDuration, nextCaptureText, planSummary, relativeTime } from './fleet-logic';
 
 const NOW = Date.parse('2026-12-07T03:00:00Z');
 
@@ -92,5 +92,23 @@ describe('planSummary', () => {
     expect(failed.tone).toBe('bad');
     expect(failed.profile).toBeNull();
     expect(failed.horizon).toMatch(/failed: disk full\. Deploy again/);
+  });
+});
+
+describe('nextCaptureText', () => {
+  const w = (start: string, end: string, schedule: string) => ({ start, end, interval_seconds: 30, schedule });
+
+  it('names the window running now, else the next one to start, ignoring ended ones', () => {
+    const windows = [
+      w('2026-12-07T06:00:00Z', '2026-12-07T07:00:00Z', 'sunrise'),
+      w('2026-12-07T01:00:00Z', '2026-12-07T02:00:00Z', 'ended'),
+      w('2026-12-07T04:00:00Z', '2026-12-07T05:00:00Z', 'night'),
+    ];
+    expect(nextCaptureText(windows, NOW)).toBe('in 1 h 00 min (night)');
+    expect(nextCaptureText(windows, Date.parse('2026-12-07T04:30:00Z'))).toMatch(
+      /^now, every 30 s until .* \(night\)$/,
+    );
+    expect(nextCaptureText(windows, Date.parse('2026-12-07T08:00:00Z'))).toBeNull();
+    expect(nextCaptureText([], NOW)).toBeNull();
   });
 });

@@ -149,3 +149,27 @@ export function planSummary(agent: Pick<AgentView, 'deployment' | 'deployedProfi
 export function formatTemperature(c: number | null | undefined): string | null {
   return typeof c === 'number' && Number.isFinite(c) ? `${c.toFixed(1)} °C` : null;
 }
+
+export interface WindowLike {
+  start: string;
+  end: string;
+  interval_seconds: number;
+  schedule: string;
+}
+
+/** The plan window running now or next, in words: "now, every 30 s until 06:10 (night)", "in 3 h 05 min (sunset)". */
+export function nextCaptureText(windows: readonly WindowLike[], now: number): string | null {
+  let best: WindowLike | null = null;
+  for (const w of windows) {
+    const end = Date.parse(w.end);
+    if (Number.isNaN(end) || end <= now) continue;
+    if (best === null || Date.parse(w.start) < Date.parse(best.start)) best = w;
+  }
+  if (best === null) return null;
+  const start = Date.parse(best.start);
+  if (start <= now) {
+    const until = new Date(Date.parse(best.end)).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
+    return `now, every ${best.interval_seconds} s until ${until} (${best.schedule})`;
+  }
+  return `${relativeTime(best.start, now)} (${best.schedule})`;
+}

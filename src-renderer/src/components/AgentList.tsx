@@ -4,7 +4,9 @@
  * profile and plan, next capture) and "Capture now". The camera's name opens
  * its page (#/camera/<id>).
  */
+import { useQuery } from '@tanstack/react-query';
 import type { AgentView } from '../../../src-main/api/contract';
+import type { PlanWindowView } from '../../../src-main/api/orchestration';
 import {
   useAgentCaptures,
   useAgents,
@@ -16,7 +18,14 @@ import {
 } from '../api/hooks';
 import { BracketProgress, Elapsed } from '../cameras/Progress';
 import { CaptureExtras } from './CaptureExtras';
-import { agentNow, cameraStatus, formatTemperature, planSummary, relativeTime } from '../cameras/fleet-logic';
+import {
+  agentNow,
+  cameraStatus,
+  formatTemperature,
+  nextCaptureText,
+  planSummary,
+  relativeTime,
+} from '../cameras/fleet-logic';
 import { errorText, formatPercent, formatTime } from '../format';
 import { hrefFor } from '../shell/routes';
 import { useUiStore } from '../state/ui-store';
@@ -25,6 +34,7 @@ import { SensorChart } from './SensorChart';
 
 export function AgentList() {
   const agents = useAgents();
+  const plans = usePlanWindows();
 
   if (agents.isPending) return <p className="muted">Looking for cameras…</p>;
   if (agents.isError) {
@@ -48,13 +58,25 @@ export function AgentList() {
   return (
     <ul className="agents fleet" aria-label="Cameras">
       {agents.data.map((a) => (
-        <AgentCard key={a.id} agent={a} />
+        <AgentCard key={a.id} agent={a} windows={plans.get(a.id) ?? null} />
       ))}
     </ul>
   );
 }
 
-function AgentCard({ agent }: { agent: AgentView }) {
+/** The next two days of every assigned camera's plan (empty until the station has a location and schedules). */
+function usePlanWindows(): Map<string, PlanWindowView[]> {
+  const { api } = useStation();
+  const plans = useQuery({
+    queryKey: ['orch', 'planPreview', 'fleet'],
+    queryFn: () => api.planPreview({ days: 2 }),
+    refetchInterval: 10 * 60_000,
+    retry: false,
+  });
+  return new Map((plans.data ?? []).map((p) => [p.agentId, p.windows]));
+}
+
+function AgentCard({ agent, windows }: { agent: AgentView; windows: PlanWindowView[] | null }) {
   const capture = useCaptureNow(agent.id);
   const connection = useUiStore((s) => s.connection);
   const status = cameraStatus(agent, connection);
@@ -113,7 +135,9 @@ function AgentCard({ agent }: { agent: AgentView }) {
           <dt>Plan</dt>
           <dd className={plan.tone === 'bad' || plan.tone === 'warn' ? 'warning' : undefined}>{plan.horizon}</dd>
         </div>
-        {usable && <NextCapture agentId={agent.id} now={agentNow(now, agent.clockOffsetMs)} />}
+        {usable && (
+          <NextCapture agentId={agent.id} agentTime={agentNow(now, agent.clockOffsetMs)} now={now} windows={windows} />
+        )}
         {typeof agent.clockOffsetMs === 'number' && Math.abs(agent.clockOffsetMs) > 2000 && (
           <div>
             <dt>Clock</dt>
@@ -221,16 +245,31 @@ function NewestThumb({ agentId, name }: { agentId: string; name: string }) {
   );
 }
 
-function NextCapture({ agentId, now }: { agentId: string; now: number }) {
+function NextCapture({
+  agentId,
+  agentTime,
+  now,
+  windows,
+}: {
+  agentId: string;
+  agentTime: number;
+  now: number;
+  windows: PlanWindowView[] | null;
+}) {
   const session = useSession(agentId);
   const s = session.data;
-  if (s === undefined || !s.active) return null;
+  // A running session decides (its times are on the camera's clock); else the deployed plan's next window.
+  const text =
+    s?.active === true
+      ? `${relativeTime(s.nextCaptureAt, agentTime)} (session, every ${s.intervalSeconds ?? '?'} s)`
+      : windows !== null
+        ? nextCaptureText(windows, now)
+        : null;
+  if (text === null) return null;
   return (
     <div>
       <dt>Next capture</dt>
-      <dd data-testid="agent-next-capture">
-        {relativeTime(s.nextCaptureAt, now)} (every {s.intervalSeconds ?? '?'} s)
-      </dd>
+      <dd data-testid="agent-next-capture">{text}</dd>
     </div>
   );
 }
