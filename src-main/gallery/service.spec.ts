@@ -45,6 +45,7 @@ describe('gallery handlers', () => {
   let h: GalleryHandlers;
   /** Capture ids the fake camera still holds; null: the camera cannot be reached. */
   let onCamera: Set<string> | null;
+  let asked = 0;
 
   const call = <M extends keyof GalleryHandlers>(m: M, p: unknown) =>
     (h[m] as (p: unknown) => Promise<unknown>)(galleryMethods[m].params.parse(p)) as ReturnType<GalleryHandlers[M]>;
@@ -64,6 +65,7 @@ describe('gallery handlers', () => {
     onCamera = new Set(['c0', 'c1']);
     const client = {
       listCaptures: (after: number) => {
+        asked++;
         if (onCamera === null) return Promise.reject(new Error('connect ECONNREFUSED'));
         const next = repo.pageAt({}, 0, 100).find((r) => r.seq === after + 1);
         return Promise.resolve({
@@ -132,6 +134,11 @@ describe('gallery handlers', () => {
     expect(existsSync(join(dir, 'media/originals/cam/c3.jpg'))).toBe(true);
     onCamera = null; // offline: cannot be asked, so it may be the only copy
     await expect(call('gallery.delete', { ids: ['cam/c0'] })).rejects.toThrow(/could not be asked/);
+    asked = 0;
+    await expect(call('gallery.delete', { ids: ['cam/c0', 'cam/c1', 'cam/c2'] })).rejects.toThrow(
+      /only on this computer/,
+    );
+    expect(asked).toBe(1); // one failed ask per camera, not one per image
     const r = await call('gallery.delete', { ids: ['cam/c3'], confirmOnlyCopy: true });
     expect(r.deleted).toEqual(['cam/c3']);
     expect(r.message).toMatch(/gone for good/);

@@ -185,7 +185,13 @@ export function galleryHandlers(d: GalleryDeps): GalleryHandlers {
       if (rows.length === 0)
         throw new StationError('capture_not_found', `No capture in the gallery has the id ${missing[0]}.`);
       const copies: Record<string, 'kept' | 'gone' | 'unknown'> = {};
-      for (const row of rows) copies[`${row.agentId}/${row.captureId}`] = await agentCopy(row);
+      // A camera that could not be asked once is not asked again in this request (one timeout per camera, not per image).
+      const unreachable = new Set<string>();
+      for (const row of rows) {
+        const copy = unreachable.has(row.agentId) ? 'unknown' : await agentCopy(row);
+        if (copy === 'unknown') unreachable.add(row.agentId);
+        copies[`${row.agentId}/${row.captureId}`] = copy;
+      }
       const only = Object.entries(copies).filter(([, c]) => c !== 'kept');
       if (only.length > 0 && !p.confirmOnlyCopy) {
         const gone = only.filter(([, c]) => c === 'gone').length;
