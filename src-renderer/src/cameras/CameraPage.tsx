@@ -5,7 +5,7 @@
  */
 import { useEffect, useState } from 'react';
 import { useIsMutating, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import type { AgentView, SensorPointView } from '../../../src-main/api/contract';
+import type { AgentView, SensorPointView } from '@contract';
 import {
   queryKeys,
   useAgentCaptures,
@@ -17,7 +17,7 @@ import {
   useStation,
 } from '../api/hooks';
 import { CaptureExtras } from '../components/CaptureExtras';
-import { BracketProgress, Elapsed } from './Progress';
+import { BracketProgress, Elapsed, StillProgress } from './Progress';
 import { PairForm } from '../components/PairForm';
 import { SensorChart } from '../components/SensorChart';
 import { errorText, formatPercent, formatTime } from '../format';
@@ -119,7 +119,7 @@ function CameraDetail({ agent }: { agent: AgentView }) {
             >
               {capture.isPending ? 'Capturing…' : 'Capture now'}
             </button>
-            {capture.isPending && <Elapsed since={capture.submittedAt} what="Exposing and copying" />}
+            {capture.isPending && <StillProgress agentId={agent.id} since={capture.submittedAt} />}
           </div>
           {status.whyNot !== null && (
             <p className="muted small" data-testid="capture-why-not">

@@ -1,5 +1,6 @@
 /** Progress of long capture actions whose length is not known in advance: honest elapsed times. */
 import { useAgentCaptures, useNow } from '../api/hooks';
+import { shutterSeconds, stillProgress } from './camera-logic';
 import { formatDuration } from './fleet-logic';
 
 /** "Exposing and copying… 12 s": an honest elapsed time for an action whose length is not known in advance. */
@@ -23,5 +24,27 @@ export function BracketProgress({ agentId, since }: { agentId: string; since: nu
       <Elapsed since={since} what="Bracketed set running: long exposures take as long as they need" />
       {arrived > 0 && <span> · {arrived} frames copied so far</span>}
     </p>
+  );
+}
+
+/**
+ * A still capture under way: a countdown estimated from the camera's last
+ * exposure ("Exposing, about 18 s left"), then "Copying to this computer",
+ * with the elapsed time throughout.
+ */
+export function StillProgress({ agentId, since }: { agentId: string; since: number }) {
+  const now = useNow(true, 1000);
+  const newest = useAgentCaptures(agentId, 1);
+  const last = shutterSeconds(newest.data?.items[0]?.shutterSpeed);
+  const p = stillProgress(now - since, last);
+  const elapsed = formatDuration(now - since);
+  return (
+    <span className="muted small" role="status" data-testid="still-progress" data-phase={p.phase}>
+      {p.phase === 'exposing'
+        ? `Exposing, about ${p.leftS} s left (the last exposure was ${last} s) · ${elapsed}`
+        : p.phase === 'copying'
+          ? `Copying to this computer… ${elapsed}`
+          : `Exposing and copying… ${elapsed}`}
+    </span>
   );
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { SensorPointView } from '../../../src-main/api/contract';
-import { filterAgentLog, intervalProblem, latestBySensor } from './camera-logic';
+import type { SensorPointView } from '@contract';
+import { filterAgentLog, intervalProblem, latestBySensor, shutterSeconds, stillProgress } from './camera-logic';
 
 describe('intervalProblem', () => {
   it('accepts 1 to 3600 whole seconds and explains anything else', () => {
@@ -68,5 +68,25 @@ describe('filterAgentLog', () => {
     expect(filterAgentLog(lines, 'debug', 'DISK').map((l) => l.message)).toEqual(['disk 85 % full']);
     expect(filterAgentLog(lines, 'debug', 'camera').map((l) => l.message)).toEqual(['camera hung, reopened']);
     expect(filterAgentLog(lines, 'info', 'nothing like this')).toEqual([]);
+  });
+});
+
+describe('still capture progress', () => {
+  it('reads shutter speeds as the gallery writes them', () => {
+    expect(shutterSeconds('30')).toBe(30);
+    expect(shutterSeconds('1/50')).toBeCloseTo(0.02);
+    expect(shutterSeconds('2.5s')).toBe(2.5);
+    expect(shutterSeconds('')).toBeNull();
+    expect(shutterSeconds('auto')).toBeNull();
+    expect(shutterSeconds('1/0')).toBeNull();
+    expect(shutterSeconds(null)).toBeNull();
+  });
+
+  it('counts the exposure down from the last one, then says it is copying', () => {
+    expect(stillProgress(0, 30)).toEqual({ phase: 'exposing', leftS: 30 });
+    expect(stillProgress(12_300, 30)).toEqual({ phase: 'exposing', leftS: 18 });
+    expect(stillProgress(31_000, 30)).toEqual({ phase: 'copying', leftS: null });
+    expect(stillProgress(500, 0.02)).toEqual({ phase: 'working', leftS: null });
+    expect(stillProgress(500, null)).toEqual({ phase: 'working', leftS: null });
   });
 });

@@ -1,5 +1,5 @@
 /** Pure helpers for the camera page. */
-import type { SensorPointView } from '../../../src-main/api/contract';
+import type { SensorPointView } from '@contract';
 
 /** A sentence when the session interval is not a whole number of seconds from 1 to 3600, else null. */
 export function intervalProblem(text: string): string | null {
@@ -45,4 +45,31 @@ export function filterAgentLog<T extends AgentLogLine>(
         (words === '' || l.message.toLowerCase().includes(words) || l.module.toLowerCase().includes(words)),
     )
     .sort((a, b) => Date.parse(b.time) - Date.parse(a.time));
+}
+
+/** Seconds of a shutter speed as the gallery writes it ("30", "2.5", "1/50", "30s"); null when unreadable. */
+export function shutterSeconds(shutter: string | null | undefined): number | null {
+  if (shutter === null || shutter === undefined) return null;
+  const t = shutter.trim().replace(/\s*s$/, '');
+  const frac = /^(\d+(?:\.\d+)?)\/(\d+(?:\.\d+)?)$/.exec(t);
+  if (frac) {
+    const v = Number(frac[1]) / Number(frac[2]);
+    return Number.isFinite(v) && v > 0 ? v : null;
+  }
+  const v = Number(t);
+  return t !== '' && Number.isFinite(v) && v > 0 ? v : null;
+}
+
+/**
+ * What a running still capture is doing, estimated from the camera's last
+ * exposure: exposing (with the seconds left) while the elapsed time is below
+ * it, then copying. Short exposures (under 2 s) are not worth a countdown.
+ */
+export function stillProgress(
+  elapsedMs: number,
+  lastExposureS: number | null,
+): { phase: 'exposing' | 'copying' | 'working'; leftS: number | null } {
+  if (lastExposureS === null || lastExposureS < 2) return { phase: 'working', leftS: null };
+  const left = lastExposureS - elapsedMs / 1000;
+  return left > 0 ? { phase: 'exposing', leftS: Math.ceil(left) } : { phase: 'copying', leftS: null };
 }

@@ -5,8 +5,8 @@
  * its page (#/camera/<id>).
  */
 import { useQuery } from '@tanstack/react-query';
-import type { AgentView } from '../../../src-main/api/contract';
-import type { PlanWindowView } from '../../../src-main/api/orchestration';
+import type { AgentView } from '@contract';
+import type { PlanWindowView } from '@contract';
 import {
   useAgentCaptures,
   useAgents,
@@ -16,7 +16,7 @@ import {
   useSession,
   useStation,
 } from '../api/hooks';
-import { BracketProgress, Elapsed } from '../cameras/Progress';
+import { BracketProgress, StillProgress } from '../cameras/Progress';
 import { CaptureExtras } from './CaptureExtras';
 import {
   agentNow,
@@ -190,7 +190,7 @@ function AgentCard({ agent, windows }: { agent: AgentView; windows: PlanWindowVi
             Live
           </a>
         )}
-        {capture.isPending && <Elapsed since={capture.submittedAt} what="Exposing and copying" />}
+        {capture.isPending && <StillProgress agentId={agent.id} since={capture.submittedAt} />}
       </div>
       {status.canCapture && (
         <CaptureExtras
