@@ -29,6 +29,8 @@ export default defineConfig({
   renderer: {
     root: 'src-renderer',
     plugins: [react()],
+    // The renderer reaches the station API contract by this name, not by a path into src-main.
+    resolve: { alias: { '@contract': resolve('src-main/api/contract.ts') } },
     build: {
       outDir: 'out/renderer',
       rolldownOptions: { input: resolve('src-renderer/index.html') },

@@ -1,6 +1,8 @@
+import { resolve } from 'node:path';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  resolve: { alias: { '@contract': resolve(import.meta.dirname, 'src-main/api/contract.ts') } },
   test: {
     include: ['src-main/**/*.spec.ts', 'agent/src/**/*.spec.ts', 'src-renderer/**/*.spec.ts', 'tests/**/*.test.ts'],
     testTimeout: 30_000,

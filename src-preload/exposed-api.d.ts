@@ -1,10 +1,10 @@
 /** The one object the preload exposes to the renderer (see src-preload/index.ts). */
-import type { StationApi } from '../src-main/api/contract';
+import type { StationBridge } from '../src-main/api/contract';
 
 declare global {
   interface Window {
     /** Present inside the Electron app; absent when the UI is served to a browser. */
-    skystation?: StationApi;
+    skystation?: StationBridge;
   }
 }
 

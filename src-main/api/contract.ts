@@ -9,6 +9,7 @@
  *   event    {event, data}
  */
 import { z } from 'zod';
+import { returns } from './method.js';
 import { orchestrationMethods, type DeploymentView } from './orchestration.js';
 import { exportMethods, type ExportEvent } from '../export/api-types.js';
 import { settingsMethods } from '../settings/api-types.js';
@@ -17,6 +18,7 @@ import { galleryMethods } from '../gallery/api-types.js';
 export * from '../export/api-types.js';
 export * from '../settings/api-types.js';
 export * from '../gallery/api-types.js';
+export * from './orchestration.js';
 
 export const AgentState = z.enum(['discovered', 'unpaired', 'paired', 'online', 'offline']);
 export type AgentState = z.infer<typeof AgentState>;
@@ -225,35 +227,35 @@ export const SensorSeriesParams = z.strictObject({
 
 /** Every method: its params schema and (as a phantom) its result type. */
 export const methods = {
-  health: { params: EmptyParams, result: null as unknown as StationHealth },
-  listAgents: { params: EmptyParams, result: null as unknown as AgentView[] },
-  addAgent: { params: AddAgentParams, result: null as unknown as AgentView },
-  removeAgent: { params: AgentIdParams, result: null as unknown as { removed: boolean } },
-  pairAgent: { params: PairAgentParams, result: null as unknown as AgentView },
-  captureNow: { params: CaptureNowParams, result: null as unknown as CaptureView },
+  health: { params: EmptyParams, result: returns<StationHealth>() },
+  listAgents: { params: EmptyParams, result: returns<AgentView[]>() },
+  addAgent: { params: AddAgentParams, result: returns<AgentView>() },
+  removeAgent: { params: AgentIdParams, result: returns<{ removed: boolean }>() },
+  pairAgent: { params: PairAgentParams, result: returns<AgentView>() },
+  captureNow: { params: CaptureNowParams, result: returns<CaptureView>() },
   /** Takes a bracketed set and copies it into the gallery; the views in the set's order (issue #6). */
-  captureBracket: { params: CaptureBracketParams, result: null as unknown as CaptureView[] },
-  syncAgent: { params: AgentIdParams, result: null as unknown as { imported: number } },
-  listCaptures: { params: ListCapturesParams, result: null as unknown as CapturePage },
+  captureBracket: { params: CaptureBracketParams, result: returns<CaptureView[]>() },
+  syncAgent: { params: AgentIdParams, result: returns<{ imported: number }>() },
+  listCaptures: { params: ListCapturesParams, result: returns<CapturePage>() },
   /** Mark captures as dark frames or back as lights (issue #6); `missing` lists ids not in the gallery. */
   setFrameKind: {
     params: SetFrameKindParams,
-    result: null as unknown as { updated: CaptureView[]; missing: string[] },
+    result: returns<{ updated: CaptureView[]; missing: string[] }>(),
   },
   /** A timelapse session on one camera: a capture every intervalSeconds until stopped (runs on the agent). */
-  startSession: { params: StartSessionParams, result: null as unknown as SessionView },
-  stopSession: { params: AgentIdParams, result: null as unknown as SessionView },
-  sessionStatus: { params: AgentIdParams, result: null as unknown as SessionView },
+  startSession: { params: StartSessionParams, result: returns<SessionView>() },
+  stopSession: { params: AgentIdParams, result: returns<SessionView>() },
+  sessionStatus: { params: AgentIdParams, result: returns<SessionView>() },
   /** Sensor time series of one agent (temperature, humidity, lux), for charts. */
-  sensorSeries: { params: SensorSeriesParams, result: null as unknown as SensorPointView[] },
+  sensorSeries: { params: SensorSeriesParams, result: returns<SensorPointView[]>() },
   /** Corrects the agent's clock to the station's (as an offset on the agent, or its system clock when allowed). */
-  setAgentClock: { params: AgentIdParams, result: null as unknown as ClockSetView },
+  setAgentClock: { params: AgentIdParams, result: returns<ClockSetView>() },
   /** The camera's own log, newest first (issue #15). */
-  agentLog: { params: AgentLogParams, result: null as unknown as AgentLogEntryView[] },
+  agentLog: { params: AgentLogParams, result: returns<AgentLogEntryView[]>() },
   /** Master/observer among the camera's interactive viewers (issue #15). */
-  agentControl: { params: AgentIdParams, result: null as unknown as AgentControlView },
+  agentControl: { params: AgentIdParams, result: returns<AgentControlView>() },
   /** Hands control among the camera's viewers to one session (force-master). */
-  forceMaster: { params: ForceMasterParams, result: null as unknown as AgentControlView },
+  forceMaster: { params: ForceMasterParams, result: returns<AgentControlView>() },
   ...orchestrationMethods,
   ...exportMethods,
   ...settingsMethods,
@@ -283,13 +285,57 @@ export type StationEvent =
 export type StationEventName = StationEvent['event'];
 
 /** The typed API object the renderer uses, whatever the transport. */
-export type StationApi = {
+/** Every method of the table as a typed function. */
+export type StationMethods = {
   [M in MethodName]: (params?: ParamsOf<M>) => Promise<ResultOf<M>>;
-} & {
+};
+
+export type StationApi = StationMethods & {
   onEvent(listener: (event: StationEvent) => void): () => void;
   /** Turns a media path from the brain ("thumbs/x.jpg") into a URL the page can load. */
   mediaUrl(path: string): string;
 };
+
+/** A transport's one way to reach the brain: send a method and its params, get the result or throw. */
+export type CallMethod = (method: MethodName, params: unknown) => Promise<unknown>;
+
+/**
+ * Every method in the table bound to a transport's `call`. The preload (IPC), the browser's WebSocket
+ * transport and the CLI client all derive their API from this, so a method added to `methods` reaches
+ * every transport without being written out again.
+ */
+export function bindStationApi(call: CallMethod): StationMethods {
+  const api: Record<string, (params?: unknown) => Promise<unknown>> = {};
+  for (const m of Object.keys(methods) as MethodName[]) api[m] = (params) => call(m, params ?? {});
+  return api as StationMethods;
+}
+
+/** The brain's answer to one call, as it crosses a boundary (IPC, WebSocket): never a thrown error. */
+export type Reply = { ok: true; result: unknown } | { ok: false; error: ApiError };
+
+/**
+ * What the Electron preload exposes as `window.skystation`: one invoke for every method of the table
+ * (answering the Reply envelope, since contextBridge keeps an Error's message but drops its code and
+ * details), the event stream and media URLs. The renderer turns it into a StationApi (toStationApi).
+ */
+export interface StationBridge {
+  invoke(method: MethodName, params: unknown): Promise<Reply>;
+  onEvent(listener: (event: StationEvent) => void): () => void;
+  mediaUrl(path: string): string;
+}
+
+/** A Reply's result, or its error thrown as a StationApiError (code, message and details intact). */
+export function unwrapReply(reply: unknown): unknown {
+  if (typeof reply !== 'object' || reply === null || !('ok' in reply)) {
+    throw new StationApiError({
+      code: 'internal',
+      message: 'The station sent an answer this window does not understand.',
+    });
+  }
+  const r = reply as Reply;
+  if (!r.ok) throw new StationApiError(r.error);
+  return r.result;
+}
 
 export const RequestMessage = z.strictObject({
   id: z.number().int().nonnegative(),
@@ -300,7 +346,10 @@ export type RequestMessage = z.infer<typeof RequestMessage>;
 
 export interface ApiError {
   code: string;
+  /** A sentence for the operator: what happened and what to do. */
   message: string;
+  /** Machine-readable particulars, e.g. the refused field of a bad_request ({field}). */
+  details?: Record<string, unknown>;
 }
 export type ResponseMessage = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: ApiError };
 
@@ -311,9 +360,11 @@ export function isMethodName(name: string): name is MethodName {
 /** The error a transport raises in the renderer when the brain answered ok:false. */
 export class StationApiError extends Error {
   readonly code: string;
+  readonly details: Record<string, unknown> | undefined;
   constructor(error: ApiError) {
     super(error.message);
     this.name = 'StationApiError';
     this.code = error.code;
+    this.details = error.details;
   }
 }

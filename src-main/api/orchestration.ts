@@ -3,11 +3,12 @@
  * camera assignments, seed 002 config import/export, profiles, plan preview,
  * deployment, fleet capture, override (A/B) tests, alerts and the seed 002
  * status views. contract.ts spreads `orchestrationMethods` into its `methods`;
- * the transports bind every method here with `bindOrchestrationApi`.
+ * the transports reach every method through bindStationApi (contract.ts).
  *
  * Pure TypeScript + zod (no Node imports): the renderer and preload import it.
  */
 import { z } from 'zod';
+import { returns } from './method.js';
 import { Location } from '../schedule/location.js';
 import { Schedule } from '../schedule/schedules.js';
 
@@ -306,48 +307,48 @@ export const ProfileDraftParams = z.strictObject({
 });
 
 export const orchestrationMethods = {
-  getLocation: { params: Empty, result: null as unknown as Location | null },
-  setLocation: { params: Location, result: null as unknown as Location },
-  listSchedules: { params: Empty, result: null as unknown as ScheduleView[] },
+  getLocation: { params: Empty, result: returns<Location | null>() },
+  setLocation: { params: Location, result: returns<Location>() },
+  listSchedules: { params: Empty, result: returns<ScheduleView[]>() },
   createSchedule: {
     params: z.strictObject({ name: ScheduleName, schedule: Schedule }),
-    result: null as unknown as ScheduleView,
+    result: returns<ScheduleView>(),
   },
   updateSchedule: {
     params: z.strictObject({ name: ScheduleName, schedule: Schedule }),
-    result: null as unknown as ScheduleView,
+    result: returns<ScheduleView>(),
   },
   deleteSchedule: {
     params: z.strictObject({ name: ScheduleName, force: z.boolean().default(false) }),
-    result: null as unknown as { deleted: boolean },
+    result: returns<{ deleted: boolean }>(),
   },
-  listAssignments: { params: Empty, result: null as unknown as AssignmentView[] },
+  listAssignments: { params: Empty, result: returns<AssignmentView[]>() },
   assignSchedules: {
     params: z.strictObject({
       agentId: AgentId,
       schedules: z.array(ScheduleName).max(64),
       profileId: ProfileId.nullable().optional(),
     }),
-    result: null as unknown as AssignmentView,
+    result: returns<AssignmentView>(),
   },
   importConfig: {
     /** The parsed config.json object, or its text. */
     params: z.strictObject({ config: z.union([z.string().max(4_000_000), z.record(z.string(), z.unknown())]) }),
-    result: null as unknown as { schedules: number; cameras: number; matched: string[]; unmatched: string[] },
+    result: returns<{ schedules: number; cameras: number; matched: string[]; unmatched: string[] }>(),
   },
-  exportConfig: { params: Empty, result: null as unknown as { config: Record<string, unknown> } },
-  listProfiles: { params: Empty, result: null as unknown as ProfileSummary[] },
+  exportConfig: { params: Empty, result: returns<{ config: Record<string, unknown> }>() },
+  listProfiles: { params: Empty, result: returns<ProfileSummary[]>() },
   getProfile: {
     params: z.strictObject({ profileId: ProfileId, version: SemVer.optional() }),
-    result: null as unknown as ProfileDetail,
+    result: returns<ProfileDetail>(),
   },
   createProfile: {
     params: z.strictObject({ draft: ProfileDraftParams, note: z.string().max(500).optional() }),
-    result: null as unknown as ProfileVersionView,
+    result: returns<ProfileVersionView>(),
   },
   extendProfile: {
     params: z.strictObject({ draft: ProfileDraftParams, parent: ProfileRef, note: z.string().max(500).optional() }),
-    result: null as unknown as ProfileVersionView,
+    result: returns<ProfileVersionView>(),
   },
   saveProfileVersion: {
     params: z.strictObject({
@@ -359,22 +360,22 @@ export const orchestrationMethods = {
       version: SemVer.optional(),
       note: z.string().max(500).optional(),
     }),
-    result: null as unknown as ProfileVersionView,
+    result: returns<ProfileVersionView>(),
   },
   diffProfile: {
     params: z.strictObject({ profileId: ProfileId, from: SemVer, to: SemVer }),
-    result: null as unknown as FieldChangeView[],
+    result: returns<FieldChangeView[]>(),
   },
   rollbackProfile: {
     params: z.strictObject({ profileId: ProfileId, toVersion: SemVer }),
-    result: null as unknown as ProfileVersionView,
+    result: returns<ProfileVersionView>(),
   },
   planPreview: {
     params: z.strictObject({
       agentIds: z.array(AgentId).max(256).optional(),
       days: z.number().int().min(1).max(366).default(30),
     }),
-    result: null as unknown as PlanPreview[],
+    result: returns<PlanPreview[]>(),
   },
   /** The planning timeline of one local day, for a camera (its assigned schedules and plan) or the whole station. */
   planningDay: {
@@ -388,7 +389,7 @@ export const orchestrationMethods = {
         .max(60, 'the step is 1 to 60 minutes')
         .default(5),
     }),
-    result: null as unknown as PlanningDayView,
+    result: returns<PlanningDayView>(),
   },
   /** The sun's bands over several local days (the 30-day strip's shading); needs only the location. */
   planningBands: {
@@ -396,7 +397,7 @@ export const orchestrationMethods = {
       date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'the date is a calendar day, YYYY-MM-DD'),
       days: z.number().int().min(1, 'bands cover 1 to 62 days').max(62, 'bands cover 1 to 62 days').default(31),
     }),
-    result: null as unknown as { timezone: string; start: string; end: string; bands: PlanningBand[] },
+    result: returns<{ timezone: string; start: string; end: string; bands: PlanningBand[] }>(),
   },
   deployProfile: {
     params: z.strictObject({
@@ -405,12 +406,12 @@ export const orchestrationMethods = {
       version: SemVer.optional(),
       days: z.number().int().min(1).max(366).optional(),
     }),
-    result: null as unknown as DeployResult[],
+    result: returns<DeployResult[]>(),
   },
-  listDeployments: { params: Empty, result: null as unknown as DeploymentView[] },
+  listDeployments: { params: Empty, result: returns<DeploymentView[]>() },
   captureFleet: {
     params: z.strictObject({ agentIds: AgentIds, schedule: ScheduleName.optional() }),
-    result: null as unknown as FleetCaptureResult[],
+    result: returns<FleetCaptureResult[]>(),
   },
   runTest: {
     params: z.strictObject({
@@ -424,44 +425,32 @@ export const orchestrationMethods = {
       schedule: ScheduleName.optional(),
       wait: z.boolean().default(true),
     }),
-    result: null as unknown as TestView,
+    result: returns<TestView>(),
   },
-  listTests: { params: Empty, result: null as unknown as TestView[] },
-  testResults: { params: z.strictObject({ testId: TestIdParam }), result: null as unknown as TestResults },
+  listTests: { params: Empty, result: returns<TestView[]>() },
+  testResults: { params: z.strictObject({ testId: TestIdParam }), result: returns<TestResults>() },
   listAlerts: {
     params: z.strictObject({ limit: z.number().int().min(1).max(500).default(100) }).default({ limit: 100 }),
-    result: null as unknown as AlertView[],
+    result: returns<AlertView[]>(),
   },
   /** The operator has seen an alert and is dealing with it (issue #15). */
   acknowledgeAlert: {
     params: z.strictObject({ id: z.number().int().positive() }),
-    result: null as unknown as AlertView,
+    result: returns<AlertView>(),
   },
   /** The operator has dealt with an alert; it leaves the open list (issue #15). */
   resolveAlert: {
     params: z.strictObject({ id: z.number().int().positive() }),
-    result: null as unknown as AlertView,
+    result: returns<AlertView>(),
   },
-  schedulerHealth: { params: Empty, result: null as unknown as SchedulerHealth },
-  stationStatus: { params: Empty, result: null as unknown as StationStatusView },
+  schedulerHealth: { params: Empty, result: returns<SchedulerHealth>() },
+  stationStatus: { params: Empty, result: returns<StationStatusView>() },
   cameraStatus: {
     params: z.strictObject({ cameraId: z.string().min(1).max(128) }),
-    result: null as unknown as CameraStatusView,
+    result: returns<CameraStatusView>(),
   },
 } as const;
 
 export type OrchMethodName = keyof typeof orchestrationMethods;
 export type OrchParams<M extends OrchMethodName> = z.input<(typeof orchestrationMethods)[M]['params']>;
 export type OrchResult<M extends OrchMethodName> = (typeof orchestrationMethods)[M]['result'];
-export type OrchestrationApi = { [M in OrchMethodName]: (params?: OrchParams<M>) => Promise<OrchResult<M>> };
-
-export const ORCHESTRATION_METHOD_NAMES = Object.keys(orchestrationMethods) as OrchMethodName[];
-
-/** Every orchestration method bound to a transport's `call`. */
-export function bindOrchestrationApi(
-  call: (method: OrchMethodName, params: unknown) => Promise<unknown>,
-): OrchestrationApi {
-  const api: Record<string, (params?: unknown) => Promise<unknown>> = {};
-  for (const m of ORCHESTRATION_METHOD_NAMES) api[m] = (params) => call(m, params);
-  return api as OrchestrationApi;
-}

@@ -486,7 +486,14 @@ export async function startStation(opts: StationOptions): Promise<Station> {
       const field = issue?.path.join('.') || '(params)';
       return {
         ok: false,
-        error: { code: 'bad_request', message: `${field}: ${issue?.message ?? 'invalid value'}` },
+        error: {
+          code: 'bad_request',
+          message: `${field}: ${issue?.message ?? 'invalid value'}`,
+          details: {
+            field,
+            issues: parsed.error.issues.slice(0, 20).map((i) => ({ path: i.path.join('.'), message: i.message })),
+          },
+        },
       };
     }
     try {

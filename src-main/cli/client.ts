@@ -1,11 +1,13 @@
 import WebSocket from 'ws';
 import {
+  bindStationApi,
   StationApiError,
   type MethodName,
   type ParamsOf,
   type ResponseMessage,
   type ResultOf,
   type StationEvent,
+  type StationMethods,
 } from '../api/contract.js';
 import { cliLogin } from '../auth/cli-login.js';
 import { StationError } from '../util/errors.js';
@@ -97,6 +99,11 @@ export class StationClient {
       this.ws.send(JSON.stringify({ id, method, params: params ?? {} }));
     });
   }
+
+  /** Every method of the station API table, typed, over this connection (derived from the table). */
+  readonly api: StationMethods = bindStationApi((method, params) =>
+    this.call(method, params as ParamsOf<typeof method>),
+  );
 
   onEvent(listener: (e: StationEvent) => void): () => void {
     this.listeners.add(listener);

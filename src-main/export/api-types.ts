@@ -4,6 +4,7 @@
  * the CLI import it through src-main/api/contract.ts.
  */
 import { z } from 'zod';
+import { returns } from '../api/method.js';
 
 /** Preset names; the same list as PRESET_NAMES in request.ts (a spec checks they agree). */
 export const EXPORT_PRESETS = ['h264-1080p', 'h265-4k', 'h264-720p-web', 'image-sequence'] as const;
@@ -194,12 +195,12 @@ export type ExportEvent =
 
 /** The exports.* methods, merged into the contract's `methods`. */
 export const exportMethods = {
-  'exports.create': { params: ExportCreateParams, result: null as unknown as ExportJobView },
-  'exports.list': { params: z.strictObject({}).default({}), result: null as unknown as ExportJobView[] },
-  'exports.get': { params: ExportJobParams, result: null as unknown as ExportJobView },
-  'exports.cancel': { params: ExportJobParams, result: null as unknown as { cancelled: boolean } },
-  'exports.retry': { params: ExportJobParams, result: null as unknown as ExportJobView },
-  'exports.nightProducts': { params: ExportNightParams, result: null as unknown as ExportJobView[] },
-  'exports.getSettings': { params: z.strictObject({}).default({}), result: null as unknown as ExportSettingsView },
-  'exports.setSettings': { params: ExportSettingsPatch, result: null as unknown as ExportSettingsView },
+  'exports.create': { params: ExportCreateParams, result: returns<ExportJobView>() },
+  'exports.list': { params: z.strictObject({}).default({}), result: returns<ExportJobView[]>() },
+  'exports.get': { params: ExportJobParams, result: returns<ExportJobView>() },
+  'exports.cancel': { params: ExportJobParams, result: returns<{ cancelled: boolean }>() },
+  'exports.retry': { params: ExportJobParams, result: returns<ExportJobView>() },
+  'exports.nightProducts': { params: ExportNightParams, result: returns<ExportJobView[]>() },
+  'exports.getSettings': { params: z.strictObject({}).default({}), result: returns<ExportSettingsView>() },
+  'exports.setSettings': { params: ExportSettingsPatch, result: returns<ExportSettingsView>() },
 } as const;

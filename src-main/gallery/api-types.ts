@@ -4,6 +4,7 @@
  * Pure zod and types (no Node imports): the renderer and preload import it.
  */
 import { z } from 'zod';
+import { returns } from '../api/method.js';
 import type { CaptureView } from '../api/contract.js';
 
 const CaptureId = z
@@ -79,7 +80,7 @@ export const galleryMethods = {
       /** The viewer's UTC offset in minutes (east positive, like +60 for CET): nights follow local evenings. */
       utcOffsetMinutes: z.number().int().min(-840).max(840).default(0),
     }),
-    result: null as unknown as { total: number; nights: GalleryNightView[] },
+    result: returns<{ total: number; nights: GalleryNightView[] }>(),
   },
   /** Captures `offset` … `offset + limit - 1` of a filter, newest first (random access for a virtualised grid). */
   'gallery.page': {
@@ -88,22 +89,22 @@ export const galleryMethods = {
       offset: z.number().int().min(0).max(100_000_000).default(0),
       limit: z.number().int().min(1).max(500).default(100),
     }),
-    result: null as unknown as { items: GalleryItemView[] },
+    result: returns<{ items: GalleryItemView[] }>(),
   },
   'gallery.get': {
     params: z.strictObject({ id: CaptureId }),
-    result: null as unknown as GalleryDetailView,
+    result: returns<GalleryDetailView>(),
   },
   /** The values the filters offer. */
   'gallery.facets': {
     params: z.strictObject({}).default({}),
-    result: null as unknown as {
+    result: returns<{
       cameras: { agentId: string; name: string }[];
       schedules: string[];
       profiles: string[];
       tests: string[];
       tags: string[];
-    },
+    }>(),
   },
   /** Add and remove tags on captures; returns each capture's tags afterwards. */
   'gallery.tag': {
@@ -114,7 +115,7 @@ export const galleryMethods = {
         remove: z.array(Tag).max(20).default([]),
       })
       .refine((p) => p.add.length + p.remove.length > 0, { message: 'give a tag to add or remove', path: ['add'] }),
-    result: null as unknown as { tags: Record<string, string[]>; missing: string[] },
+    result: returns<{ tags: Record<string, string[]>; missing: string[] }>(),
   },
   /**
    * Delete captures from this computer's gallery (the original, its thumbnail
@@ -128,22 +129,8 @@ export const galleryMethods = {
       ids: z.array(CaptureId).min(1).max(1000),
       confirmOnlyCopy: z.boolean().default(false),
     }),
-    result: null as unknown as GalleryDeleteView,
+    result: returns<GalleryDeleteView>(),
   },
 } as const;
 
 export type GalleryMethodName = keyof typeof galleryMethods;
-export const GALLERY_METHOD_NAMES = Object.keys(galleryMethods) as GalleryMethodName[];
-
-export type GalleryApi = {
-  [M in GalleryMethodName]: (
-    params?: z.input<(typeof galleryMethods)[M]['params']>,
-  ) => Promise<(typeof galleryMethods)[M]['result']>;
-};
-
-/** The gallery methods over any transport's call function (preload and WebSocket). */
-export function bindGalleryApi(call: (method: GalleryMethodName, params: unknown) => Promise<unknown>): GalleryApi {
-  const api: Record<string, (params?: unknown) => Promise<unknown>> = {};
-  for (const m of GALLERY_METHOD_NAMES) api[m] = (params) => call(m, params);
-  return api as GalleryApi;
-}

@@ -8,6 +8,7 @@
  * the S3 secret access key) are write-only: a view only says whether one is set.
  */
 import { z } from 'zod';
+import { returns } from '../api/method.js';
 
 export const WEATHER_PROVIDERS = ['none', 'open-meteo', 'openweathermap'] as const;
 export type WeatherProviderName = (typeof WEATHER_PROVIDERS)[number];
@@ -167,22 +168,10 @@ const Empty = z.strictObject({}).default({});
 
 /** The settings methods, merged into the contract's `methods`. */
 export const settingsMethods = {
-  getSettings: { params: Empty, result: null as unknown as SettingsView },
-  updateSettings: { params: SettingsPatch, result: null as unknown as SettingsView },
-  testWeather: { params: TestWeatherParams.default({}), result: null as unknown as WeatherTestResult },
-  testArchive: { params: TestArchiveParams.default({}), result: null as unknown as ArchiveTestResult },
+  getSettings: { params: Empty, result: returns<SettingsView>() },
+  updateSettings: { params: SettingsPatch, result: returns<SettingsView>() },
+  testWeather: { params: TestWeatherParams.default({}), result: returns<WeatherTestResult>() },
+  testArchive: { params: TestArchiveParams.default({}), result: returns<ArchiveTestResult>() },
 } as const;
 
 export type SettingsMethodName = keyof typeof settingsMethods;
-export type SettingsApi = {
-  [M in SettingsMethodName]: (
-    params?: z.input<(typeof settingsMethods)[M]['params']>,
-  ) => Promise<(typeof settingsMethods)[M]['result']>;
-};
-
-/** Every settings method bound to a transport's `call` (preload, WebSocket client). */
-export function bindSettingsApi(call: (method: SettingsMethodName, params: unknown) => Promise<unknown>): SettingsApi {
-  const api: Record<string, (params?: unknown) => Promise<unknown>> = {};
-  for (const m of Object.keys(settingsMethods) as SettingsMethodName[]) api[m] = (params) => call(m, params);
-  return api as SettingsApi;
-}

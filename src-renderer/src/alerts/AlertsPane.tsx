@@ -5,7 +5,7 @@
  */
 import { useMemo, useState } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import type { AlertView } from '../../../src-main/api/orchestration';
+import type { AlertView } from '@contract';
 import { useAgents, useStation } from '../api/hooks';
 import { errorText, formatTime } from '../format';
 import { orchKeys } from '../schedules/api';

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { AgentView, CaptureView } from '../../../src-main/api/contract';
-import type { AlertView } from '../../../src-main/api/orchestration';
+import { type AgentView, type AlertView, type CaptureView } from '@contract';
 import {
   DEFAULT_FILTER,
   alertEntry,

@@ -3,8 +3,7 @@
  * this window saw happen (captures, cameras changing state, exports) turned
  * into log entries, filtered and newest first. Pure functions.
  */
-import type { AgentView, StationEvent } from '../../../src-main/api/contract';
-import type { AlertView } from '../../../src-main/api/orchestration';
+import { type AgentView, type AlertView, type StationEvent } from '@contract';
 
 export type EntryLevel = 'info' | 'warning' | 'error';
 export type EntryKind = 'alert' | 'capture' | 'camera' | 'export';

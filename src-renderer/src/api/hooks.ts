@@ -1,7 +1,7 @@
 /** Server state: react-query hooks over the StationApi, kept fresh by station events. */
 import { createContext, useContext, useEffect, useState } from 'react';
 import { useMutation, useMutationState, useQuery, useQueryClient, type QueryClient } from '@tanstack/react-query';
-import type { AgentView, CapturePage, CaptureView } from '../../../src-main/api/contract';
+import type { AgentView, CapturePage, CaptureView } from '@contract';
 import { entryFromEvent } from '../alerts/event-log';
 import { useUiStore } from '../state/ui-store';
 import type { Station } from './station';

@@ -7,7 +7,7 @@
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer, WebSocket as NodeWebSocket } from 'ws';
-import { StationApiError } from '../../../src-main/api/contract';
+import { StationApiError } from '@contract';
 import { createWsTransport, type WsTransport } from './ws-transport';
 
 let wss: WebSocketServer | null = null;

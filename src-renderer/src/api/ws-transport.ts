@@ -2,26 +2,28 @@
  * The station API over a WebSocket, for when the UI is served to a browser by
  * the headless station. Messages follow src-main/api/contract.ts:
  *   -> {id, method, params}
- *   <- {id, ok: true, result} | {id, ok: false, error: {code, message}}
+ *   <- {id, ok: true, result} | {id, ok: false, error: {code, message, details?}}
  *   <- {event, data}
  */
 import { z } from 'zod';
 import {
+  bindStationApi,
   StationApiError,
   type MethodName,
   type ParamsOf,
   type ResultOf,
   type StationApi,
   type StationEvent,
-} from '../../../src-main/api/contract';
-import { bindOrchestrationApi } from '../../../src-main/api/orchestration';
-import { bindSettingsApi } from '../../../src-main/settings/api-types';
-import { bindGalleryApi } from '../../../src-main/gallery/api-types';
+} from '@contract';
 
 /** What arrives from the server; results are trusted to match the contract's phantom types. */
 const Incoming = z.union([
   z.object({ id: z.number(), ok: z.literal(true), result: z.unknown() }),
-  z.object({ id: z.number(), ok: z.literal(false), error: z.object({ code: z.string(), message: z.string() }) }),
+  z.object({
+    id: z.number(),
+    ok: z.literal(false),
+    error: z.object({ code: z.string(), message: z.string(), details: z.record(z.string(), z.unknown()).optional() }),
+  }),
   z.object({ event: z.string(), data: z.unknown() }),
 ]);
 
@@ -300,35 +302,7 @@ export function createWsTransport(opts: WsTransportOptions = {}): WsTransport {
   connect();
 
   const api = {
-    health: (p) => call('health', p),
-    listAgents: (p) => call('listAgents', p),
-    addAgent: (p) => call('addAgent', p),
-    removeAgent: (p) => call('removeAgent', p),
-    pairAgent: (p) => call('pairAgent', p),
-    captureNow: (p) => call('captureNow', p),
-    captureBracket: (p) => call('captureBracket', p),
-    syncAgent: (p) => call('syncAgent', p),
-    setAgentClock: (p) => call('setAgentClock', p),
-    agentLog: (p) => call('agentLog', p),
-    agentControl: (p) => call('agentControl', p),
-    forceMaster: (p) => call('forceMaster', p),
-    sensorSeries: (p) => call('sensorSeries', p),
-    sessionStatus: (p) => call('sessionStatus', p),
-    stopSession: (p) => call('stopSession', p),
-    startSession: (p) => call('startSession', p),
-    listCaptures: (p) => call('listCaptures', p),
-    setFrameKind: (p) => call('setFrameKind', p),
-    'exports.create': (p) => call('exports.create', p),
-    'exports.list': (p) => call('exports.list', p),
-    'exports.get': (p) => call('exports.get', p),
-    'exports.cancel': (p) => call('exports.cancel', p),
-    'exports.retry': (p) => call('exports.retry', p),
-    'exports.nightProducts': (p) => call('exports.nightProducts', p),
-    'exports.getSettings': (p) => call('exports.getSettings', p),
-    'exports.setSettings': (p) => call('exports.setSettings', p),
-    ...bindOrchestrationApi((m, p) => call(m, p as never)),
-    ...bindSettingsApi((m, p) => call(m, p as never)),
-    ...bindGalleryApi((m, p) => call(m, p as never)),
+    ...bindStationApi((method, params) => call(method, params as ParamsOf<typeof method>)),
     onEvent(listener) {
       eventListeners.add(listener);
       return () => {

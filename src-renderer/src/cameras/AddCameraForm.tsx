@@ -1,7 +1,7 @@
 /** Add a camera the network did not show (another subnet, mDNS blocked): its address and its pairing code. */
 import { useState } from 'react';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import type { AgentView } from '../../../src-main/api/contract';
+import type { AgentView } from '@contract';
 import { queryKeys, useStation } from '../api/hooks';
 import { errorText } from '../format';
 import { useUiStore } from '../state/ui-store';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { AgentView } from '../../../src-main/api/contract';
+import type { AgentView } from '@contract';
 import { agentNow, cameraStatus, formatDuration, nextCaptureText, planSummary, relativeTime } from './fleet-logic';
 
 const NOW = Date.parse('2026-12-07T03:00:00Z');

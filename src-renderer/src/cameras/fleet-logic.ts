@@ -3,7 +3,7 @@
  * state as far as this window can honestly know it, whether a capture can be
  * started and why not, and its plan in an operator's words.
  */
-import type { AgentView } from '../../../src-main/api/contract';
+import type { AgentView } from '@contract';
 import type { ConnectionState } from '../api/ws-transport';
 
 export type Tone = 'ok' | 'warn' | 'bad' | 'unknown';

@@ -5,8 +5,7 @@
  * its page (#/camera/<id>).
  */
 import { useQuery } from '@tanstack/react-query';
-import type { AgentView } from '@contract';
-import type { PlanWindowView } from '@contract';
+import { type AgentView, type PlanWindowView } from '@contract';
 import {
   useAgentCaptures,
   useAgents,

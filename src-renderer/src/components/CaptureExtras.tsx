@@ -1,6 +1,6 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
-import type { AgentView, CaptureView } from '../../../src-main/api/contract';
+import type { AgentView, CaptureView } from '@contract';
 import { prependCapture, useStation } from '../api/hooks';
 import { errorText } from '../format';
 

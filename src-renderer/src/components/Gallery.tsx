@@ -1,6 +1,6 @@
 /** The newest images (a strip on the Cameras view); the Gallery view holds every image. */
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import type { CapturePage, CaptureView } from '../../../src-main/api/contract';
+import type { CapturePage, CaptureView } from '@contract';
 import { queryKeys, useNewestCaptures, useStation } from '../api/hooks';
 import { errorText, formatTime } from '../format';
 import './gallery-marks.css';

@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import type { AgentView } from '../../../src-main/api/contract';
+import type { AgentView } from '@contract';
 import { queryKeys, useStation } from '../api/hooks';
 import { errorText } from '../format';
 

@@ -11,7 +11,7 @@ import {
   PointElement,
   Tooltip,
 } from 'chart.js';
-import type { SensorPointView } from '../../../src-main/api/contract';
+import type { SensorPointView } from '@contract';
 import { useAgents, useStation } from '../api/hooks';
 import { errorText } from '../format';
 import { cssVar, cssVarAlpha, useThemeVersion } from '../planning/theme';

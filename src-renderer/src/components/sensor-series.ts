@@ -1,5 +1,5 @@
 /** Sensor readings turned into chart series (issue #17): per sensor/probe, with the dew point derived. */
-import type { SensorPointView } from '../../../src-main/api/contract';
+import type { SensorPointView } from '@contract';
 
 /**
  * Dew point in °C from air temperature (°C) and relative humidity (%), by the

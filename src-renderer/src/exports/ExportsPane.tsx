@@ -8,7 +8,7 @@
  */
 import { useEffect, useState, type FormEvent } from 'react';
 import { useMutation, useQuery, useQueryClient, type QueryClient } from '@tanstack/react-query';
-import type { ExportJobView, ExportOptions, ExportPresetName } from '../../../src-main/api/contract';
+import type { ExportJobView, ExportOptions, ExportPresetName } from '@contract';
 import { useAgents, useSession, useStation } from '../api/hooks';
 import { errorText, formatTime } from '../format';
 import { useUiStore } from '../state/ui-store';

@@ -1,5 +1,5 @@
 /** Pure helpers of the Exports view: time ranges, ETA text, what a finished job shows. */
-import type { ExportJobView } from '../../../src-main/api/contract';
+import type { ExportJobView } from '@contract';
 
 /** datetime-local value (local time, minutes) for a Date. */
 export function localInput(d: Date): string {

@@ -1,5 +1,5 @@
 /** The gallery's filters: camera, days, schedule, profile, test and variant, darks, brackets, tag. */
-import type { ResultOf } from '../../../src-main/api/contract';
+import type { ResultOf } from '@contract';
 import { activeCount, EMPTY_FILTER, type FilterState } from './filters';
 
 type Facets = ResultOf<'gallery.facets'>;

@@ -5,7 +5,7 @@
  */
 import { memo, useCallback, useEffect, useMemo, useRef, useState, type CSSProperties } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import type { GalleryFilter, GalleryItemView, GalleryNightView } from '../../../src-main/gallery/api-types';
+import type { GalleryFilter, GalleryItemView, GalleryNightView } from '@contract';
 import { useStation } from '../api/hooks';
 import { errorText } from '../format';
 import { ChunkCache } from './chunk-cache';

@@ -4,8 +4,7 @@
  */
 import { useEffect, useRef, useState } from 'react';
 import { useMutation, useQuery } from '@tanstack/react-query';
-import { StationApiError } from '../../../src-main/api/contract';
-import type { GalleryDetailView, GalleryFilter, GalleryNightView } from '../../../src-main/gallery/api-types';
+import { type GalleryDetailView, type GalleryFilter, type GalleryNightView, StationApiError } from '@contract';
 import { useStation } from '../api/hooks';
 import { errorText, formatTime } from '../format';
 import { histogramPath, lumaHistogram } from './histogram';

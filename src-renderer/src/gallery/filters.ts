@@ -3,7 +3,7 @@
  * means. Dates are the viewer's local calendar days: "from" starts at local
  * midnight, "to" ends at the next local midnight.
  */
-import type { GalleryFilter, GalleryNightView } from '../../../src-main/gallery/api-types';
+import type { GalleryFilter, GalleryNightView } from '@contract';
 
 export interface FilterState {
   agentId: string;

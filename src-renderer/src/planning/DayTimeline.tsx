@@ -15,7 +15,7 @@ import {
   type ChartArea,
   type Plugin,
 } from 'chart.js';
-import type { PlanningBand, PlanningDayView } from '../../../src-main/api/orchestration';
+import type { PlanningBand, PlanningDayView } from '@contract';
 import { cssVar, cssVarAlpha, useThemeVersion } from './theme';
 import { clockIn, hourTicks } from './zone';
 

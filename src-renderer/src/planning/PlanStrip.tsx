@@ -3,7 +3,7 @@
  * 24-hour bar (midnight at the top) with the camera's capture windows on it,
  * and the day's number of captures. Clicking a day shows it on the timeline.
  */
-import type { PlanningBand, PlanPreview } from '../../../src-main/api/orchestration';
+import type { PlanningBand, PlanPreview } from '@contract';
 import { BAND_ALPHA } from './DayTimeline';
 import { bandsByDay, stripDays } from './plan-strip';
 import { cssVarAlpha, useThemeVersion } from './theme';

@@ -5,7 +5,7 @@
  * time is in the station location's zone, which is named on the page.
  */
 import { useState } from 'react';
-import type { PlanningBand } from '../../../src-main/api/orchestration';
+import type { PlanningBand } from '@contract';
 import { useAgents } from '../api/hooks';
 import { errorText } from '../format';
 import { useLocation, usePlan } from '../schedules/api';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { PlanPreview } from '../../../src-main/api/orchestration';
+import type { PlanPreview } from '@contract';
 import { bandsByDay, stripDays } from './plan-strip';
 
 const plan = (from: string, to: string, windows: [string, string, number, string][]): PlanPreview => ({

@@ -4,7 +4,7 @@
  * the day's expected captures. A window over midnight is split between the
  * days; 23- and 25-hour days (DST) are handled by reading the wall clock.
  */
-import type { PlanningBand, PlanPreview } from '../../../src-main/api/orchestration';
+import type { PlanningBand, PlanPreview } from '@contract';
 import { clockIn, localDay } from './zone';
 
 const ms = (iso: string): number => Date.parse(iso);

@@ -4,7 +4,7 @@
  * a tile opens that camera's full preview.
  */
 import { useEffect, useRef, useState } from 'react';
-import type { AgentView } from '../../../src-main/api/contract';
+import type { AgentView } from '@contract';
 import { useAgents } from '../api/hooks';
 import { hrefFor } from '../shell/routes';
 import { FramePainter } from './painter';

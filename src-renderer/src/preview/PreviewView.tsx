@@ -8,7 +8,7 @@
  * (ms since the epoch, from the frame header) for anyone measuring from outside.
  */
 import { useCallback, useEffect, useMemo, useRef, useState, type PointerEvent as ReactPointerEvent } from 'react';
-import type { CaptureView } from '../../../src-main/api/contract';
+import type { CaptureView } from '@contract';
 import { useAgents, useStation } from '../api/hooks';
 import { hrefFor } from '../shell/routes';
 import { shutterSeconds } from './analysis';

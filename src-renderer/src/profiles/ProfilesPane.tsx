@@ -1,7 +1,7 @@
 /** Profiles pane: presets A–F and the operator's profiles, versions, diff, rollback, extend. */
 import { useState } from 'react';
 import { useQuery } from '@tanstack/react-query';
-import type { ParamsOf } from '../../../src-main/api/contract';
+import type { ParamsOf } from '@contract';
 import { useStation } from '../api/hooks';
 import { errorText, formatTime } from '../format';
 import { useOrchMutation, useProfile, useProfiles } from '../schedules/api';

@@ -6,8 +6,7 @@
  * is drawn in the Planning tab.
  */
 import { useState, type FormEvent, type ReactNode } from 'react';
-import type { AgentView, ParamsOf } from '../../../src-main/api/contract';
-import type { DeployResult, ScheduleView } from '../../../src-main/api/orchestration';
+import { type AgentView, type DeployResult, type ParamsOf, type ScheduleView } from '@contract';
 import { useAgents, useStation } from '../api/hooks';
 import { errorText, formatTime } from '../format';
 import { dayClockIn } from '../planning/zone';

@@ -1,7 +1,7 @@
 /** react-query hooks for the orchestration panes (schedules, profiles, tests, alerts). */
 import { useEffect } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import type { ParamsOf } from '../../../src-main/api/contract';
+import type { ParamsOf } from '@contract';
 import { queryKeys, useStation } from '../api/hooks';
 
 export const orchKeys = {

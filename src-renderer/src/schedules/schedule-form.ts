@@ -4,7 +4,7 @@
  * and a schedule described back in a sentence. No React here, so it is tested
  * on its own (schedule-form.spec.ts).
  */
-import type { ParamsOf } from '../../../src-main/api/contract';
+import type { ParamsOf } from '@contract';
 
 export type ScheduleInput = ParamsOf<'createSchedule'>['schedule'];
 export type Kind = ScheduleInput['type'];

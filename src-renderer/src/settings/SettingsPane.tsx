@@ -15,7 +15,7 @@ import {
   type SettingsPatch,
   type SettingsView,
   type WeatherProviderName,
-} from '../../../src-main/settings/api-types';
+} from '@contract';
 import { useStation } from '../api/hooks';
 import { errorText } from '../format';
 import './settings.css';

@@ -6,8 +6,7 @@
  * one zoom and pan shared by all, and their statistics.
  */
 import { useRef, useState, type PointerEvent as ReactPointerEvent, type WheelEvent as ReactWheelEvent } from 'react';
-import type { ParamsOf } from '../../../src-main/api/contract';
-import type { TestResults, TestView } from '../../../src-main/api/orchestration';
+import { type ParamsOf, type TestResults, type TestView } from '@contract';
 import { useAgents, useStation } from '../api/hooks';
 import { errorText, formatTime } from '../format';
 import { useOrchMutation, useSchedules, useTestResults, useTests } from '../schedules/api';
