@@ -22,6 +22,12 @@ const READ_AHEAD_BLOCKS = 2;
 /** Bytes each connection reads at once into its reused buffer (reply heads; bodies are read into blocks). */
 const READ_BYTES = 64 * 1024;
 const MAX_HEAD_BYTES = 64 * 1024;
+/**
+ * A consumer kept waiting this long gets the part of a block filled so far: on a slow link (a Pi on weak
+ * WiFi) a MiB takes seconds, and bytes still in memory are lost if the station stops. A fast link fills a
+ * block long before this, so it never fires there.
+ */
+const PARTIAL_BLOCK_MS = 200;
 /** Idle connections kept per host:port, and for how long (below node's 5 s server keep-alive timeout). */
 const MAX_IDLE = 8;
 const IDLE_MS = 4_000;
@@ -413,7 +419,20 @@ function exchange(conn: Conn, request: string, signal: AbortSignal): Promise<Lea
           }
           if (failure) throw failure;
           if (done) return;
-          await new Promise<void>((r) => (wake = r));
+          let partial: NodeJS.Timeout | undefined;
+          await new Promise<void>((r) => {
+            wake = r;
+            // No read is in flight between two socket callbacks, so the filled part can change hands now.
+            partial = setTimeout(() => {
+              if (block && filled > 0 && !finished) {
+                ready.push(block.subarray(0, filled));
+                block = null;
+                lent = null;
+              }
+              notify();
+            }, PARTIAL_BLOCK_MS);
+          });
+          clearTimeout(partial);
         }
       } finally {
         // The consumer stopped early: nobody will read the rest.

@@ -58,6 +58,8 @@ export interface SyncPause {
 
 /** Bytes gathered from the socket before one write to disk. */
 const WRITE_BATCH_BYTES = 1024 * 1024;
+/** ...or fewer, once the first of them (or the chunk itself) has waited this long: a slow link. */
+const SLOW_BATCH_MS = 200;
 
 /** Captures downloaded at once per agent: enough to overlap request round trips with transfers (3, 4 and 5 measured alike). */
 export const SYNC_CONCURRENCY = 3;
@@ -558,6 +560,9 @@ export class SyncEngine {
         // Plain HTTP hands on 1 MiB blocks (reused once written); HTTPS ~64 KiB chunks, batched to a MiB per thread-pool trip.
         let batch: Buffer[] = [];
         let batched = 0;
+        // A batch that has waited this long is written however small (a slow link): bytes on disk survive a stop.
+        let batchSince = 0;
+        let lastChunkAt = Date.now();
         const flush = async (): Promise<void> => {
           if (batch.length === 0) return;
           const bufs = batch;
@@ -577,9 +582,14 @@ export class SyncEngine {
         };
         try {
           for await (const chunk of res.body) {
+            const now = Date.now();
+            const waited = now - lastChunkAt;
+            lastChunkAt = now;
+            if (batch.length === 0) batchSince = now;
             batch.push(chunk);
             batched += chunk.byteLength;
-            if (batched >= WRITE_BATCH_BYTES) await flush();
+            if (batched >= WRITE_BATCH_BYTES || now - batchSince >= SLOW_BATCH_MS || waited >= SLOW_BATCH_MS)
+              await flush();
           }
         } finally {
           // Keep every byte that arrived, even when the transfer broke off: the next attempt resumes after it.

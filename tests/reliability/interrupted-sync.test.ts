@@ -43,11 +43,14 @@ async function slowRelay(
     down.on('close', () => up.destroy());
     up.on('close', () => down.destroy());
     down.on('data', (chunk: Buffer) => up.write(chunk));
+    // A link, not a buffer: what the station does not take stays with the agent (TCP flow control), so
+    // `moved` counts bytes handed to the station's socket, not bytes queued in this relay.
     up.on('data', (chunk: Buffer) => {
       moved += chunk.length;
-      down.write(chunk);
       up.pause();
-      setTimeout(() => up.resume(), (chunk.length / rate) * 1000);
+      const resume = (): void => void setTimeout(() => up.resume(), (chunk.length / rate) * 1000);
+      if (down.write(chunk)) resume();
+      else down.once('drain', resume);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
