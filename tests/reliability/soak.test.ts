@@ -63,115 +63,119 @@ async function all(http: AgentHttp, unsynced: boolean): Promise<CaptureRecord[]>
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 describe('soak: three agents on a plan, the station killed at random', () => {
-  it('captures every slot once or reports it, syncs everything once, and keeps memory flat', async () => {
-    const https: AgentHttp[] = [];
-    for (let i = 0; i < AGENTS; i++) {
-      const data = join(dir, `agent-${i}`);
-      const a = await startAgentProcess(data, ['--sim-resolution', '64x48', '--sim-time', '2025-06-21T21:00:00Z']);
-      agents.push(a);
-      https.push(agentHttp(a.port, data));
-    }
-    const windows: { start: number; end: number }[] = [];
-    for (const http of https) {
-      const now = Date.parse(expectShape(HealthResponse, (await http.get('/health')).body, 'GET /health').time);
-      const start = Math.ceil(now / 1000) * 1000 + 3000;
-      const end = start + SOAK_MS;
-      windows.push({ start, end });
-      const r = await http.post('/profile/deploy', {
-        profile_id: 'soak',
-        version: '1.0.0',
-        settings: { base: { iso: 400, shutter_speed: '1/200' } },
-        plan: {
-          generated_at: new Date(now).toISOString(),
-          horizon: new Date(end).toISOString(),
-          windows: [
-            {
-              start: new Date(start).toISOString(),
-              end: new Date(end).toISOString(),
-              interval_seconds: 1,
-              schedule: 'night',
-            },
-          ],
-        },
-      });
-      expect(r.status).toBe(200);
-    }
+  it(
+    'captures every slot once or reports it, syncs everything once, and keeps memory flat',
+    async () => {
+      const https: AgentHttp[] = [];
+      for (let i = 0; i < AGENTS; i++) {
+        const data = join(dir, `agent-${i}`);
+        const a = await startAgentProcess(data, ['--sim-resolution', '64x48', '--sim-time', '2025-06-21T21:00:00Z']);
+        agents.push(a);
+        https.push(agentHttp(a.port, data));
+      }
+      const windows: { start: number; end: number }[] = [];
+      for (const http of https) {
+        const now = Date.parse(expectShape(HealthResponse, (await http.get('/health')).body, 'GET /health').time);
+        const start = Math.ceil(now / 1000) * 1000 + 3000;
+        const end = start + SOAK_MS;
+        windows.push({ start, end });
+        const r = await http.post('/profile/deploy', {
+          profile_id: 'soak',
+          version: '1.0.0',
+          settings: { base: { iso: 400, shutter_speed: '1/200' } },
+          plan: {
+            generated_at: new Date(now).toISOString(),
+            horizon: new Date(end).toISOString(),
+            windows: [
+              {
+                start: new Date(start).toISOString(),
+                end: new Date(end).toISOString(),
+                interval_seconds: 1,
+                schedule: 'night',
+              },
+            ],
+          },
+        });
+        expect(r.status).toBe(200);
+      }
 
-    const media = join(dir, 'station', 'media');
-    const gallery = join(dir, 'station', 'gallery.sqlite');
-    await mkdir(media, { recursive: true });
-    const sync = (i: number): RunningProcess =>
-      run(process.execPath, [
-        '--import',
-        'tsx',
-        join(ROOT, 'tests/reliability/sync-child.ts'),
-        String(agents[i]!.port),
-        agents[i]!.token,
-        media,
-        gallery,
-        `agent-${i}`,
-      ]);
-    const rss: number[][] = agents.map(() => []);
-    const until = Date.now() + SOAK_MS + 4000;
-    let kills = 0;
-    let runs = 0;
-    // The station: sync each agent in turn; about half the runs are killed at a random moment.
-    while (Date.now() < until) {
+      const media = join(dir, 'station', 'media');
+      const gallery = join(dir, 'station', 'gallery.sqlite');
+      await mkdir(media, { recursive: true });
+      const sync = (i: number): RunningProcess =>
+        run(process.execPath, [
+          '--import',
+          'tsx',
+          join(ROOT, 'tests/reliability/sync-child.ts'),
+          String(agents[i]!.port),
+          agents[i]!.token,
+          media,
+          gallery,
+          `agent-${i}`,
+        ]);
+      const rss: number[][] = agents.map(() => []);
+      const until = Date.now() + SOAK_MS + 4000;
+      let kills = 0;
+      let runs = 0;
+      // The station: sync each agent in turn; about half the runs are killed at a random moment.
+      while (Date.now() < until) {
+        for (let i = 0; i < AGENTS; i++) {
+          const child = sync(i);
+          runs++;
+          const exited = new Promise((r) => child.child.once('exit', r));
+          if (Math.random() < 0.5) {
+            await Promise.race([exited, new Promise((r) => setTimeout(r, 300 + Math.random() * 1500))]);
+            if (child.child.exitCode === null && child.child.signalCode === null) {
+              child.child.kill('SIGKILL');
+              kills++;
+            }
+          }
+          await exited;
+          rss[i]!.push(rssMb(agents[i]!.child.pid!));
+        }
+      }
+      // The station's last start: a complete sync of every agent.
       for (let i = 0; i < AGENTS; i++) {
         const child = sync(i);
-        runs++;
-        const exited = new Promise((r) => child.child.once('exit', r));
-        if (Math.random() < 0.5) {
-          await Promise.race([exited, new Promise((r) => setTimeout(r, 300 + Math.random() * 1500))]);
-          if (child.child.exitCode === null && child.child.signalCode === null) {
-            child.child.kill('SIGKILL');
-            kills++;
-          }
-        }
-        await exited;
-        rss[i]!.push(rssMb(agents[i]!.child.pid!));
+        await new Promise((r) => child.child.once('exit', r));
+        expect(child.stdout.join('\n'), child.stderr.join('\n')).toMatch(/"imported"/);
       }
-    }
-    // The station's last start: a complete sync of every agent.
-    for (let i = 0; i < AGENTS; i++) {
-      const child = sync(i);
-      await new Promise((r) => child.child.once('exit', r));
-      expect(child.stdout.join('\n'), child.stderr.join('\n')).toMatch(/"imported"/);
-    }
-    expect(kills).toBeGreaterThan(0);
+      expect(kills).toBeGreaterThan(0);
 
-    const db = openDatabase(gallery);
-    try {
-      const repo = new CapturesRepo(db);
-      for (let i = 0; i < AGENTS; i++) {
-        const http = https[i]!;
-        const w = windows[i]!;
-        const list = await slots(http);
-        // Every planned instant of the window has exactly one row: captured, or reported.
-        const instants = new Set(list.map((s) => Date.parse(s.planned_at)));
-        expect(instants.size).toBe(list.length);
-        for (let t = w.start; t < w.end; t += 1000)
-          expect(instants.has(t), `slot ${new Date(t).toISOString()}`).toBe(true);
-        const captured = list.filter((s) => s.status === 'captured');
-        expect(captured.length).toBeGreaterThan((SOAK_MS / 1000) * 0.5);
-        const ids = captured.map((s) => s.capture_id!);
-        expect(new Set(ids).size).toBe(ids.length);
-        // Synced once: every capture is in the gallery, once, and acknowledged on the agent.
-        const onAgent = await all(http, false);
-        const rows = repo.page({ limit: 5000, agentIds: [`agent-${i}`] }).items;
-        expect(rows.map((r) => r.captureId).sort()).toEqual(onAgent.map((c) => c.capture_id).sort());
-        expect(await all(http, true)).toEqual([]);
-        // Memory flat: the last third of the run against the first third after start-up.
-        const third = Math.max(1, Math.floor(rss[i]!.length / 3));
-        const early = median(rss[i]!.slice(0, third));
-        const late = median(rss[i]!.slice(-third));
-        expect(late - early, `agent ${i} RSS ${early.toFixed(1)} -> ${late.toFixed(1)} MB`).toBeLessThan(25);
-        console.log(
-          `soak agent ${i}: ${list.length} slots, ${captured.length} captured, ${list.length - captured.length} reported; RSS ${early.toFixed(1)} -> ${late.toFixed(1)} MB; station runs ${runs}, killed ${kills}`,
-        );
+      const db = openDatabase(gallery);
+      try {
+        const repo = new CapturesRepo(db);
+        for (let i = 0; i < AGENTS; i++) {
+          const http = https[i]!;
+          const w = windows[i]!;
+          const list = await slots(http);
+          // Every planned instant of the window has exactly one row: captured, or reported.
+          const instants = new Set(list.map((s) => Date.parse(s.planned_at)));
+          expect(instants.size).toBe(list.length);
+          for (let t = w.start; t < w.end; t += 1000)
+            expect(instants.has(t), `slot ${new Date(t).toISOString()}`).toBe(true);
+          const captured = list.filter((s) => s.status === 'captured');
+          expect(captured.length).toBeGreaterThan((SOAK_MS / 1000) * 0.5);
+          const ids = captured.map((s) => s.capture_id!);
+          expect(new Set(ids).size).toBe(ids.length);
+          // Synced once: every capture is in the gallery, once, and acknowledged on the agent.
+          const onAgent = await all(http, false);
+          const rows = repo.page({ limit: 5000, agentIds: [`agent-${i}`] }).items;
+          expect(rows.map((r) => r.captureId).sort()).toEqual(onAgent.map((c) => c.capture_id).sort());
+          expect(await all(http, true)).toEqual([]);
+          // Memory flat: the last third of the run against the first third after start-up.
+          const third = Math.max(1, Math.floor(rss[i]!.length / 3));
+          const early = median(rss[i]!.slice(0, third));
+          const late = median(rss[i]!.slice(-third));
+          expect(late - early, `agent ${i} RSS ${early.toFixed(1)} -> ${late.toFixed(1)} MB`).toBeLessThan(25);
+          console.log(
+            `soak agent ${i}: ${list.length} slots, ${captured.length} captured, ${list.length - captured.length} reported; RSS ${early.toFixed(1)} -> ${late.toFixed(1)} MB; station runs ${runs}, killed ${kills}`,
+          );
+        }
+      } finally {
+        db.close();
       }
-    } finally {
-      db.close();
-    }
-  }, 600_000);
+    },
+    SOAK_MS + 600_000,
+  );
 });
