@@ -24,8 +24,7 @@ export function FleetView() {
         <h2 id="gallery-heading">Newest images</h2>
         <Gallery />
         <p className="small">
-          <a href={hrefFor('gallery')}>Every image, night by night, is in the Gallery</a> ·{' '}
-          <a href={hrefFor('exports')}>make a timelapse in Exports</a>
+          <a href={hrefFor('exports')}>Make a timelapse in Exports</a>
         </p>
       </section>
     </>

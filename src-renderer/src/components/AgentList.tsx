@@ -25,7 +25,7 @@ import {
   planSummary,
   relativeTime,
 } from '../cameras/fleet-logic';
-import { errorText, formatPercent, formatTime } from '../format';
+import { errorText, formatClockOffset, formatPercent, formatTime } from '../format';
 import { hrefFor } from '../shell/routes';
 import { useUiStore } from '../state/ui-store';
 import { PairForm } from './PairForm';
@@ -141,7 +141,7 @@ function AgentCard({ agent, windows }: { agent: AgentView; windows: PlanWindowVi
           <div>
             <dt>Clock</dt>
             <dd className="warning" data-testid="agent-clock">
-              {(agent.clockOffsetMs / 1000).toFixed(0)} s off
+              {formatClockOffset(agent.clockOffsetMs)}
             </dd>
           </div>
         )}
