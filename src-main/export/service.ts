@@ -10,7 +10,7 @@
  *   autoNightProducts setting is on (default).
  * - Settings in <dataDir>/exports/settings.json (atomic writes, zod-validated).
  */
-import { readdir, readFile, rename, stat } from 'node:fs/promises';
+import { lstat, readdir, readFile, rename, stat } from 'node:fs/promises';
 import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { z } from 'zod';
 import { S3Archive } from '../archive/s3.js';
@@ -666,10 +666,35 @@ export class ExportService {
     );
   }
 
+  /**
+   * Overwrite replaces a file only when an earlier export wrote it (a finished job's output): a file the
+   * operator or another program put in the exports folder is left alone. Image-sequence folders are
+   * checked by the output guard (only numbered frames).
+   */
+  private async checkReplaceable(out: string): Promise<void> {
+    let regular: boolean;
+    try {
+      regular = (await lstat(out)).isFile();
+    } catch {
+      return;
+    }
+    if (!regular) return;
+    const ours = this.queue
+      .list()
+      .some((j) => j.status === 'done' && j.result !== null && resolve(j.result.outputPath) === out);
+    if (!ours) {
+      throw new StationError(
+        'output_not_replaceable',
+        `${out} exists and was not written by a Skystation export, so it is left alone; choose another name.`,
+      );
+    }
+  }
+
   /** The queue's runner: timelapse through runExport, night products through sharp. */
   private async render(req: ParsedExportRequest, options: RunExportOptions): Promise<ExportResult> {
     // Checked again at run time: a job queued before (or retried) goes through the same rule.
     const out = this.checkOutputPath(resolveOutputPath(req));
+    if (req.overwrite) await this.checkReplaceable(out);
     if (req.product === 'timelapse') return (this.o.runTimelapse ?? runExport)(req, options);
     if ((await checkExistingOutput(out, req.overwrite)) === 'frames') {
       throw new StationError('output_exists', `${out} is an image-sequence folder; choose another name.`);
