@@ -124,6 +124,8 @@ export interface CaptureView {
   thumbPath: string;
   /** False while the thumbnail is still being made (just after a bulk sync): show a placeholder. */
   thumbReady?: boolean;
+  /** Mean luma 0–255 once measured (with the thumbnail); night frames are stretched for display from it. */
+  meanBrightness?: number | null;
   imagePath: string;
   /** Part of a bracketed set (merged into one frame in exports). */
   bracket?: { group: string; index: number; count: number; ev: number } | null;

@@ -192,6 +192,7 @@ export async function startStation(opts: StationOptions): Promise<Station> {
     sha256: c.sha256,
     thumbPath: c.thumbPath,
     thumbReady: c.meanBrightness !== null && c.meanBrightness !== undefined,
+    meanBrightness: c.meanBrightness ?? null,
     imagePath: c.imagePath,
     bracket:
       c.bracketGroup != null && c.bracketIndex != null && c.bracketCount != null && c.bracketEv != null

@@ -4,6 +4,7 @@
  * profile and plan, next capture) and "Capture now". The camera's name opens
  * its page (#/camera/<id>).
  */
+import { stretchFilter } from '../gallery/stretch';
 import { useQuery } from '@tanstack/react-query';
 import { type AgentView, type PlanWindowView } from '@contract';
 import {
@@ -230,12 +231,15 @@ function NewestThumb({ agentId, name }: { agentId: string; name: string }) {
       {c.thumbReady === false ? (
         <div className="gallery-placeholder fleet-thumb-img" aria-label="Thumbnail being made" />
       ) : (
-        <img
-          className="fleet-thumb-img"
-          src={api.mediaUrl(c.thumbPath)}
-          alt={`Newest image from ${name}, ${formatTime(c.capturedAt)}`}
-          loading="lazy"
-        />
+        // A night frame is brightened for display (as in the Gallery); the file is untouched.
+        <div style={{ filter: stretchFilter(c.meanBrightness) }}>
+          <img
+            className="fleet-thumb-img"
+            src={api.mediaUrl(c.thumbPath)}
+            alt={`Newest image from ${name}, ${formatTime(c.capturedAt)}`}
+            loading="lazy"
+          />
+        </div>
       )}
       <figcaption className="muted small">
         {formatTime(c.capturedAt)} · ISO {c.iso} · {c.shutterSpeed}

@@ -1,4 +1,5 @@
 /** The newest images (a strip on the Cameras view); the Gallery view holds every image. */
+import { stretchFilter } from '../gallery/stretch';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import type { CapturePage, CaptureView } from '@contract';
 import { queryKeys, useNewestCaptures, useStation } from '../api/hooks';
@@ -84,16 +85,19 @@ function GalleryItem({ capture }: { capture: CaptureView }) {
             style={{ width: 240, height: Math.round((240 * capture.height) / Math.max(1, capture.width)) }}
           />
         ) : (
-          <img
-            data-testid="gallery-item"
-            data-capture-id={capture.id}
-            src={api.mediaUrl(capture.thumbPath)}
-            alt={`${capture.agentName}, ${time}`}
-            loading="lazy"
-            decoding="async"
-            width={240}
-            height={Math.round((240 * capture.height) / Math.max(1, capture.width))}
-          />
+          // A night frame is brightened for display (as in the Gallery); the file is untouched.
+          <div style={{ filter: stretchFilter(capture.meanBrightness) }}>
+            <img
+              data-testid="gallery-item"
+              data-capture-id={capture.id}
+              src={api.mediaUrl(capture.thumbPath)}
+              alt={`${capture.agentName}, ${time}`}
+              loading="lazy"
+              decoding="async"
+              width={240}
+              height={Math.round((240 * capture.height) / Math.max(1, capture.width))}
+            />
+          </div>
         )}
         {(dark || capture.bracket) && (
           <div className="gallery-badges">
