@@ -268,20 +268,20 @@ export type MethodName = keyof typeof methods;
 export type ParamsOf<M extends MethodName> = z.input<(typeof methods)[M]['params']>;
 export type ResultOf<M extends MethodName> = (typeof methods)[M]['result'];
 
+/** An alert as it is pushed to the UI (and the desktop's notifications). */
+export interface AlertEventData {
+  level: 'info' | 'warning' | 'error';
+  code: string;
+  message: string;
+  time: string;
+  id?: number;
+  agentId?: string | null;
+}
+
 export type StationEvent =
   | { event: 'agents.changed'; data: AgentView[] }
   | { event: 'capture.added'; data: CaptureView }
-  | {
-      event: 'alert';
-      data: {
-        level: 'info' | 'warning' | 'error';
-        code: string;
-        message: string;
-        time: string;
-        id?: number;
-        agentId?: string | null;
-      };
-    }
+  | { event: 'alert'; data: AlertEventData }
   | ExportEvent;
 
 export type StationEventName = StationEvent['event'];

@@ -5,7 +5,7 @@
  * main.ts turns these into Menu, Tray and Notification objects, and
  * shell-decisions.spec.ts tests them here, where Electron cannot run.
  */
-import type { AgentView } from '../api/contract.js';
+import type { AgentView, AlertEventData } from '../api/contract.js';
 
 // ---------------------------------------------------------------- menu
 
@@ -240,14 +240,7 @@ export function trayStatus(agents: readonly AgentView[], now: number): TrayStatu
 
 // ---------------------------------------------------------------- notifications
 
-export interface AlertEvent {
-  level: 'info' | 'warning' | 'error';
-  code: string;
-  message: string;
-  time: string;
-  id?: number;
-  agentId?: string | null;
-}
+export type AlertEvent = AlertEventData;
 
 export interface DesktopNotice {
   title: string;
