@@ -260,10 +260,11 @@ describe('skystation export (CLI → headless station → ffmpeg)', () => {
       }
       const keogram = await client.call('exports.get', { jobId: jobs[0]!.id });
       const trails = await client.call('exports.get', { jobId: jobs[1]!.id });
-      expect(keogram).toMatchObject({ status: 'done', result: { width: 60, height: 180, frames: 60 } });
+      // 60 frames, each column widened so the keogram is viewable (at least 720 px; issue #15).
+      expect(keogram).toMatchObject({ status: 'done', result: { width: 720, height: 180, frames: 60 } });
       expect(trails).toMatchObject({ status: 'done', result: { width: 320, height: 180, frames: 60 } });
       expect(keogram.result!.mediaPath).toMatch(/^exports\/night\/cam-roof\/.*-keogram\.png$/);
-      expect((await sharp(keogram.result!.outputPath).metadata()).width).toBe(60);
+      expect((await sharp(keogram.result!.outputPath).metadata()).width).toBe(720);
     } finally {
       client.close();
     }

@@ -112,8 +112,9 @@ describe('exports of bracketed sets and dark frames (gallery → service → ffm
       svc.create({ selection, options: { preset: 'h264-720p-web', encoderPreset: 'ultrafast', name: 'mixed' } }),
     );
     expect(job.status).toBe('done');
-    // 12 bracketed images + 3 lights selected; the 3 darks are not.
-    expect(job.frames).toBe(15);
+    // 12 bracketed images (4 sets) + 3 lights selected, the 3 darks not: the job card counts the 7 frames
+    // of the video, not the 15 captures behind them (issue #15).
+    expect(job.frames).toBe(7);
     expect(job.result!.frames).toBe(7);
     expect((await probe(job.result!.outputPath)).frames).toBe(7);
     // The dusk lights (1/100 s, ISO 100) have no dark, and need none: no warning.
@@ -159,7 +160,8 @@ describe('exports of bracketed sets and dark frames (gallery → service → ffm
         options: { preset: 'image-sequence', imageFormat: 'png', name: 'cut' },
       }),
     );
-    expect(job.frames).toBe(2);
+    // Two images of one set: one output frame on the card and in the result.
+    expect(job.frames).toBe(1);
     expect(job.result!.frames).toBe(1);
     const warning =
       '1 bracketed set of 1 was incomplete in this selection: 1 fused from the images present, 0 exported as their single image.';
