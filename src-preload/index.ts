@@ -16,9 +16,16 @@ import {
   PREVIEW_SEND_CHANNEL,
   PREVIEW_WINDOW_CHANNEL,
 } from '../src-main/electron/preview-channels';
+import { SHOW_IN_FOLDER_CHANNEL } from '../src-main/electron/channels';
 import { createBridge } from './bridge';
 
 contextBridge.exposeInMainWorld('skystation', createBridge(ipcRenderer));
+
+/** What only the desktop app can do: show an export in the system's file manager. */
+contextBridge.exposeInMainWorld('skystationDesktop', {
+  showInFolder: (mediaPath: string): Promise<boolean> =>
+    ipcRenderer.invoke(SHOW_IN_FOLDER_CHANNEL, mediaPath) as Promise<boolean>,
+});
 
 /**
  * The live preview's frames (issue 14) over IPC, for the file:// page that

@@ -3,10 +3,11 @@
  * station.dispatch (which validates params with the contract's zod schemas),
  * and station events go to every window.
  */
-import { BrowserWindow, ipcMain } from 'electron';
+import { BrowserWindow, ipcMain, shell } from 'electron';
 import { z } from 'zod';
 import type { Station } from '../brain/index.js';
-import { EVENT_CHANNEL, INVOKE_CHANNEL } from './channels';
+import { EVENT_CHANNEL, INVOKE_CHANNEL, SHOW_IN_FOLDER_CHANNEL } from './channels';
+import { resolveMediaFile } from './media-path';
 
 const InvokeRequest = z.strictObject({ method: z.string().max(64), params: z.unknown().optional() });
 
@@ -29,6 +30,16 @@ export function registerIpc(station: Station, opts: IpcOptions): () => void {
     return station.dispatch(req.data.method, req.data.params);
   });
 
+  // "Show in folder" for an export: only a file inside the station's media folder, given as its media path.
+  ipcMain.handle(SHOW_IN_FOLDER_CHANNEL, (event, mediaPath: unknown) => {
+    if (!opts.isTrustedSender(event.senderFrame?.url ?? '')) return false;
+    const rel = z.string().max(4096).safeParse(mediaPath);
+    const file = rel.success ? resolveMediaFile(station.mediaDir, rel.data) : null;
+    if (file === null) return false;
+    shell.showItemInFolder(file);
+    return true;
+  });
+
   const offEvents = station.onEvent((e) => {
     for (const win of BrowserWindow.getAllWindows()) {
       if (!win.isDestroyed() && !win.webContents.isDestroyed()) win.webContents.send(EVENT_CHANNEL, e);
@@ -37,6 +48,7 @@ export function registerIpc(station: Station, opts: IpcOptions): () => void {
 
   return () => {
     ipcMain.removeHandler(INVOKE_CHANNEL);
+    ipcMain.removeHandler(SHOW_IN_FOLDER_CHANNEL);
     offEvents();
   };
 }

@@ -1,6 +1,6 @@
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { resolveMediaPath } from './media-path';
+import { resolveMediaFile, resolveMediaPath } from './media-path';
 
 const root = resolve('/srv/skystation/media');
 
@@ -29,5 +29,12 @@ describe('resolveMediaPath', () => {
     'not a url',
   ])('refuses %s', (url) => {
     expect(resolveMediaPath(root, url)).toBeNull();
+  });
+
+  it('resolves a media path the brain gave (an export) for "Show in folder", and nothing outside', () => {
+    expect(resolveMediaFile(root, 'exports/night.mp4')).toBe(join(root, 'exports', 'night.mp4'));
+    for (const bad of ['', '../x', 'exports/../../x', '/etc/passwd', 'a\0b']) {
+      expect(resolveMediaFile(root, bad), bad).toBeNull();
+    }
   });
 });

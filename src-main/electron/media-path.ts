@@ -17,6 +17,11 @@ export function resolveMediaPath(mediaDir: string, requestUrl: string): string |
   } catch {
     return null;
   }
+  return resolveMediaFile(mediaDir, rel);
+}
+
+/** The file at a media path ("exports/night.mp4", as the brain gives them), or null when it would leave mediaDir. */
+export function resolveMediaFile(mediaDir: string, rel: string): string | null {
   if (rel === '' || rel.includes('\0') || isAbsolute(rel)) return null;
   const base = resolve(mediaDir);
   const file = normalize(join(base, rel));

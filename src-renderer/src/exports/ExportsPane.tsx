@@ -352,6 +352,8 @@ function JobResult({ job }: { job: ExportJobView }) {
   const [play, setPlay] = useState(false);
   const [copied, setCopied] = useState(false);
   const r = job.result!;
+  // In the desktop app the file manager can be opened on the export; a browser can only copy the path.
+  const desktop = window.skystationDesktop;
   const kind = resultKind(job);
   const url = r.mediaPath !== null ? api.mediaUrl(r.mediaPath) : null;
   return (
@@ -394,6 +396,19 @@ function JobResult({ job }: { job: ExportJobView }) {
         >
           {copied ? 'Copied' : 'Copy path'}
         </button>
+        {desktop !== undefined && r.mediaPath !== null && (
+          <>
+            {' '}
+            <button
+              type="button"
+              className="link-button"
+              data-testid="show-in-folder"
+              onClick={() => void desktop.showInFolder(r.mediaPath!)}
+            >
+              Show in folder
+            </button>
+          </>
+        )}
       </p>
     </div>
   );
