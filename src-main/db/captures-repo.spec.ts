@@ -184,6 +184,18 @@ describe('CapturesRepo for the gallery view', () => {
     expect(repo.nights({ schedule: 'sunset' }, 60).reduce((n, x) => n + x.count, 0)).toBe(72);
   });
 
+  it('nights: a zone with a half-hour offset splits at its own local noon, not at a UTC hour', () => {
+    // India (UTC+5:30): local noon is 06:30Z. 06:25Z is 11:55 local (the night before), 06:35Z is 12:05.
+    repo.insertMany([
+      { ...row(0), captureId: 'before-noon', capturedAt: '2026-01-02T06:25:00.000Z' },
+      { ...row(1), captureId: 'after-noon', capturedAt: '2026-01-02T06:35:00.000Z' },
+    ]);
+    expect(repo.nights({}, 330).map((n) => [n.night, n.count])).toEqual([
+      ['2026-01-02', 1],
+      ['2026-01-01', 1],
+    ]);
+  });
+
   it('pageAt gives random access in the same order as cursor pages; filters for cameras, brackets, variant', () => {
     repo.insertMany(Array.from({ length: 30 }, (_, i) => row(i, i % 3 === 0 ? 'a2' : 'a1')));
     repo.insert({ ...row(40), captureId: 'b0', bracketGroup: 'g', bracketIndex: 0, bracketCount: 2, bracketEv: -1 });

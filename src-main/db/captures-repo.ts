@@ -301,8 +301,13 @@ export class CapturesRepo {
   nights(filter: CaptureFilter, utcOffsetMinutes: number): NightGroup[] {
     const { where, params } = filterSql(filter);
     // Hour buckets are a prefix of the stored UTC time (cheap, and read from the time index alone);
-    // nights are then folded from at most 24 buckets a day here.
-    const sql = `SELECT substr(captured_at, 1, 13) AS hour, COUNT(*) AS count, MAX(captured_at) AS newest,
+    // nights are then folded from at most 24 buckets a day here. A zone whose offset is not whole hours
+    // (India +5:30, Nepal +5:45, Newfoundland -3:30) puts local noon inside an hour: quarter-hour buckets there.
+    const quarter = Math.round(utcOffsetMinutes) % 60 !== 0;
+    const bucket = quarter
+      ? `substr(captured_at, 1, 14) || printf('%02d', (CAST(substr(captured_at, 15, 2) AS INTEGER) / 15) * 15)`
+      : 'substr(captured_at, 1, 13)';
+    const sql = `SELECT ${bucket} AS hour, COUNT(*) AS count, MAX(captured_at) AS newest,
         MIN(captured_at) AS oldest
       FROM captures ${whereText(where)} GROUP BY hour ORDER BY hour DESC`;
     const hours = this.db
@@ -311,7 +316,7 @@ export class CapturesRepo {
     const shiftMs = (Math.round(utcOffsetMinutes) - 720) * 60_000;
     const out: NightGroup[] = [];
     for (const h of hours) {
-      const t = Date.parse(`${h.hour}:00:00Z`);
+      const t = Date.parse(quarter ? `${h.hour}:00Z` : `${h.hour}:00:00Z`);
       const night = Number.isNaN(t) ? h.hour.slice(0, 10) : new Date(t + shiftMs).toISOString().slice(0, 10);
       const last = out.at(-1);
       if (last && last.night === night) {
