@@ -340,6 +340,15 @@ describe('agent HTTP API', () => {
     expect(events[0]).toMatchObject({ type: 'hello', id: a.id });
     const done = events.find((e) => e.type === 'capture.done');
     expect(done?.type === 'capture.done' ? done.capture.capture_id : null).toBe(r.capture_id);
+    // Before it, the exposure's start with its length (a UI counts down from it).
+    const started = events.findIndex((e) => e.type === 'capture.started');
+    expect(started).toBeGreaterThan(0);
+    expect(started).toBeLessThan(events.findIndex((e) => e.type === 'capture.done'));
+    expect(events[started]).toMatchObject({
+      type: 'capture.started',
+      capture_id: r.capture_id,
+      exposure_seconds: 0.001,
+    });
   });
 
   it('reconciles at start: removes temp files and marks rows whose file vanished', async () => {

@@ -361,6 +361,12 @@ export class CaptureService {
       const exposure = this.deps.camera.capture(
         kind.frameKind === 'dark' ? { ...settings, frame_kind: 'dark' } : settings,
       );
+      this.deps.emit({
+        type: 'capture.started',
+        capture_id: captureId,
+        exposure_seconds: shutterToSeconds(settings.shutter_speed),
+        started_at: at.toISOString(),
+      });
       this.journalIntent(captureId, at, plan, settings, kind);
       log.info(
         {

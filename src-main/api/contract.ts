@@ -281,6 +281,8 @@ export interface AlertEventData {
 export type StationEvent =
   | { event: 'agents.changed'; data: AgentView[] }
   | { event: 'capture.added'; data: CaptureView }
+  /** A camera began an exposure of this many seconds (for the UI's countdown). */
+  | { event: 'capture.started'; data: { agentId: string; exposureSeconds: number; startedAt: string } }
   | { event: 'alert'; data: AlertEventData }
   | ExportEvent;
 

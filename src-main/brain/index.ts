@@ -281,6 +281,11 @@ export async function startStation(opts: StationOptions): Promise<Station> {
       onAgentEvent: (agentId, event) => {
         if (event.type === 'capture.done') {
           syncAgent(agentId).catch((err: unknown) => log.warn({ err, agentId }, 'sync after capture failed'));
+        } else if (event.type === 'capture.started') {
+          emit({
+            event: 'capture.started',
+            data: { agentId, exposureSeconds: event.exposure_seconds, startedAt: event.started_at },
+          });
         } else if (event.type === 'sensor') {
           // Live readings: copy the series at most every few seconds per agent.
           const last = sensorSyncedAt.get(agentId) ?? 0;

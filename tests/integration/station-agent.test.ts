@@ -63,6 +63,15 @@ describe('a real brain with real agent processes', () => {
     const page = await station.call('listCaptures', { agentId: agent!.id });
     expect(page.items.map((c) => c.id)).toContain(capture.id);
     expect(events.some((e) => e.event === 'capture.added' && e.data.id === capture.id)).toBe(true);
+    // The UI heard the exposure start, with its length, before the image arrived (its countdown).
+    const started = events.findIndex((e) => e.event === 'capture.started' && e.data.agentId === agent!.id);
+    expect(started).toBeGreaterThanOrEqual(0);
+    expect(started).toBeLessThan(events.findIndex((e) => e.event === 'capture.added' && e.data.id === capture.id));
+    const s = events[started];
+    expect(s?.event === 'capture.started' ? s.data.exposureSeconds : null).toBeCloseTo(
+      Number(capture.shutterSpeed.startsWith('1/') ? 1 / Number(capture.shutterSpeed.slice(2)) : capture.shutterSpeed),
+      3,
+    );
 
     const client = new AgentClient({ host: agent!.host, port: agent!.port }, { token: embeddedToken() });
     const status = await client.status();

@@ -421,6 +421,13 @@ export type ErrorResponse = z.infer<typeof ErrorResponse>;
 
 export const AgentEvent = z.discriminatedUnion('type', [
   z.object({ type: z.literal('hello'), id: z.string(), time: z.string() }),
+  /** The camera was told to expose: how long it will take, so a UI can count down (a station before this ignores it). */
+  z.object({
+    type: z.literal('capture.started'),
+    capture_id: z.string(),
+    exposure_seconds: z.number().nonnegative(),
+    started_at: z.string(),
+  }),
   z.object({ type: z.literal('capture.done'), capture: CaptureRecord }),
   z.object({ type: z.literal('capture.failed'), code: z.string(), message: z.string(), time: z.string() }),
   z.object({

@@ -86,6 +86,32 @@ export function useRunningSince(mutationKey: readonly unknown[]): number | null 
   return starts.length > 0 ? Math.min(...starts) : null;
 }
 
+/**
+ * The newest exposure a camera started since `since` (ms), from the station's capture.started events:
+ * its length and when this page heard of it (the page's own clock, so a camera clock that is off does
+ * not skew the countdown). Null until one arrives.
+ */
+export function useExposureStarted(
+  agentId: string,
+  since: number,
+): { exposureSeconds: number; heardAtMs: number } | null {
+  const { api } = useStation();
+  // Kept with the action it belongs to: a new action (another `since`) starts with nothing heard.
+  const [heard, setHeard] = useState<{ key: string; exposureSeconds: number; heardAtMs: number } | null>(null);
+  const key = `${agentId}@${since}`;
+  useEffect(
+    () =>
+      api.onEvent((e) => {
+        if (e.event !== 'capture.started' || e.data.agentId !== agentId || Date.now() < since) return;
+        setHeard({ key, exposureSeconds: e.data.exposureSeconds, heardAtMs: Date.now() });
+      }),
+    [api, agentId, since, key],
+  );
+  return heard !== null && heard.key === key
+    ? { exposureSeconds: heard.exposureSeconds, heardAtMs: heard.heardAtMs }
+    : null;
+}
+
 /** The current time, updated every `intervalMs` while `running` (for countdowns and elapsed times). */
 export function useNow(running = true, intervalMs = 1000): number {
   const [now, setNow] = useState(() => Date.now());

@@ -1,5 +1,5 @@
 /** Progress of long capture actions whose length is not known in advance: honest elapsed times. */
-import { useAgentCaptures, useNow } from '../api/hooks';
+import { useAgentCaptures, useExposureStarted, useNow } from '../api/hooks';
 import { shutterSeconds, stillProgress } from './camera-logic';
 import { formatDuration } from './fleet-logic';
 
@@ -28,23 +28,31 @@ export function BracketProgress({ agentId, since }: { agentId: string; since: nu
 }
 
 /**
- * A still capture under way: a countdown estimated from the camera's last
- * exposure ("Exposing, about 18 s left"), then "Copying to this computer",
- * with the elapsed time throughout.
+ * A still capture under way: a countdown from the exposure the camera says it
+ * started ("Exposing, 18 s left"), or, before that word arrives (an agent from
+ * before the capture.started event), one estimated from its last exposure;
+ * then "Copying to this computer", with the elapsed time throughout.
  */
 export function StillProgress({ agentId, since }: { agentId: string; since: number }) {
   const now = useNow(true, 1000);
   const newest = useAgentCaptures(agentId, 1);
+  const started = useExposureStarted(agentId, since);
   const last = shutterSeconds(newest.data?.items[0]?.shutterSpeed);
-  const p = stillProgress(now - since, last);
+  const p = stillProgress(
+    now - since,
+    last,
+    started ? { exposureSeconds: started.exposureSeconds, sinceMs: now - started.heardAtMs } : null,
+  );
   const elapsed = formatDuration(now - since);
   return (
     <span className="muted small" role="status" data-testid="still-progress" data-phase={p.phase}>
-      {p.phase === 'exposing'
-        ? `Exposing, about ${p.leftS} s left (the last exposure was ${last} s) · ${elapsed}`
-        : p.phase === 'copying'
-          ? `Copying to this computer… ${elapsed}`
-          : `Exposing and copying… ${elapsed}`}
+      {p.phase === 'exposing' && p.exact
+        ? `Exposing, ${p.leftS} s left · ${elapsed}`
+        : p.phase === 'exposing'
+          ? `Exposing, about ${p.leftS} s left (the last exposure was ${last} s) · ${elapsed}`
+          : p.phase === 'copying'
+            ? `Copying to this computer… ${elapsed}`
+            : `Exposing and copying… ${elapsed}`}
     </span>
   );
 }

@@ -89,4 +89,11 @@ describe('still capture progress', () => {
     expect(stillProgress(500, 0.02)).toEqual({ phase: 'working', leftS: null });
     expect(stillProgress(500, null)).toEqual({ phase: 'working', leftS: null });
   });
+
+  it('counts down exactly from the exposure the camera said it started, whatever the last one was', () => {
+    const started = (exposureSeconds: number, sinceMs: number) => ({ exposureSeconds, sinceMs });
+    expect(stillProgress(2_000, 1, started(120, 1_500))).toEqual({ phase: 'exposing', leftS: 119, exact: true });
+    expect(stillProgress(200_000, 1, started(120, 121_000))).toEqual({ phase: 'copying', leftS: null, exact: true });
+    expect(stillProgress(500, 30, started(0.01, 100))).toEqual({ phase: 'copying', leftS: null, exact: true });
+  });
 });

@@ -68,7 +68,16 @@ export function shutterSeconds(shutter: string | null | undefined): number | nul
 export function stillProgress(
   elapsedMs: number,
   lastExposureS: number | null,
-): { phase: 'exposing' | 'copying' | 'working'; leftS: number | null } {
+  /** The exposure the camera said it started (capture.started), and ms since this page heard of it. */
+  started?: { exposureSeconds: number; sinceMs: number } | null,
+): { phase: 'exposing' | 'copying' | 'working'; leftS: number | null; exact?: boolean } {
+  if (started) {
+    if (started.exposureSeconds < 2) return { phase: 'copying', leftS: null, exact: true };
+    const leftExact = started.exposureSeconds - started.sinceMs / 1000;
+    return leftExact > 0
+      ? { phase: 'exposing', leftS: Math.ceil(leftExact), exact: true }
+      : { phase: 'copying', leftS: null, exact: true };
+  }
   if (lastExposureS === null || lastExposureS < 2) return { phase: 'working', leftS: null };
   const left = lastExposureS - elapsedMs / 1000;
   return left > 0 ? { phase: 'exposing', leftS: Math.ceil(left) } : { phase: 'copying', leftS: null };
