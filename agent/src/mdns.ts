@@ -17,7 +17,7 @@ import type { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
 import type * as BonjourModule from 'bonjour-service';
 import type { Bonjour, Service } from 'bonjour-service';
-import { spawnProgram, type StreamingProgram } from './util/run.js';
+import { spawnProgram, stopProgram, type StreamingProgram } from './util/run.js';
 import type { CameraCapabilities } from './camera/driver.js';
 import {
   MDNS_SERVICE_NAME,
@@ -377,7 +377,7 @@ class AvahiAdvertiser implements Advertiser {
 
   private watch(child: StreamingProgram, instance: string): void {
     if (this.stopping) {
-      child.kill('SIGTERM');
+      stopProgram(child, 'SIGTERM');
       return;
     }
     this.child = child;
@@ -426,9 +426,9 @@ class AvahiAdvertiser implements Advertiser {
     this.restartTimer = null;
     const child = this.child;
     this.child = null;
-    if (!child || child.exitCode !== null) return;
-    child.kill('SIGTERM');
-    const killer = setTimeout(() => child.kill('SIGKILL'), 2_000);
+    if (!child || child.exitCode !== null || child.pid === undefined) return;
+    stopProgram(child, 'SIGTERM');
+    const killer = setTimeout(() => stopProgram(child, 'SIGKILL'), 2_000);
     await child;
     clearTimeout(killer);
   }

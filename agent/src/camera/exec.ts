@@ -3,7 +3,14 @@
  * runs, with a missing program, a timeout and a cancellation turned into
  * CameraErrors a driver and the HTTP layer understand.
  */
-import { KILL_GRACE_MS, killOnClose, runProgram as run, spawnProgram, type RunOptions } from '../util/run.js';
+import {
+  KILL_GRACE_MS,
+  killOnClose,
+  runProgram as run,
+  spawnProgram,
+  stopProgram,
+  type RunOptions,
+} from '../util/run.js';
 import { framesFrom } from './common.js';
 import type { PreviewFrame } from './driver.js';
 import { abortedError, cameraError } from './failures.js';
@@ -44,7 +51,7 @@ export async function* streamMjpeg(
     if (!signal.aborted && result.exitCode !== 0) throw classify(stderr);
   } finally {
     release();
-    if (child.exitCode === null) child.kill('SIGTERM');
+    if (child.exitCode === null) stopProgram(child, 'SIGTERM');
     await child.catch(() => undefined);
   }
 }

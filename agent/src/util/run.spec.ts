@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ProgramError, runChecked, runProgram, spawnProgram } from './run.js';
+import { ProgramError, runChecked, runProgram, spawnProgram, stopProgram } from './run.js';
 
 // Real programs (node itself, a missing name), no stubs.
 const node = process.execPath;
@@ -86,5 +86,16 @@ describe('spawnProgram', () => {
     const result = await child;
     expect(Buffer.concat(chunks).toString()).toBe('a\nb\n');
     expect(result.exitCode).toBe(4);
+  });
+
+  it('stopping a program that never started signals nothing (Node would signal our own process group)', async () => {
+    const { child } = await spawnProgram('skystation-no-such-program', []);
+    expect(child.pid).toBeUndefined();
+    stopProgram(child, 'SIGTERM');
+    stopProgram(child, 'SIGKILL');
+    const r = await child;
+    expect(r.failed).toBe(true);
+    // Still here: had kill(0, SIGTERM) been sent, this test runner would have been terminated.
+    expect(process.exitCode ?? 0).toBe(0);
   });
 });

@@ -48,11 +48,27 @@ export interface RunResult {
   ms: number;
 }
 
+/**
+ * Signals a program that is running. One that never started (not installed: ENOENT) has no pid, and
+ * Node's kill() on it reaches kill(0, signal), which signals our own process group (the agent, or a
+ * test runner and everything it started): so there is nothing to signal then.
+ */
+export function stopProgram(
+  subprocess: { pid?: number | undefined; exitCode?: number | null; kill(signal: NodeJS.Signals): boolean },
+  signal: NodeJS.Signals,
+): void {
+  if (subprocess.pid === undefined || subprocess.pid <= 0) return;
+  subprocess.kill(signal);
+}
+
 /** SIGKILL the program when `kill` aborts; returns the detach function. */
-export function killOnClose(subprocess: { kill(signal: NodeJS.Signals): boolean }, kill?: AbortSignal): () => void {
+export function killOnClose(
+  subprocess: { pid?: number | undefined; kill(signal: NodeJS.Signals): boolean },
+  kill?: AbortSignal,
+): () => void {
   if (!kill) return () => undefined;
   const onAbort = (): void => {
-    subprocess.kill('SIGKILL');
+    stopProgram(subprocess, 'SIGKILL');
   };
   if (kill.aborted) onAbort();
   kill.addEventListener('abort', onAbort, { once: true });
