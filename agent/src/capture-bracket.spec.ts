@@ -166,7 +166,15 @@ describe('bracketed sets in the capture service', () => {
     expect(rows).toHaveLength(2);
     expect(rows.map((c) => c.bracket?.index)).toEqual([0, 1]);
     expect(rows.every((c) => !c.synced)).toBe(true);
-    expect(events.map((e) => e.type)).toEqual(['capture.done', 'capture.done', 'capture.failed']);
+    // Each exposure is announced (capture.started) before its outcome: three started, two done, then the failure.
+    expect(events.map((e) => e.type)).toEqual([
+      'capture.started',
+      'capture.done',
+      'capture.started',
+      'capture.done',
+      'capture.started',
+      'capture.failed',
+    ]);
     // The service is free again afterwards.
     camera.failOn = null;
     await expect(svc.capture({ auto: true })).resolves.toMatchObject({ status: 'success' });
