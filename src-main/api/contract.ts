@@ -14,10 +14,12 @@ import { orchestrationMethods, type DeploymentView } from './orchestration.js';
 import { exportMethods, type ExportEvent } from '../export/api-types.js';
 import { settingsMethods } from '../settings/api-types.js';
 import { galleryMethods } from '../gallery/api-types.js';
+import { profileMethods } from '../profiles/api-types.js';
 
 export * from '../export/api-types.js';
 export * from '../settings/api-types.js';
 export * from '../gallery/api-types.js';
+export * from '../profiles/api-types.js';
 export * from './orchestration.js';
 
 export const AgentState = z.enum(['discovered', 'unpaired', 'paired', 'online', 'offline']);
@@ -262,6 +264,7 @@ export const methods = {
   ...exportMethods,
   ...settingsMethods,
   ...galleryMethods,
+  ...profileMethods,
 } as const;
 
 export type MethodName = keyof typeof methods;

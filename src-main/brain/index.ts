@@ -30,6 +30,7 @@ import { AgentsRepo } from '../db/agents-repo.js';
 import { CapturesRepo, type StoredCapture } from '../db/captures-repo.js';
 import { openDatabase, type Db } from '../db/database.js';
 import { exportHandlers, splitCaptureId } from '../export/handlers.js';
+import { profileHandlers } from '../profiles/api-handlers.js';
 import { galleryHandlers } from '../gallery/service.js';
 import { ExportService } from '../export/service.js';
 import { StationSettings } from '../settings/service.js';
@@ -351,6 +352,10 @@ export async function startStation(opts: StationOptions): Promise<Station> {
   const handlers: Handlers = {
     ...orchestration.orchestrator.handlers,
     ...exportHandlers(exportsService),
+    ...profileHandlers({
+      profiles: orchestration.profiles,
+      location: () => orchestration!.orchestrator.handlers.getLocation({}),
+    }),
     ...settings.handlers(),
     ...galleryHandlers({
       captures,

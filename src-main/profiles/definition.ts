@@ -22,6 +22,24 @@ export const ProfileId = z
 export const WbCurveName = z.enum(['conservative', 'balanced', 'warm']);
 export type WbCurveName = z.infer<typeof WbCurveName>;
 
+/** An operator's own lux → kelvin curve: 2–32 [lux, kelvin] points, within the agent's lux_table limits. */
+export const WbCurvePoints = z
+  .array(
+    z.tuple([
+      z.number().min(0, 'light is 0 lux or more').max(200_000, 'light is at most 200000 lux'),
+      z
+        .number()
+        .int('kelvin is a whole number')
+        .min(1500, 'kelvin is 1500 to 15000')
+        .max(15_000, 'kelvin is 1500 to 15000'),
+    ]),
+  )
+  .min(2, 'a curve needs at least 2 points')
+  .max(32, 'a curve has at most 32 points');
+/** A named curve (wb-curves.ts) or the operator's own points. */
+export const WbCurve = z.union([WbCurveName, WbCurvePoints]);
+export type WbCurve = z.infer<typeof WbCurve>;
+
 export const StrategyName = z.enum(['golden_hour', 'blue_hour', 'overcast', 'stormy']);
 export type StrategyName = z.infer<typeof StrategyName>;
 
@@ -43,8 +61,8 @@ export const ProfileSettings = z.strictObject({
   ev_compensation: ExposureCompensation,
   /** 0 auto, 1 daylight (seed 002). */
   awb_mode: AwbMode,
-  /** Lux → kelvin curve compiled into adaptive_wb.lux_table; null for a fixed WB. */
-  adaptive_wb_curve: WbCurveName.nullable(),
+  /** Lux → kelvin curve (a name or [lux, kelvin] points) compiled into adaptive_wb.lux_table; null for a fixed WB. */
+  adaptive_wb_curve: WbCurve.nullable(),
   iso_min: Iso,
   iso_max: Iso,
   /** Fastest shutter allowed, e.g. "1/8000". */

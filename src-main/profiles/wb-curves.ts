@@ -6,7 +6,7 @@
  * sets a higher temperature than the light so golden tones are embraced.
  * Points are [lux, kelvin], brightest first as in seed 002's example.
  */
-import type { WbCurveName } from './definition.js';
+import type { WbCurve, WbCurveName } from './definition.js';
 
 export type LuxKelvin = readonly [number, number];
 
@@ -49,7 +49,8 @@ export const WB_CURVES: Readonly<Record<WbCurveName, readonly LuxKelvin[]>> = {
   ],
 };
 
-/** The lux_table for a curve (a fresh mutable copy). */
-export function luxTable(curve: WbCurveName): Array<[number, number]> {
-  return WB_CURVES[curve].map(([lux, k]) => [lux, k]);
+/** The lux_table for a named curve or the operator's own points (a fresh mutable copy, brightest first). */
+export function luxTable(curve: WbCurve): Array<[number, number]> {
+  const points = typeof curve === 'string' ? WB_CURVES[curve] : [...curve].sort((a, b) => b[0] - a[0]);
+  return points.map(([lux, k]) => [lux, k]);
 }
