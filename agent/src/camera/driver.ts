@@ -34,12 +34,18 @@ export interface PreviewFrame {
   exposureUs: number;
   /** performance.now()-style milliseconds when the frame was captured, for latency figures. */
   capturedAtMs: number;
+  /** ISO of this frame, where the camera tells (goes into the preview header). */
+  iso?: number;
+  /** Unitless gain of this frame, for cameras with gain instead of ISO. */
+  gain?: number;
 }
 
 export interface PreviewOptions {
   width: number;
   height: number;
   fps: number;
+  /** JPEG quality 30–95 (protocol PreviewQuery); a camera that encodes its own frames uses it where it can. */
+  quality?: number;
 }
 
 export interface CaptureResult {

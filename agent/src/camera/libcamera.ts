@@ -300,6 +300,8 @@ export class LibcameraCamera extends ProgramCamera implements CameraDriver {
         String(options.height),
         '--framerate',
         String(options.fps),
+        // MJPEG quality (rpicam-vid --quality, 0–100; the preview asks 30–95).
+        ...(options.quality !== undefined ? ['--quality', String(options.quality)] : []),
         '-o',
         '-',
       ],

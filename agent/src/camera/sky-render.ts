@@ -112,6 +112,41 @@ const STARS: readonly Star[] = (() => {
   return stars;
 })();
 
+/** A catalogue star where it falls in a frame: pixel position (fractional) and luminance after extinction. */
+export interface StarInView {
+  x: number;
+  y: number;
+  /** Elevation, degrees. */
+  el: number;
+  /** Direction, degrees from north. */
+  az: number;
+  luminance: number;
+  tint: Rgb;
+}
+
+/**
+ * The catalogue's stars inside a frame of the given size and pointing (the
+ * projection renderSky draws them with); the ridge is not masked here.
+ */
+export function starsInView(
+  opts: Pick<RenderOptions, 'width' | 'height' | 'siderealDeg' | 'azimuthDeg' | 'hfovDeg'>,
+): StarInView[] {
+  const { width: W, height: H } = opts;
+  const camAz = opts.azimuthDeg ?? 270;
+  const degPerPx = (opts.hfovDeg ?? 70) / W;
+  const horizonY = Math.round(H * 0.72);
+  const out: StarInView[] = [];
+  for (const star of STARS) {
+    const az = star.az + opts.siderealDeg;
+    const x = W / 2 + azDiff(az, camAz) / degPerPx;
+    const y = horizonY - star.el / degPerPx;
+    if (x < 0 || y < 0 || x >= W || y >= H) continue;
+    // Extinction near the horizon.
+    out.push({ x, y, el: star.el, az, luminance: star.luminance * smoothstep(0, 12, star.el), tint: star.tint });
+  }
+  return out;
+}
+
 /** Output-referred tone curve (sRGB-like gamma) as a lookup table over linear 0..1. */
 const TONE_SIZE = 16384;
 const TONE_LUT: Uint8Array = (() => {
@@ -238,13 +273,11 @@ export function renderSky(opts: RenderOptions): Buffer {
   }
 
   // Stars: fixed absolute brightness, so they appear only against a dark sky.
-  for (const star of STARS) {
-    const az = star.az + opts.siderealDeg;
-    const x = Math.floor(W / 2 + azDiff(az, camAz) / degPerPx);
-    const y = Math.floor(horizonY - star.el / degPerPx);
-    if (x < 0 || y < 0 || x >= W || y >= H || y >= colRidgeY[x]!) continue;
-    // Extinction near the horizon.
-    const L = star.luminance * smoothstep(0, 12, star.el);
+  for (const star of starsInView(opts)) {
+    const x = Math.floor(star.x);
+    const y = Math.floor(star.y);
+    if (y >= colRidgeY[x]!) continue;
+    const L = star.luminance;
     const i = (y * W + x) * 3;
     linear[i] = linear[i]! + L * star.tint[0];
     linear[i + 1] = linear[i + 1]! + L * star.tint[1];

@@ -169,7 +169,7 @@ export class V4l2Camera extends ProgramCamera implements CameraDriver {
         '-c:v',
         'mjpeg',
         '-q:v',
-        '5',
+        String(mjpegQscale(options.quality)),
         '-f',
         'mjpeg',
         '-',
@@ -180,4 +180,11 @@ export class V4l2Camera extends ProgramCamera implements CameraDriver {
       (stderr) => classifyFfmpegV4l2Error(this.device, stderr),
     );
   }
+}
+
+/** ffmpeg's MJPEG -q:v (2 best … 31 worst) for a JPEG quality of 30–95; 5 (about 88) when none is asked. */
+export function mjpegQscale(quality: number | undefined): number {
+  if (quality === undefined) return 5;
+  const q = Math.max(30, Math.min(95, quality));
+  return Math.round(2 + ((95 - q) / 65) * 29);
 }

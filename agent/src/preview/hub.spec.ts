@@ -12,6 +12,8 @@ interface FakeSource {
   starts: number;
   active: number;
   produced: number;
+  /** The options each start was given. */
+  options: PreviewOptions[];
   source(options: PreviewOptions, signal: AbortSignal): AsyncIterable<PreviewFrame>;
 }
 
@@ -20,8 +22,10 @@ function fakeSource(frameBytes = 1000, everyMs = 5): FakeSource {
     starts: 0,
     active: 0,
     produced: 0,
-    async *source(_options, signal) {
+    options: [],
+    async *source(options, signal) {
       f.starts++;
+      f.options.push(options);
       f.active++;
       try {
         while (!signal.aborted) {
@@ -31,7 +35,7 @@ function fakeSource(frameBytes = 1000, everyMs = 5): FakeSource {
           const jpeg = Buffer.alloc(frameBytes, f.produced & 0xff);
           jpeg[0] = 0xff;
           jpeg[1] = 0xd8;
-          yield { jpeg, width: 8, height: 8, exposureUs: 1234, capturedAtMs: performance.now() };
+          yield { jpeg, width: 8, height: 8, exposureUs: 1234, iso: 800, capturedAtMs: performance.now() };
         }
       } finally {
         f.active--;
@@ -56,6 +60,24 @@ async function serve(hub: PreviewHub): Promise<string> {
     await new Promise((r) => server.close(r));
   });
   return `ws://127.0.0.1:${(server.address() as AddressInfo).port}/preview`;
+}
+
+/** The status and JSON error body an upgrade is refused with. */
+async function refusal(
+  url: string,
+): Promise<{ status: number; body: { error: { code: string; message: string; field?: string } } }> {
+  const ws = new WebSocket(url);
+  cleanups.push(() => ws.terminate());
+  return new Promise((resolve, reject) => {
+    ws.on('unexpected-response', (_req, res) => {
+      let text = '';
+      res.on('data', (c: Buffer) => (text += c.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as never }));
+      res.on('error', reject);
+    });
+    ws.on('open', () => reject(new Error('the upgrade was accepted')));
+    ws.on('error', () => undefined);
+  });
 }
 
 function viewer(url: string): { ws: WebSocket; frames: ReturnType<typeof decodePreviewFrame>[]; open: Promise<void> } {
@@ -150,5 +172,76 @@ describe('preview hub', () => {
     (slow.ws as unknown as { _socket: { resume(): void } })._socket.resume();
     const producedAtResume = src.produced;
     await expect.poll(() => slow.frames.at(-1)?.sequence ?? -1, { timeout: 10_000 }).toBeGreaterThan(producedAtResume);
+  });
+
+  it('refuses bad size, quality, rate or header values with HTTP 400 before any viewer joins', async () => {
+    const src = fakeSource();
+    const hub = new PreviewHub({ source: (o, s) => src.source(o, s), log });
+    const url = await serve(hub);
+    for (const [query, field] of [
+      ['width=100', 'width'],
+      ['width=1921', 'width'],
+      ['width=641', 'width'],
+      ['width=wide', 'width'],
+      ['quality=29', 'quality'],
+      ['quality=96', 'quality'],
+      ['quality=7.5', 'quality'],
+      ['fps=0', 'fps'],
+      ['fps=31', 'fps'],
+      ['header=3', 'header'],
+    ] as const) {
+      const r = await refusal(`${url}?${query}`);
+      expect(r.status, query).toBe(400);
+      expect(r.body.error.code).toBe('invalid_request');
+      expect(r.body.error.field).toBe(field);
+      expect(r.body.error.message).toContain(field);
+    }
+    expect(hub.viewerCount()).toBe(0);
+    expect(src.starts).toBe(0);
+    expect(hub.settings()).toEqual({ width: 1280, height: 720, quality: 70 });
+  });
+
+  it('restarts the producer at the size and quality a viewer asks for; every viewer gets the new frames', async () => {
+    const src = fakeSource();
+    const hub = new PreviewHub({ source: (o, s) => src.source(o, s), log });
+    const url = await serve(hub);
+    const a = viewer(url);
+    await a.open;
+    await expect.poll(() => a.frames.length).toBeGreaterThan(2);
+    expect(src.options[0]).toMatchObject({ width: 1280, height: 720, quality: 70 });
+    // A second viewer asking for 640 wide at quality 40: one producer, restarted with them.
+    const b = viewer(`${url}?width=640&quality=40`);
+    await b.open;
+    await expect.poll(() => src.starts).toBe(2);
+    expect(src.options[1]).toMatchObject({ width: 640, height: 360, quality: 40 });
+    expect(src.active).toBe(1);
+    const before = a.frames.length;
+    await expect.poll(() => a.frames.length).toBeGreaterThan(before + 2);
+    // A viewer that asks for nothing takes the stream as it is.
+    const c = viewer(url);
+    await c.open;
+    await expect.poll(() => c.frames.length).toBeGreaterThan(2);
+    expect(src.starts).toBe(2);
+    expect(hub.settings()).toEqual({ width: 640, height: 360, quality: 40 });
+    // The same settings again change nothing.
+    expect(hub.configure({ width: 640, quality: 40 })).toBe(false);
+  });
+
+  it('sends the version-2 header with ISO only to a viewer that asks for it', async () => {
+    const src = fakeSource();
+    const hub = new PreviewHub({ source: (o, s) => src.source(o, s), log });
+    const url = await serve(hub);
+    const old = viewer(url);
+    const v2 = viewer(`${url}?header=2`);
+    const raw: Buffer[] = [];
+    v2.ws.on('message', (d: Buffer) => raw.push(d));
+    await Promise.all([old.open, v2.open]);
+    await expect.poll(() => old.frames.length > 2 && v2.frames.length > 2).toBe(true);
+    expect(old.frames[0]!.iso).toBeNull();
+    expect(old.frames[0]!.jpeg.subarray(0, 2)).toEqual(Buffer.from([0xff, 0xd8]));
+    expect(v2.frames[0]!).toMatchObject({ iso: 800, gain: null, exposureUs: 1234 });
+    expect(v2.frames[0]!.jpeg.subarray(0, 2)).toEqual(Buffer.from([0xff, 0xd8]));
+    expect(raw[0]![16]).toBe(2);
+    expect(raw[0]!.length).toBe(24 + 1000);
   });
 });

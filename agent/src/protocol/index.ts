@@ -498,8 +498,21 @@ export type SessionResponse = z.infer<typeof SessionResponse>;
 // ---------------------------------------------------------------- live preview (WS /preview)
 
 /**
- * WS /preview?fps=N (1–30, default 30): binary messages, one per frame, no text.
- * Each message is a 16-byte header followed by one JPEG image:
+ * WS /preview?fps=N&width=W&quality=Q&header=2: binary messages, one per frame, no text.
+ *
+ * - fps: 1–30 (default 30), this viewer's rate.
+ * - width: 160–1920, even (default the agent's, 1280); the height follows the
+ *   camera's aspect ratio (16:9 unless configured otherwise).
+ * - quality: JPEG quality 30–95 (default 70).
+ * - header: 1 (default, the original 16-byte header) or 2 (24 bytes, adds ISO/gain).
+ *
+ * A bad value is refused before the upgrade with HTTP 400 and the usual error
+ * body. The camera runs ONE preview stream (a Pi camera cannot run two), so
+ * size and quality belong to the stream, not the viewer: a viewer that asks
+ * for other ones restarts the stream with them and every viewer gets the new
+ * size; a viewer that does not ask takes the stream as it is.
+ *
+ * Each message is a header followed by one JPEG image. Version 1 (16 bytes):
  *
  *   offset  size  type        field
  *   0       4     u32 BE      sequence number (wraps at 2^32)
@@ -508,31 +521,99 @@ export type SessionResponse = z.infer<typeof SessionResponse>;
  *   12      4     u32 BE      exposure of the frame in microseconds
  *   16      …     JPEG        the frame (its size is in the JPEG header)
  *
+ * Version 2 (24 bytes, only to a viewer that asked with header=2) continues:
+ *
+ *   16      1     u8          header version, 2 (a version-1 frame has the JPEG's 0xFF here)
+ *   17      1     u8          flags: bit 0 set = the sensitivity is a unitless gain
+ *                             (astro cameras), clear = ISO
+ *   18      2     u16 BE      header length in bytes (24; a later version may grow it)
+ *   20      4     f32 BE      ISO or gain of the frame; 0 when the camera does not say
+ *   24      …     JPEG
+ *
+ * decodePreviewHeader() reads either, so a new station decodes an old agent.
+ *
  * A slow viewer is never queued for: when its socket still has unsent data the
  * agent skips frames for it, so it always gets the newest one. Stills pause the
  * preview while they expose and it resumes afterwards.
  */
 export const PREVIEW_HEADER_BYTES = 16;
+export const PREVIEW_HEADER_V2_BYTES = 24;
+export const PREVIEW_MIN_WIDTH = 160;
+export const PREVIEW_MAX_WIDTH = 1920;
+export const PREVIEW_MIN_QUALITY = 30;
+export const PREVIEW_MAX_QUALITY = 95;
+export const PREVIEW_DEFAULT_QUALITY = 70;
+/** The sizes the station's settings offer (any even width in range is accepted). */
+export const PREVIEW_WIDTH_PRESETS = [640, 960, 1280, 1920] as const;
+
+const queryInt = (name: string, min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d{1,5}$/, `${name} must be a whole number`)
+    .transform(Number)
+    .pipe(z.number().int().min(min, `${name} must be at least ${min}`).max(max, `${name} must be at most ${max}`));
+
+/** The /preview query (other parameters, such as access_token or session, are the security layer's). */
+export const PreviewQuery = z.object({
+  fps: queryInt('fps', 1, 30).optional(),
+  width: queryInt('width', PREVIEW_MIN_WIDTH, PREVIEW_MAX_WIDTH)
+    .refine((w) => w % 2 === 0, 'width must be even')
+    .optional(),
+  quality: queryInt('quality', PREVIEW_MIN_QUALITY, PREVIEW_MAX_QUALITY).optional(),
+  header: z.enum(['1', '2'], { message: 'header must be 1 or 2' }).transform(Number).optional(),
+});
+export type PreviewQuery = z.infer<typeof PreviewQuery>;
+
 export interface PreviewFrameHeader {
   sequence: number;
   capturedAtMs: number;
   exposureUs: number;
+  /** ISO of the frame (version 2; null when the camera does not say or the agent sent version 1). */
+  iso?: number | null;
+  /** Unitless gain of the frame, for cameras that have gain instead of ISO (version 2). */
+  gain?: number | null;
 }
-export function encodePreviewHeader(h: PreviewFrameHeader): Buffer {
-  const b = Buffer.allocUnsafe(PREVIEW_HEADER_BYTES);
+export function encodePreviewHeader(h: PreviewFrameHeader, version: 1 | 2 = 1): Buffer {
+  const b = Buffer.allocUnsafe(version === 2 ? PREVIEW_HEADER_V2_BYTES : PREVIEW_HEADER_BYTES);
   b.writeUInt32BE(h.sequence >>> 0, 0);
   b.writeDoubleBE(h.capturedAtMs, 4);
   b.writeUInt32BE(Math.max(0, Math.min(0xffffffff, Math.round(h.exposureUs))), 12);
+  if (version === 2) {
+    const isGain = h.gain != null && h.iso == null;
+    const value = (isGain ? h.gain : h.iso) ?? 0;
+    b.writeUInt8(2, 16);
+    b.writeUInt8(isGain ? 1 : 0, 17);
+    b.writeUInt16BE(PREVIEW_HEADER_V2_BYTES, 18);
+    b.writeFloatBE(Number.isFinite(value) && value > 0 ? value : 0, 20);
+  }
   return b;
 }
+
+/**
+ * Reads a frame's header, version 1 or 2, from its bytes (a Node Buffer or a
+ * browser ArrayBuffer view): the fields and where the JPEG starts. Null when
+ * the message is too short to hold a frame.
+ */
+export function decodePreviewHeader(bytes: Uint8Array): (PreviewFrameHeader & { jpegOffset: number }) | null {
+  if (bytes.byteLength < PREVIEW_HEADER_BYTES + 2) return null;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const base = { sequence: view.getUint32(0), capturedAtMs: view.getFloat64(4), exposureUs: view.getUint32(12) };
+  // Version 1: the JPEG (FF D8) follows at once.
+  if (bytes[PREVIEW_HEADER_BYTES] === 0xff) return { ...base, iso: null, gain: null, jpegOffset: PREVIEW_HEADER_BYTES };
+  if (bytes.byteLength < PREVIEW_HEADER_V2_BYTES + 2) return null;
+  const length = view.getUint16(18);
+  if (length < PREVIEW_HEADER_V2_BYTES || length + 2 > bytes.byteLength) return null;
+  const value = view.getFloat32(20);
+  const known = Number.isFinite(value) && value > 0 ? value : null;
+  const isGain = (view.getUint8(17) & 1) === 1;
+  return { ...base, iso: isGain ? null : known, gain: isGain ? known : null, jpegOffset: length };
+}
+
 export function decodePreviewFrame(message: Buffer): PreviewFrameHeader & { jpeg: Buffer } {
-  if (message.length < PREVIEW_HEADER_BYTES + 2) throw new Error('preview frame too short');
-  return {
-    sequence: message.readUInt32BE(0),
-    capturedAtMs: message.readDoubleBE(4),
-    exposureUs: message.readUInt32BE(12),
-    jpeg: message.subarray(PREVIEW_HEADER_BYTES),
-  };
+  const h = decodePreviewHeader(message);
+  if (h === null) throw new Error('preview frame too short');
+  const { jpegOffset, ...header } = h;
+  return { ...header, jpeg: message.subarray(jpegOffset) };
 }
 
 // ---------------------------------------------------------------- system, sensors and storage status (issue 3)
