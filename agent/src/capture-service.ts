@@ -310,7 +310,7 @@ export class CaptureService {
         captured_at: s.record.captured_at,
         sha256: s.record.sha256,
         size_bytes: s.record.size_bytes,
-        settings_used: s.record.settings_used,
+        settings_used: s.settingsUsed,
         bracket: s.record.bracket!,
       })),
     };

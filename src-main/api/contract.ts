@@ -115,8 +115,9 @@ export interface CaptureView {
   schedule: string | null;
   profile: string | null;
   testId: string | null;
-  iso: number;
-  shutterSpeed: string;
+  /** Null when not known (a capture reconciled after an agent crash). */
+  iso: number | null;
+  shutterSpeed: string | null;
   lux: number | null;
   width: number;
   height: number;

@@ -77,8 +77,8 @@ function capturesTable(items: readonly CaptureView[]): string {
     ...items.map((c) => [
       c.capturedAt,
       c.agentName,
-      String(c.iso),
-      c.shutterSpeed,
+      c.iso === null ? 'unknown' : String(c.iso),
+      c.shutterSpeed ?? 'unknown',
       c.lux === null ? '-' : c.lux.toFixed(c.lux < 10 ? 3 : 0),
       c.schedule ?? '-',
       c.frameKind === 'dark'

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CapturesRepo, decodeCursor, encodeCursor, type CaptureRow } from './captures-repo.js';
 import { SCHEMA_VERSION, openDatabase, type Db } from './database.js';
@@ -62,6 +63,74 @@ describe('CapturesRepo', () => {
       { capturedAt: row(2).capturedAt, iso: 200, shutterSpeed: '1/250' },
     ]);
     expect(repo.latestLightFrames('nobody')).toEqual([]);
+  });
+
+  it('stores a capture reconciled after a crash with its unknown settings as null, and says so', () => {
+    repo.insertBatch([
+      row(1),
+      {
+        ...row(2),
+        iso: null,
+        shutterSpeed: null,
+        settingsJson: JSON.stringify({ iso: null, shutter_speed: null }),
+        reconciled: true,
+      },
+    ]);
+    const got = repo.get('a1', 'c2')!;
+    expect(got).toMatchObject({ iso: null, shutterSpeed: null, reconciled: 1 });
+    expect(repo.get('a1', 'c1')).toMatchObject({ iso: 100, shutterSpeed: '1/500', reconciled: 0 });
+    // The newest frame does not know its exposure: live ramps continue from the one before.
+    expect(repo.latestLightFrames('a1', 1)).toEqual([
+      { capturedAt: row(1).capturedAt, iso: 100, shutterSpeed: '1/500' },
+    ]);
+  });
+
+  it('upgrades a version 7 gallery in place: rows, rowids and tags kept, settings may now be null', () => {
+    db.close();
+    const file = join(dir, 'v7.sqlite');
+    // The captures and tags tables as migrations 1 to 7 left them (the rest of the schema plays no part).
+    const old = new Database(file);
+    old.exec(`
+      CREATE TABLE captures (
+        rowid INTEGER PRIMARY KEY, agent_id TEXT NOT NULL, capture_id TEXT NOT NULL, seq INTEGER NOT NULL,
+        captured_at TEXT NOT NULL, schedule TEXT, profile TEXT, profile_version TEXT, test_id TEXT, variant TEXT,
+        iso INTEGER NOT NULL, shutter_speed TEXT NOT NULL, settings_json TEXT NOT NULL, lux REAL, temperature_c REAL,
+        width INTEGER NOT NULL, height INTEGER NOT NULL, size_bytes INTEGER NOT NULL, sha256 TEXT NOT NULL,
+        image_path TEXT NOT NULL, thumb_path TEXT NOT NULL, imported_at TEXT NOT NULL, mean_brightness REAL,
+        clipped_highlights REAL, clipped_shadows REAL, focus_score REAL, bracket_group TEXT, bracket_index INTEGER,
+        bracket_count INTEGER, bracket_ev REAL, frame_kind TEXT NOT NULL DEFAULT 'light',
+        UNIQUE (agent_id, capture_id)
+      );
+      CREATE TABLE capture_tags (
+        capture_rowid INTEGER NOT NULL REFERENCES captures (rowid) ON DELETE CASCADE,
+        tag TEXT NOT NULL,
+        PRIMARY KEY (tag, capture_rowid)
+      ) WITHOUT ROWID;
+      INSERT INTO captures (rowid, agent_id, capture_id, seq, captured_at, iso, shutter_speed, settings_json, width,
+        height, size_bytes, sha256, image_path, thumb_path, imported_at, mean_brightness, frame_kind)
+      VALUES (42, 'a1', 'old', 1, '2026-01-01T00:00:00.000Z', 800, '2', '{}', 10, 10, 100, '${'b'.repeat(64)}',
+        'originals/a1/old.jpg', 'thumbs/a1/old.jpg', '2026-01-01T00:00:01.000Z', 12.5, 'dark');
+      INSERT INTO capture_tags (capture_rowid, tag) VALUES (42, 'keeper');
+      PRAGMA user_version = 7;
+    `);
+    old.close();
+    db = openDatabase(file);
+    repo = new CapturesRepo(db);
+    expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    expect(repo.get('a1', 'old')).toMatchObject({
+      rowid: 42,
+      iso: 800,
+      shutterSpeed: '2',
+      meanBrightness: 12.5,
+      frameKind: 'dark',
+      reconciled: 0,
+    });
+    expect(repo.tagsOf(42)).toEqual(['keeper']);
+    expect(db.pragma('foreign_key_check')).toEqual([]);
+    expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+    // Deleting still takes the tags with it (the foreign key survived the rebuild).
+    db.prepare('DELETE FROM captures WHERE rowid = 42').run();
+    expect(db.prepare('SELECT COUNT(*) AS n FROM capture_tags').get()).toEqual({ n: 0 });
   });
 
   it('migrates a new database to the current schema version, in WAL mode', () => {

@@ -10,8 +10,9 @@ export interface CaptureRow {
   profileVersion: string | null;
   testId: string | null;
   variant: string | null;
-  iso: number;
-  shutterSpeed: string;
+  /** Null when not known: a capture reconciled after an agent crash whose file and journal did not tell. */
+  iso: number | null;
+  shutterSpeed: string | null;
   settingsJson: string;
   lux: number | null;
   temperatureC: number | null;
@@ -34,10 +35,14 @@ export interface CaptureRow {
   bracketEv?: number | null;
   /** 'dark': taken with the lens capped, subtracted from night frames of matching exposure, gain and temperature. */
   frameKind?: 'light' | 'dark';
+  /** Found on the agent after a crash without its journal row: its settings hold only what is known. */
+  reconciled?: boolean;
 }
 
-export interface StoredCapture extends CaptureRow {
+export interface StoredCapture extends Omit<CaptureRow, 'reconciled'> {
   rowid: number;
+  /** 1 when reconciled (see CaptureRow), as SQLite returns it. */
+  reconciled: 0 | 1;
 }
 
 export interface CaptureQuery {
@@ -120,7 +125,7 @@ const columns = `rowid, agent_id AS agentId, capture_id AS captureId, seq, captu
   image_path AS imagePath, thumb_path AS thumbPath, imported_at AS importedAt, mean_brightness AS meanBrightness,
   clipped_highlights AS clippedHighlights, clipped_shadows AS clippedShadows, focus_score AS focusScore,
   bracket_group AS bracketGroup, bracket_index AS bracketIndex, bracket_count AS bracketCount, bracket_ev AS bracketEv,
-  frame_kind AS frameKind`;
+  frame_kind AS frameKind, reconciled`;
 
 /** Cursor = "<captured_at>|<rowid>" of the last row of the previous page (newest first). */
 export function encodeCursor(row: { capturedAt: string; rowid: number }): string {
@@ -146,11 +151,11 @@ export class CapturesRepo {
       `INSERT INTO captures (agent_id, capture_id, seq, captured_at, schedule, profile, profile_version, test_id, variant,
          iso, shutter_speed, settings_json, lux, temperature_c, width, height, size_bytes, sha256, image_path, thumb_path,
          imported_at, mean_brightness, clipped_highlights, clipped_shadows, focus_score, bracket_group, bracket_index,
-         bracket_count, bracket_ev, frame_kind)
+         bracket_count, bracket_ev, frame_kind, reconciled)
        VALUES (@agentId, @captureId, @seq, @capturedAt, @schedule, @profile, @profileVersion, @testId, @variant,
          @iso, @shutterSpeed, @settingsJson, @lux, @temperatureC, @width, @height, @sizeBytes, @sha256, @imagePath,
          @thumbPath, @importedAt, @meanBrightness, @clippedHighlights, @clippedShadows, @focusScore, @bracketGroup,
-         @bracketIndex, @bracketCount, @bracketEv, @frameKind)
+         @bracketIndex, @bracketCount, @bracketEv, @frameKind, @reconciled)
        ON CONFLICT (agent_id, capture_id) DO NOTHING`,
     );
     this.getStmt = db.prepare<[string, string], StoredCapture>(
@@ -200,13 +205,14 @@ export class CapturesRepo {
 
   /**
    * A camera's latest light frames, newest first: what it last exposed (dark
-   * frames and the off-centre images of bracketed sets left out).
+   * frames, the off-centre images of bracketed sets and frames of unknown settings left out).
    */
   latestLightFrames(agentId: string, limit = 2): { capturedAt: string; iso: number; shutterSpeed: string }[] {
     return this.db
       .prepare<{ agentId: string; limit: number }, { capturedAt: string; iso: number; shutterSpeed: string }>(
         `SELECT captured_at AS capturedAt, iso, shutter_speed AS shutterSpeed FROM captures
          WHERE agent_id = @agentId AND frame_kind = 'light' AND (bracket_ev IS NULL OR bracket_ev = 0)
+           AND iso IS NOT NULL AND shutter_speed IS NOT NULL
          ORDER BY captured_at DESC, rowid DESC LIMIT @limit`,
       )
       .all({ agentId, limit });
@@ -398,7 +404,7 @@ export class CapturesRepo {
   }
 }
 
-function withQuality(row: CaptureRow): Required<CaptureRow> {
+function withQuality(row: CaptureRow): Required<Omit<CaptureRow, 'reconciled'>> & { reconciled: 0 | 1 } {
   return {
     ...row,
     meanBrightness: row.meanBrightness ?? null,
@@ -410,5 +416,6 @@ function withQuality(row: CaptureRow): Required<CaptureRow> {
     bracketCount: row.bracketCount ?? null,
     bracketEv: row.bracketEv ?? null,
     frameKind: row.frameKind ?? 'light',
+    reconciled: row.reconciled === true ? 1 : 0,
   };
 }

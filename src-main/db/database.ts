@@ -141,6 +141,92 @@ const migrations: readonly string[] = [
   `
   ALTER TABLE alerts ADD COLUMN acknowledged_at TEXT;
   `,
+  // 8: captures reconciled after an agent crash (issue #16): a flag, and ISO and shutter speed that may be unknown
+  // (null). SQLite cannot drop NOT NULL, so the table is rebuilt (rowids kept, tags moved aside and back).
+  `
+  CREATE TABLE captures_v8 (
+    rowid INTEGER PRIMARY KEY,
+    agent_id TEXT NOT NULL,
+    capture_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    captured_at TEXT NOT NULL,
+    schedule TEXT,
+    profile TEXT,
+    profile_version TEXT,
+    test_id TEXT,
+    variant TEXT,
+    iso INTEGER,
+    shutter_speed TEXT,
+    settings_json TEXT NOT NULL,
+    lux REAL,
+    temperature_c REAL,
+    width INTEGER NOT NULL,
+    height INTEGER NOT NULL,
+    size_bytes INTEGER NOT NULL,
+    sha256 TEXT NOT NULL,
+    image_path TEXT NOT NULL,
+    thumb_path TEXT NOT NULL,
+    imported_at TEXT NOT NULL,
+    mean_brightness REAL,
+    clipped_highlights REAL,
+    clipped_shadows REAL,
+    focus_score REAL,
+    bracket_group TEXT,
+    bracket_index INTEGER,
+    bracket_count INTEGER,
+    bracket_ev REAL,
+    frame_kind TEXT NOT NULL DEFAULT 'light',
+    reconciled INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (agent_id, capture_id)
+  );
+  INSERT INTO captures_v8 (rowid, agent_id, capture_id, seq, captured_at, schedule, profile, profile_version, test_id,
+    variant, iso, shutter_speed, settings_json, lux, temperature_c, width, height, size_bytes, sha256, image_path,
+    thumb_path, imported_at, mean_brightness, clipped_highlights, clipped_shadows, focus_score, bracket_group,
+    bracket_index, bracket_count, bracket_ev, frame_kind)
+  SELECT rowid, agent_id, capture_id, seq, captured_at, schedule, profile, profile_version, test_id,
+    variant, iso, shutter_speed, settings_json, lux, temperature_c, width, height, size_bytes, sha256, image_path,
+    thumb_path, imported_at, mean_brightness, clipped_highlights, clipped_shadows, focus_score, bracket_group,
+    bracket_index, bracket_count, bracket_ev, frame_kind FROM captures;
+  CREATE TABLE capture_tags_v8 AS SELECT capture_rowid, tag FROM capture_tags;
+  DROP TABLE capture_tags;
+  DROP TABLE captures;
+  ALTER TABLE captures_v8 RENAME TO captures;
+  CREATE TABLE capture_tags (
+    capture_rowid INTEGER NOT NULL REFERENCES captures (rowid) ON DELETE CASCADE,
+    tag TEXT NOT NULL,
+    PRIMARY KEY (tag, capture_rowid)
+  ) WITHOUT ROWID;
+  INSERT INTO capture_tags (capture_rowid, tag) SELECT capture_rowid, tag FROM capture_tags_v8;
+  DROP TABLE capture_tags_v8;
+  CREATE INDEX captures_time ON captures (captured_at DESC, rowid DESC);
+  CREATE INDEX captures_agent_time ON captures (agent_id, captured_at DESC, rowid DESC);
+  CREATE INDEX captures_schedule_time ON captures (schedule, captured_at DESC, rowid DESC);
+  CREATE INDEX captures_profile_time ON captures (profile, captured_at DESC, rowid DESC);
+  CREATE INDEX captures_test_time ON captures (test_id, captured_at DESC, rowid DESC) WHERE test_id IS NOT NULL;
+  CREATE INDEX captures_bracket ON captures (bracket_group, bracket_index) WHERE bracket_group IS NOT NULL;
+  CREATE INDEX captures_darks ON captures (agent_id, captured_at) WHERE frame_kind = 'dark';
+  `,
+  // 9: station state that lived in JSON files (issue #13): profile versions, export jobs, S3 multipart uploads
+  // (the settings documents go to station_settings), and which old files were imported (never twice)
+  `
+  CREATE TABLE profile_versions (
+    seq INTEGER PRIMARY KEY,
+    profile_id TEXT NOT NULL,
+    version TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    version_json TEXT NOT NULL,
+    UNIQUE (profile_id, version)
+  );
+  CREATE TABLE export_jobs (
+    seq INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    status TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    job_json TEXT NOT NULL
+  );
+  CREATE TABLE archive_uploads (id TEXT PRIMARY KEY, state_json TEXT NOT NULL, updated_at TEXT NOT NULL);
+  CREATE TABLE state_imports (file TEXT PRIMARY KEY, imported_at TEXT NOT NULL, summary TEXT NOT NULL);
+  `,
 ];
 
 export const SCHEMA_VERSION = migrations.length;

@@ -597,7 +597,7 @@ export class ExportService {
                 ? { bracket: { group: c.bracketGroup, index: c.bracketIndex, count: c.bracketCount, ev: c.bracketEv } }
                 : {}),
               ...(exposureSeconds !== null ? { exposureSeconds } : {}),
-              ...(c.iso > 0 ? { gain: c.iso } : {}),
+              ...(c.iso !== null && c.iso > 0 ? { gain: c.iso } : {}),
               t,
             });
             if (out.length > max) {
@@ -626,7 +626,7 @@ export class ExportService {
         for (const c of page.items) {
           if (c.frameKind !== 'dark') continue;
           const exposureSeconds = shutterSeconds(c.shutterSpeed);
-          if (exposureSeconds === null || !(c.iso > 0)) continue;
+          if (exposureSeconds === null || c.iso === null || !(c.iso > 0)) continue;
           out.push({
             path: this.mediaFile(c.imagePath),
             agentId,

@@ -43,6 +43,8 @@ export interface GalleryItemView extends CaptureView {
   profileVersion: string | null;
   variant: string | null;
   tags: string[];
+  /** Found on its camera after a crash without a journal row: settings it does not know are null ("unknown"). */
+  reconciled: boolean;
 }
 
 export interface GalleryNightView {

@@ -104,6 +104,25 @@ describe('gallery handlers', () => {
     expect(() => galleryMethods['gallery.tag'].params.parse({ ids: ['cam/c1'] })).toThrow(/give a tag/);
   });
 
+  it('says which captures were reconciled after a crash and returns their unknown settings as null', async () => {
+    repo.insert({
+      ...row(9),
+      captureId: 'found',
+      seq: 99,
+      iso: null,
+      shutterSpeed: null,
+      settingsJson: '{"iso":null,"shutter_speed":null}',
+      reconciled: true,
+    });
+    const page = await call('gallery.page', { offset: 0, limit: 2 });
+    expect(page.items.map((i) => [i.id, i.reconciled])).toEqual([
+      ['cam/found', true],
+      ['cam/c4', false],
+    ]);
+    const detail = await call('gallery.get', { id: 'cam/found' });
+    expect(detail).toMatchObject({ reconciled: true, settings: { iso: null, shutter_speed: null } });
+  });
+
   it("a night's bounds pass unchanged, so stored times without milliseconds are inside them", async () => {
     repo.insert({ ...row(9), captureId: 'plain', seq: 99, capturedAt: '2026-01-11T01:00:00Z' });
     const page = await call('gallery.page', { filter: { from: '2026-01-11T01:00:00Z', to: '2026-01-11T01:00:00Z' } });

@@ -82,6 +82,7 @@ export function galleryHandlers(d: GalleryDeps): GalleryHandlers {
     profileVersion: c.profileVersion,
     variant: c.variant,
     tags,
+    reconciled: c.reconciled === 1,
   });
   const required = (id: string): StoredCapture => {
     const { agentId, captureId } = splitId(id);

@@ -408,6 +408,7 @@ export class SyncEngine {
       bracketCount: record.bracket?.count ?? null,
       bracketEv: record.bracket?.ev ?? null,
       frameKind: record.frame_kind ?? 'light',
+      reconciled: record.reconciled === true,
       ...quality,
     };
     return { row, dir: dirname(imageAbs), ready };

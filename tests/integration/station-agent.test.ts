@@ -69,7 +69,7 @@ describe('a real brain with real agent processes', () => {
     expect(started).toBeLessThan(events.findIndex((e) => e.event === 'capture.added' && e.data.id === capture.id));
     const s = events[started];
     expect(s?.event === 'capture.started' ? s.data.exposureSeconds : null).toBeCloseTo(
-      Number(capture.shutterSpeed.startsWith('1/') ? 1 / Number(capture.shutterSpeed.slice(2)) : capture.shutterSpeed),
+      Number(capture.shutterSpeed?.startsWith('1/') ? 1 / Number(capture.shutterSpeed.slice(2)) : capture.shutterSpeed),
       3,
     );
 

@@ -1,8 +1,10 @@
 /**
  * Issue 16, finding 6: an image a crash leaves without its journal row is
  * journalled at the next start with the settings it was really taken with
- * (the journal's record of what the exposure was asked for), not invented ones
- * (it used to be ISO 100, 1/125 s), and flagged reconciled.
+ * (the journal's record of what the exposure was asked for, or the file's own
+ * EXIF/FITS header), not invented ones (it used to be ISO 100, 1/125 s); what
+ * nothing tells is unknown (null). It is flagged reconciled, and the station's
+ * sync carries flag and unknowns into the gallery.
  */
 import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,10 +12,15 @@ import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CaptureRecord } from '../../agent/src/protocol/index.js';
+import { AgentClient } from '../../src-main/agents/agent-client.js';
+import { CapturesRepo } from '../../src-main/db/captures-repo.js';
+import { openDatabase } from '../../src-main/db/database.js';
+import { SyncEngine } from '../../src-main/sync/sync-engine.js';
+import { createLogger } from '../../src-main/util/log.js';
 import { agentHttp } from '../contract/client.js';
 import { startAgentProcess, until, type RunningProcess } from '../helpers/processes.js';
 
-type Agent = RunningProcess & { port: number };
+type Agent = RunningProcess & { port: number; token: string };
 
 let dir: string;
 let data: string;
@@ -68,6 +75,10 @@ describe('a capture file found after a crash', () => {
     const target = join(data, 'captures', startedAt.slice(0, 10), 'manual', 'default', `${captureId}.jpg`);
     await mkdir(dirname(target), { recursive: true });
     await copyFile(sample, target);
+    // A second orphan with no intent behind it (its intent already pruned): only the file may tell its settings
+    // (the simulated camera writes no EXIF today, so nothing does: unknown; with EXIF, the true ISO 800, 1/100 s).
+    const bareId = captureId.replace(/_(\d+)$/, '_9999');
+    await copyFile(sample, join(dirname(target), `${bareId}.jpg`));
 
     agent = await startAgentProcess(data, args, env);
     http = agentHttp(agent.port, data);
@@ -77,5 +88,38 @@ describe('a capture file found after a crash', () => {
     expect(recovered!.reconciled).toBe(true);
     expect(recovered!.settings_used).toMatchObject({ iso: 1600, shutter_speed: '2' });
     expect(recovered!.captured_at).toBe(startedAt);
+    const bare = items.find((c) => c.capture_id === bareId);
+    expect(bare, JSON.stringify(items)).toBeDefined();
+    expect(bare!.reconciled).toBe(true);
+    expect([null, 800]).toContain(bare!.settings_used.iso);
+    expect([null, '1/100']).toContain(bare!.settings_used.shutter_speed);
+    expect(bare!.settings_used.exposure_compensation).toBeNull();
+
+    // The station copies all three into its gallery: flag and unknowns kept, never a stand-in number.
+    const station = join(dir, 'station');
+    await mkdir(station);
+    const db = openDatabase(join(station, 'gallery.sqlite'));
+    try {
+      const repo = new CapturesRepo(db);
+      const engine = new SyncEngine({
+        captures: repo,
+        mediaDir: join(station, 'media'),
+        log: createLogger(null),
+        onImported: () => undefined,
+      });
+      const client = new AgentClient({ host: '127.0.0.1', port: agent.port }, { token: agent.token });
+      const r = await engine.sync('cam', client);
+      expect(r).toMatchObject({ imported: 3, failed: 0 });
+      const normal = (done.body as { capture_id: string }).capture_id;
+      expect(repo.get('cam', normal)).toMatchObject({ iso: 800, shutterSpeed: '1/100', reconciled: 0 });
+      expect(repo.get('cam', captureId)).toMatchObject({ iso: 1600, shutterSpeed: '2', reconciled: 1 });
+      const unknown = repo.get('cam', bareId)!;
+      expect(unknown.reconciled).toBe(1);
+      expect(unknown.iso).toBe(bare!.settings_used.iso);
+      expect(unknown.shutterSpeed).toBe(bare!.settings_used.shutter_speed);
+      expect(JSON.parse(unknown.settingsJson)).toEqual(bare!.settings_used);
+    } finally {
+      db.close();
+    }
   }, 120_000);
 });

@@ -4,7 +4,7 @@
  * better-sqlite3. WAL mode; schema versioned through PRAGMA user_version.
  */
 import Database from 'better-sqlite3';
-import { ExtraFile, SettingsUsed, type BracketInfo, type CaptureRecord } from '../protocol/index.js';
+import { ExtraFile, RecordedSettings, SettingsUsed, type BracketInfo, type CaptureRecord } from '../protocol/index.js';
 import { PLAN_SLOTS_MIGRATION, PlanSlots } from './plan-slots.js';
 import { WriteRoom } from './room.js';
 
@@ -187,7 +187,7 @@ function toRecord(row: Row): CaptureRecord {
     size_bytes: row.size_bytes,
     width: row.width,
     height: row.height,
-    settings_used: SettingsUsed.parse(JSON.parse(row.settings_json)),
+    settings_used: RecordedSettings.parse(JSON.parse(row.settings_json)),
     profile: row.profile,
     profile_version: row.profile_version,
     schedule: row.schedule,

@@ -1,6 +1,12 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { exifSettings, fitsSettings, shutterText } from './reconcile.js';
+import { Journal } from '../db/journal.js';
+import { CapturesStore } from '../storage/captures-store.js';
+import { createLogger } from '../util/log.js';
+import { exifSettings, fitsSettings, reconcileOrphanFiles, shutterText } from './reconcile.js';
 
 function fits(cards: Record<string, string | number>): Buffer {
   const lines = [
@@ -43,5 +49,44 @@ describe('settings recovered from a capture file after a crash', () => {
     expect(shutterText(0.5)).toBe('1/2');
     expect(shutterText(2.5)).toBe('2.5');
     expect(shutterText(0)).toBeNull();
+  });
+});
+
+describe('reconcileOrphanFiles', () => {
+  it('journals an orphan with what its file says and null for the rest, flagged reconciled', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'skys-reconcile-'));
+    const journal = Journal.open(join(dir, 'journal.sqlite'));
+    try {
+      const store = new CapturesStore(dir);
+      await store.init();
+      const folder = join(store.root, '2025-06-21', 'manual', 'default');
+      await mkdir(folder, { recursive: true });
+      const plain = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#222' } })
+        .jpeg()
+        .toBuffer();
+      const withExif = await sharp(plain)
+        .withExif({ IFD2: { ISOSpeedRatings: '1600', ExposureTime: '2/1' } })
+        .toBuffer();
+      await writeFile(join(folder, '20250621T223000000Z_cam_1.jpg'), plain);
+      await writeFile(join(folder, '20250621T223100000Z_cam_2.jpg'), withExif);
+
+      const added = await reconcileOrphanFiles(store, journal, createLogger('silent'));
+      expect(added.sort()).toEqual(['20250621T223000000Z_cam_1', '20250621T223100000Z_cam_2']);
+      const unknown = journal.get('20250621T223000000Z_cam_1')!;
+      expect(unknown.reconciled).toBe(true);
+      expect(unknown.settings_used).toEqual({
+        iso: null,
+        shutter_speed: null,
+        exposure_compensation: null,
+        awb_mode: null,
+        ae_metering_mode: null,
+      });
+      const fromExif = journal.get('20250621T223100000Z_cam_2')!;
+      expect(fromExif.reconciled).toBe(true);
+      expect(fromExif.settings_used).toMatchObject({ iso: 1600, shutter_speed: '2', exposure_compensation: null });
+    } finally {
+      journal.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

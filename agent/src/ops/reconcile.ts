@@ -10,7 +10,7 @@
  * Their settings come from what is known, best first: the journal's intent
  * (what the capture was asked for, written as its exposure started), the
  * file's own EXIF (ISO, exposure time), a FITS original's header (EXPTIME,
- * ISO/GAIN); only what none of them says falls back to UNKNOWN_SETTINGS. A
+ * ISO/GAIN); what none of them says is recorded as unknown (null, UNKNOWN_SETTINGS). A
  * plan slot left `started`/`interrupted` at that instant gets the capture id.
  */
 import { createHash } from 'node:crypto';
@@ -19,7 +19,7 @@ import { parseFits } from '../camera/fits.js';
 import { join, relative, sep } from 'node:path';
 import { loadSharp } from '../util/sharp.js';
 import type { CaptureIntent, Journal } from '../db/journal.js';
-import type { SettingsUsed } from '../protocol/index.js';
+import type { RecordedSettings } from '../protocol/index.js';
 import type { CapturesStore } from '../storage/captures-store.js';
 import { TEMP_PREFIX } from '../util/fs-atomic.js';
 import type { Logger } from '../util/log.js';
@@ -28,15 +28,15 @@ import type { Logger } from '../util/log.js';
 const FINAL_NAME = /^(\d{8}T\d{9}Z)_(.+)_(\d+)\.jpg$/;
 
 /**
- * Settings of a reconciled capture are not known (they were in memory when
- * the agent died); these neutral values stand in and `reconciled: true` says so.
+ * Settings of a reconciled capture that neither the journal nor the file tells (they were in memory when the
+ * agent died): unknown, recorded as null, never invented; `reconciled: true` flags the capture.
  */
-export const UNKNOWN_SETTINGS: SettingsUsed = {
-  iso: 100,
-  shutter_speed: '1/125',
-  exposure_compensation: 0,
-  awb_mode: 0,
-  ae_metering_mode: 0,
+export const UNKNOWN_SETTINGS: RecordedSettings = {
+  iso: null,
+  shutter_speed: null,
+  exposure_compensation: null,
+  awb_mode: null,
+  ae_metering_mode: null,
 };
 
 /** Seconds as a shutter speed string ("1/125", "2", "2.5"). */
@@ -158,7 +158,7 @@ export async function reconcileOrphanFiles(store: CapturesStore, journal: Journa
         /* no FITS beside it */
       }
     }
-    const settings: SettingsUsed = intent?.settings ?? { ...UNKNOWN_SETTINGS, ...fromFile };
+    const settings: RecordedSettings = intent?.settings ?? { ...UNKNOWN_SETTINGS, ...fromFile };
     const source = intent
       ? 'journal'
       : fromFile.iso !== undefined || fromFile.shutter_speed !== undefined

@@ -144,6 +144,8 @@ export function lastJournalledFrame(slots: PlanSlots, journal: Journal, sinceMs:
   }
   if (!last) return null;
   const record = journal.get(last.captureId);
-  if (!record) return null;
-  return { plannedMs: last.plannedMs, iso: record.settings_used.iso, shutter: record.settings_used.shutter_speed };
+  const { iso, shutter_speed: shutter } = record?.settings_used ?? {};
+  // A capture reconciled after a crash may not know its settings: no frame to ramp from then.
+  if (iso == null || shutter == null) return null;
+  return { plannedMs: last.plannedMs, iso, shutter };
 }

@@ -161,6 +161,19 @@ export const SettingsUsed = z.object({
 });
 export type SettingsUsed = z.infer<typeof SettingsUsed>;
 
+/**
+ * Settings as the journal records them: a capture found after a crash (reconciled) knows only what its file or
+ * the journal's intent said; a field nobody knows is null ("unknown"), never an invented value.
+ */
+export const RecordedSettings = SettingsUsed.extend({
+  iso: Iso.nullable(),
+  shutter_speed: ShutterSpeed.nullable(),
+  exposure_compensation: z.number().nullable(),
+  awb_mode: z.number().int().nullable(),
+  ae_metering_mode: z.number().int().nullable(),
+});
+export type RecordedSettings = z.infer<typeof RecordedSettings>;
+
 export const CaptureResponse = z.object({
   status: z.literal('success'),
   capture_id: z.string(),
@@ -330,7 +343,8 @@ export const CaptureRecord = z.object({
   size_bytes: z.number().int(),
   width: z.number().int(),
   height: z.number().int(),
-  settings_used: SettingsUsed,
+  /** What the camera used; for a reconciled capture, null where it is not known. */
+  settings_used: RecordedSettings,
   profile: z.string().nullable(),
   profile_version: z.string().nullable(),
   schedule: z.string().nullable(),
@@ -341,7 +355,7 @@ export const CaptureRecord = z.object({
   synced: z.boolean(),
   /** False when the agent's clock was not known to be NTP-synchronised at capture time (captured_at may be off). */
   clock_synced: z.boolean().optional(),
-  /** True when the file was found after a crash without a journal row; settings_used is then not known. */
+  /** True when the file was found after a crash without a journal row; settings_used holds only what is known. */
   reconciled: z.boolean().optional(),
   /** Originals beside the JPEG; the station copies and verifies them before acknowledging. */
   extra_files: z.array(ExtraFile).optional(),

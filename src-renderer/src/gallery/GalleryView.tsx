@@ -14,6 +14,7 @@ import { EMPTY_FILTER, nightFilter, nightLabel, toApiFilter, type FilterState } 
 import { buildLayout, columnsFor, locate, scrollTopFor, visibleRows, type GridLayout } from './layout';
 import { Lightbox } from './Lightbox';
 import { stretchFilter } from './stretch';
+import { RECONCILED_TITLE } from './exposure-text';
 import './gallery.css';
 
 export const CELL_WIDTH = 176;
@@ -292,9 +293,10 @@ const Cell = memo(function Cell({
       data-testid="gallery-cell"
       data-capture-id={item.id}
       data-frame-kind={item.frameKind ?? 'light'}
+      data-reconciled={item.reconciled ? 'true' : undefined}
       data-stretched={filter ? 'true' : undefined}
       onClick={() => onOpen(index)}
-      aria-label={`${item.agentName}, ${clockTime(item.capturedAt)}${dark ? ', dark frame' : ''}`}
+      aria-label={`${item.agentName}, ${clockTime(item.capturedAt)}${dark ? ', dark frame' : ''}${item.reconciled ? ', reconciled after a crash' : ''}`}
     >
       <div className="gallery-thumb" style={filter ? { filter } : undefined}>
         {item.thumbReady === false || thumbUrl === null ? null : (
@@ -305,6 +307,15 @@ const Cell = memo(function Cell({
         <time dateTime={item.capturedAt}>{clockTime(item.capturedAt)}</time>
         <span className="muted">{item.agentName}</span>
         {dark && <span className="gallery-flag">Dark</span>}
+        {item.reconciled && (
+          <span
+            className="gallery-flag gallery-flag-reconciled"
+            data-testid="gallery-reconciled"
+            title={RECONCILED_TITLE}
+          >
+            Reconciled
+          </span>
+        )}
         {item.bracket && (
           <span
             className="gallery-flag"

@@ -12,6 +12,7 @@ import { buildLayout, locate } from './layout';
 import { lightboxKey } from './keys';
 import { stretchFilter } from './stretch';
 import { nightFilter } from './filters';
+import { exposureText, RECONCILED_TITLE } from './exposure-text';
 
 const HIST_W = 256;
 const HIST_H = 64;
@@ -64,7 +65,7 @@ function Meta({ d }: { d: GalleryDetailView }) {
   const rows: [string, string][] = [
     ['Camera', d.agentName],
     ['Taken', formatTime(d.capturedAt)],
-    ['Exposure', `${d.shutterSpeed} s, ISO ${d.iso}`],
+    ['Exposure', exposureText(d.shutterSpeed, d.iso)],
     ['Size', `${d.width} × ${d.height}, ${(d.sizeBytes / 1_048_576).toFixed(1)} MB`],
     ['Schedule', d.schedule ?? '—'],
     ['Profile', d.profile ? `${d.profile}${d.profileVersion ? ` ${d.profileVersion}` : ''}` : '—'],
@@ -76,6 +77,7 @@ function Meta({ d }: { d: GalleryDetailView }) {
   if (d.meanBrightness !== null) rows.push(['Mean brightness', `${Math.round(d.meanBrightness)} of 255`]);
   if (d.clippedHighlights !== null) rows.push(['Blown highlights', `${(d.clippedHighlights * 100).toFixed(1)} %`]);
   rows.push(['Kind', d.frameKind === 'dark' ? 'Dark frame (lens capped)' : 'Picture']);
+  if (d.reconciled) rows.push(['Reconciled', RECONCILED_TITLE]);
   return (
     <dl className="gallery-meta" data-testid="lightbox-meta">
       {rows.map(([k, v]) => (
