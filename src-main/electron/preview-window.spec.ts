@@ -172,13 +172,19 @@ describe('preview IPC', () => {
       acks: number;
       left: boolean;
       fpsSet: number[];
+      settingsSet: unknown[];
     }[] = [];
     return {
       viewers,
       subscribe(agentId: string, sink: PreviewSink, fps: number): ViewerHandle {
-        const v = { agentId, sink, fps, acks: 0, left: false, fpsSet: [] as number[] };
+        const v = { agentId, sink, fps, acks: 0, left: false, fpsSet: [] as number[], settingsSet: [] as unknown[] };
         viewers.push(v);
-        return { ack: () => v.acks++, setFps: (n) => v.fpsSet.push(n), leave: () => (v.left = true) };
+        return {
+          ack: () => v.acks++,
+          setFps: (n) => v.fpsSet.push(n),
+          setSettings: (c) => v.settingsSet.push(c),
+          leave: () => (v.left = true),
+        };
       },
     };
   }
@@ -195,7 +201,13 @@ describe('preview IPC', () => {
     expect(relay.viewers[0]!.acks).toBe(1); // starts in acknowledging mode
     const frame = Buffer.from([1, 2, 3]);
     relay.viewers[0]!.sink.sendFrame(frame);
-    const status: PreviewTextMessage = { type: 'status', state: 'live', upstreamFps: 30, viewers: 1 };
+    const status: PreviewTextMessage = {
+      type: 'status',
+      state: 'live',
+      upstreamFps: 30,
+      viewers: 1,
+      settings: { width: 1280, quality: 70 },
+    };
     relay.viewers[0]!.sink.sendText(status);
     expect(win.sent[0]).toEqual([PREVIEW_DATA_CHANNEL, 1, frame]);
     expect(JSON.parse(win.sent[1]![2] as string)).toEqual(status);
@@ -205,8 +217,11 @@ describe('preview IPC', () => {
     send(win.event, { streamId: 1, text: JSON.stringify({ fps: 5 }) });
     send(win.event, { streamId: 1, text: JSON.stringify({ fps: 500 }) });
     send(win.event, { streamId: 1, text: 'junk' });
+    send(win.event, { streamId: 1, text: JSON.stringify({ settings: { width: 640, quality: 50 } }) });
+    send(win.event, { streamId: 1, text: JSON.stringify({ settings: { width: 641 } }) });
     expect(relay.viewers[0]!.acks).toBe(2);
     expect(relay.viewers[0]!.fpsSet).toEqual([5]);
+    expect(relay.viewers[0]!.settingsSet).toEqual([{ width: 640, quality: 50 }]);
 
     open(win.event, { streamId: 2, agentId: 'cam', fps: 2 });
     ipc.onMap.get(PREVIEW_CLOSE_CHANNEL)!(win.event, { streamId: 2 });

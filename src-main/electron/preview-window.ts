@@ -20,7 +20,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { writeFileAtomic } from '../util/atomic.js';
-import type { PreviewRelay, PreviewTextMessage, ViewerHandle } from '../preview/relay.js';
+import { applyViewerText, type PreviewRelay, type PreviewTextMessage, type ViewerHandle } from '../preview/relay.js';
 
 import {
   PREVIEW_CLOSE_CHANNEL,
@@ -305,16 +305,8 @@ export function registerPreviewIpc(
     handle.ack();
     mine.set(streamId, {
       handle,
-      text: (text) => {
-        try {
-          const msg = JSON.parse(text) as { ack?: unknown; fps?: unknown };
-          if (typeof msg.ack === 'number') handle.ack();
-          else if (typeof msg.fps === 'number' && Number.isInteger(msg.fps) && msg.fps >= 1 && msg.fps <= 30)
-            handle.setFps(msg.fps);
-        } catch {
-          // not JSON: ignored, as on the WebSocket
-        }
-      },
+      // The same messages as on the WebSocket (ack, fps, settings); anything malformed is ignored.
+      text: (text) => applyViewerText(handle, text),
     });
   });
 

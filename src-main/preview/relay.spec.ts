@@ -2,7 +2,8 @@
  * The preview relay against a real simulated agent (in process, on loopback):
  * one upstream for many viewers, newest-frame-wins for slow ones, the upstream
  * closed with the last viewer, reconnection after the agent restarts, and the
- * browser route (WS /api/preview/<agentId>) on a real HTTP server.
+ * browser route (WS /api/preview/<agentId>) on a real HTTP server, and the
+ * camera's preview size and quality chosen by a viewer for all of them.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -10,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
+import sharp from 'sharp';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { startAgent, type RunningAgent } from '../../agent/src/index.js';
@@ -258,5 +260,40 @@ describe('PreviewRelay', () => {
     const closeCode = await new Promise<number>((r) => bad.on('close', (code) => r(code)));
     expect(closeCode).toBe(4404);
     expect(JSON.parse(texts[0] ?? '{}')).toMatchObject({ type: 'error', code: 'agent_not_found' });
+  });
+
+  it('changes the camera preview size and quality for every viewer, with ISO in each frame header', async () => {
+    const a = await agent();
+    const relay = relayFor(a);
+    const one = sink();
+    const two = sink();
+    const handle = relay.subscribe(a.id, one);
+    relay.subscribe(a.id, two);
+    await until('frames for both viewers', () => one.frames.length >= 3 && two.frames.length >= 3);
+    const widthOf = async (b: Buffer): Promise<number> => (await sharp(decodePreviewFrame(b).jpeg).metadata()).width;
+    expect(await widthOf(one.frames.at(-1)!)).toBe(1280);
+    // The station asks for header version 2: the simulated camera's ISO rides along.
+    expect(decodePreviewFrame(one.frames.at(-1)!).iso).toBeGreaterThanOrEqual(100);
+    expect(relay.settingsOf(a.id)).toEqual({ width: 1280, quality: 70 });
+
+    // Bad settings change nothing.
+    expect(() => relay.setSettings(a.id, { width: 641 })).toThrow(/even/);
+    expect(() => relay.setSettings(a.id, { quality: 20 })).toThrow(/quality|30/);
+    expect(relay.settingsOf(a.id)).toEqual({ width: 1280, quality: 70 });
+
+    handle.setSettings({ width: 640, quality: 40 });
+    await until('640-wide frames for the OTHER viewer', async () => {
+      const last = two.frames.at(-1);
+      return last !== undefined && (await widthOf(last)) === 640;
+    });
+    expect(two.texts).toContainEqual(
+      expect.objectContaining({ type: 'status', settings: { width: 640, quality: 40 } }),
+    );
+    const stats = relay.stats()[0]!;
+    expect(stats.settings).toEqual({ width: 640, quality: 40 });
+    expect(stats.connects).toBe(2);
+    expect(await agentPreviewClients(a)).toBe(1);
+    // The camera keeps them for the next viewer.
+    expect(relay.settingsOf(a.id)).toEqual({ width: 640, quality: 40 });
   });
 });

@@ -4,8 +4,14 @@
  * (browser pages on WS /api/preview/<agentId>, desktop windows over IPC), so UI
  * windows never spend the agent's five connections.
  *
- * - Frames are forwarded unchanged: the agent's 16-byte header (sequence,
- *   capture time, exposure; agent/src/protocol) followed by the JPEG.
+ * - Frames are forwarded unchanged: the agent's header (sequence, capture
+ *   time, exposure and, version 2, ISO/gain; agent/src/protocol) followed by
+ *   the JPEG. The upstream asks for header version 2; an older agent answers
+ *   with version 1, which the page decodes as well.
+ * - Size and JPEG quality are the agent's stream's (a camera runs one): the
+ *   relay keeps them per agent (for as long as the station runs), any viewer
+ *   may change them, which reopens the upstream, and every viewer of that
+ *   camera gets the new frames and a status with the new settings.
  * - Newest frame wins: a viewer whose socket still holds unsent bytes, or
  *   (when it acknowledges frames) already has two frames in flight, skips the
  *   frame; nothing is queued, so on a slow link the frame rate drops instead of
@@ -17,14 +23,24 @@
  * - Viewers also get JSON text messages: {type:'status', state, message?,
  *   upstreamFps, viewers} when the upstream changes state, and
  *   {type:'error', code, message} before the relay closes them.
- * - A viewer may send JSON text: {ack: seq} after painting a frame, and
- *   {fps: N} to change its rate.
+ * - A viewer may send JSON text: {ack: seq} after painting a frame,
+ *   {fps: N} to change its rate, and {settings: {width?, quality?}} to change
+ *   the camera's preview size (PREVIEW_WIDTH_PRESETS or any even width
+ *   160–1920) and JPEG quality (30–95); a bad message is ignored, as is any
+ *   malformed text.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import WebSocket, { WebSocketServer, type RawData } from 'ws';
 import { z } from 'zod';
+import {
+  PREVIEW_DEFAULT_QUALITY,
+  PREVIEW_MAX_QUALITY,
+  PREVIEW_MAX_WIDTH,
+  PREVIEW_MIN_QUALITY,
+  PREVIEW_MIN_WIDTH,
+} from '../../agent/src/protocol/index.js';
 import type { AgentClient } from '../agents/agent-client.js';
 import { StationError, errorMessage } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
@@ -38,21 +54,62 @@ export const PREVIEW_FRAMES_IN_FLIGHT = 2;
 
 export type UpstreamState = 'connecting' | 'live' | 'reconnecting' | 'unavailable';
 
+/** The camera's preview size and JPEG quality, as the station asks the agent for them. */
+export interface PreviewSettings {
+  width: number;
+  quality: number;
+}
+export const DEFAULT_PREVIEW_SETTINGS: PreviewSettings = { width: 1280, quality: PREVIEW_DEFAULT_QUALITY };
+
 export type PreviewStatusMessage = {
   type: 'status';
   state: UpstreamState;
   message?: string;
   upstreamFps: number;
   viewers: number;
+  settings: PreviewSettings;
 };
 export type PreviewErrorMessage = { type: 'error'; code: string; message: string };
 export type PreviewTextMessage = PreviewStatusMessage | PreviewErrorMessage;
 
-/** What a viewer may send: an acknowledgement of a painted frame, or a new frame rate. */
+export const PreviewSettingsChange = z
+  .strictObject({
+    width: z
+      .number()
+      .int()
+      .min(PREVIEW_MIN_WIDTH)
+      .max(PREVIEW_MAX_WIDTH)
+      .refine((w) => w % 2 === 0, 'width must be even')
+      .optional(),
+    quality: z.number().int().min(PREVIEW_MIN_QUALITY).max(PREVIEW_MAX_QUALITY).optional(),
+  })
+  .refine((s) => s.width !== undefined || s.quality !== undefined, 'give a width or a quality');
+
+/** What a viewer may send: an acknowledgement of a painted frame, a new frame rate, or new camera settings. */
 export const PreviewViewerMessage = z.union([
   z.strictObject({ ack: z.number().int().nonnegative() }),
   z.strictObject({ fps: z.number().int().min(1).max(PREVIEW_MAX_FPS) }),
+  z.strictObject({ settings: PreviewSettingsChange }),
 ]);
+
+/**
+ * Applies one text message from a viewer (WebSocket or IPC) to its handle;
+ * anything malformed or invalid is ignored.
+ */
+export function applyViewerText(handle: ViewerHandle, text: string): void {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return;
+  }
+  const r = PreviewViewerMessage.safeParse(raw);
+  if (!r.success) return;
+  const msg = r.data;
+  if ('ack' in msg) handle.ack();
+  else if ('fps' in msg) handle.setFps(msg.fps);
+  else handle.setSettings(msg.settings);
+}
 
 /** One viewer, whatever carries its frames (a WebSocket, Electron IPC, a test). */
 export interface PreviewSink {
@@ -67,6 +124,8 @@ export interface ViewerHandle {
   /** The viewer painted a frame (enables flow control by acknowledgement). */
   ack(): void;
   setFps(fps: number): void;
+  /** Changes the camera's preview size or quality for every viewer of it (reopens the upstream). */
+  setSettings(change: Partial<PreviewSettings>): void;
   /** Leave; the upstream closes when the last viewer has left. */
   leave(): void;
 }
@@ -101,6 +160,7 @@ export interface UpstreamStats {
   agentId: string;
   state: UpstreamState;
   upstreamFps: number;
+  settings: PreviewSettings;
   /** Upstream WebSockets opened to the agent since the relay started watching it. */
   connects: number;
   framesIn: number;
@@ -115,6 +175,8 @@ class Upstream {
   state: UpstreamState = 'connecting';
   message: string | undefined;
   fps = 0;
+  /** The settings the open upstream was asked for. */
+  openedWith: PreviewSettings | null = null;
   connects = 0;
   framesIn = 0;
   bytesIn = 0;
@@ -139,14 +201,20 @@ class Upstream {
     return fps;
   }
 
-  /** (Re)opens the upstream at the rate viewers want, if it differs from the current one. */
+  private settled(): boolean {
+    const s = this.relay.settingsOf(this.agentId);
+    const o = this.openedWith;
+    return this.wantedFps() === this.fps && o !== null && o.width === s.width && o.quality === s.quality;
+  }
+
+  /** (Re)opens the upstream at the rate viewers want and the camera's settings, if either differs from the current one. */
   fpsChanged(): void {
-    if (this.closed || this.ws === null || this.wantedFps() === this.fps) return;
+    if (this.closed || this.ws === null || this.settled()) return;
     // Debounced: five pages opening at once reopen the upstream once.
     if (this.refps) clearTimeout(this.refps);
     this.refps = setTimeout(() => {
       this.refps = null;
-      if (this.closed || this.wantedFps() === this.fps) return;
+      if (this.closed || this.settled()) return;
       this.disconnect();
       this.connect();
     }, 150);
@@ -161,7 +229,9 @@ class Upstream {
       return;
     }
     this.fps = this.wantedFps();
-    const url = `${client.baseUrl.replace(/^http/, 'ws')}/preview?fps=${this.fps}`;
+    const settings = this.relay.settingsOf(this.agentId);
+    this.openedWith = settings;
+    const url = `${client.baseUrl.replace(/^http/, 'ws')}/preview?fps=${this.fps}&width=${settings.width}&quality=${settings.quality}&header=2`;
     let ws: WebSocket;
     try {
       ws = new WebSocket(url, { handshakeTimeout: 5_000, perMessageDeflate: false, ...client.wsOptions() });
@@ -267,6 +337,7 @@ class Upstream {
       state: this.state,
       upstreamFps: this.fps,
       viewers: this.viewers.size,
+      settings: this.relay.settingsOf(this.agentId),
       ...(this.message !== undefined && this.state !== 'live' ? { message: this.message } : {}),
     };
     for (const v of this.viewers) v.sink.sendText(status);
@@ -321,6 +392,8 @@ class Upstream {
 /** The station's preview relay: one Upstream per watched agent. */
 export class PreviewRelay {
   private readonly upstreams = new Map<string, Upstream>();
+  /** Per camera: the preview size and quality viewers chose (defaults until one does). */
+  private readonly settings = new Map<string, PreviewSettings>();
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 4096, perMessageDeflate: false });
   private readonly opts: Required<Pick<PreviewRelayOptions, 'minBackoffMs' | 'maxBackoffMs'>> & PreviewRelayOptions;
   private closed = false;
@@ -399,6 +472,7 @@ export class PreviewRelay {
         setRate(n);
         upstream.fpsChanged();
       },
+      setSettings: (change) => this.setSettings(agentId, change),
       leave: () => {
         if (left) return;
         left = true;
@@ -410,6 +484,39 @@ export class PreviewRelay {
         }
       },
     };
+  }
+
+  /** The camera's preview settings: what a viewer last chose, or the defaults. */
+  settingsOf(agentId: string): PreviewSettings {
+    return { ...(this.settings.get(agentId) ?? DEFAULT_PREVIEW_SETTINGS) };
+  }
+
+  /**
+   * Changes a camera's preview size or quality: kept for the camera, its
+   * upstream (if open) reopens with them and its viewers are told.
+   */
+  setSettings(agentId: string, change: Partial<PreviewSettings>): PreviewSettings {
+    const parsed = PreviewSettingsChange.safeParse(change);
+    if (!parsed.success) {
+      throw new StationError(
+        'invalid_request',
+        `Bad preview settings: ${parsed.error.issues[0]?.message ?? 'invalid'}.`,
+      );
+    }
+    const now = this.settingsOf(agentId);
+    const next: PreviewSettings = {
+      width: parsed.data.width ?? now.width,
+      quality: parsed.data.quality ?? now.quality,
+    };
+    this.settings.set(agentId, next);
+    if (next.width !== now.width || next.quality !== now.quality) {
+      const up = this.upstreams.get(agentId);
+      if (up) {
+        up.fpsChanged();
+        up.broadcastStatus();
+      }
+    }
+    return next;
   }
 
   /**
@@ -455,17 +562,7 @@ export class PreviewRelay {
     }
     const handle = this.subscribe(agentId, sink, fps);
     ws.on('message', (data, isBinary) => {
-      if (isBinary) return;
-      let parsed: z.infer<typeof PreviewViewerMessage>;
-      try {
-        const r = PreviewViewerMessage.safeParse(JSON.parse(wsText(data)));
-        if (!r.success) return;
-        parsed = r.data;
-      } catch {
-        return;
-      }
-      if ('ack' in parsed) handle.ack();
-      else handle.setFps(parsed.fps);
+      if (!isBinary) applyViewerText(handle, wsText(data));
     });
     ws.once('close', () => handle.leave());
   }
@@ -475,6 +572,7 @@ export class PreviewRelay {
       agentId: u.agentId,
       state: u.state,
       upstreamFps: u.fps,
+      settings: this.settingsOf(u.agentId),
       connects: u.connects,
       framesIn: u.framesIn,
       bytesIn: u.bytesIn,
