@@ -324,7 +324,8 @@ export class Fleet {
           ? 'This camera needs pairing: enter the 6-digit code it shows (skystation-agent pair on the camera).'
           : errorMessage(err);
     }
-    if (!this.agents.has(a.row.id)) return;
+    // A poll that answers after close() must not write: the station closes its database next.
+    if (this.closed || !this.agents.has(a.row.id)) return;
     if (a.state !== stateBefore) this.deps.repo.setState(a.row.id, a.state);
     if (a.state === 'online' && !a.socket && (!wasOnline || !a.reconnectTimer)) {
       // Back online: connect now instead of waiting out the backoff; while online, the backoff timer decides.
