@@ -13,7 +13,7 @@
  *
  * Native addons and packages loaded at run time by name stay in node_modules
  * (install-agent.sh installs the production dependencies): better-sqlite3,
- * sharp, serialport, bonjour-service, ws, pino (its transports load by path),
+ * sharp, serialport, @homebridge/ciao, ws, pino (its transports load by path),
  * prom-client and yaml.
  */
 import { rmSync } from 'node:fs';
@@ -25,7 +25,7 @@ const agentDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 const outdir = join(agentDir, 'dist');
 // yaml is CommonJS loaded with import() on demand: from node_modules, node finds its named exports; as a
 // bundled chunk it would only have a default export.
-const EXTERNAL = ['better-sqlite3', 'sharp', 'serialport', 'bonjour-service', 'ws', 'pino', 'prom-client', 'yaml'];
+const EXTERNAL = ['better-sqlite3', 'sharp', 'serialport', '@homebridge/ciao', 'ws', 'pino', 'prom-client', 'yaml'];
 
 /**
  * zod's namespace object re-exports every message locale (z.locales), so a

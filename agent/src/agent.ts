@@ -48,7 +48,7 @@ export interface AgentOptions {
   port?: number;
   name?: string;
   mdns?: boolean;
-  /** Which mDNS advertiser: bonjour-service in process (default) or the system's avahi (--mdns avahi). */
+  /** Which mDNS advertiser: @homebridge/ciao in process (default) or the system's avahi (--mdns avahi). */
   mdnsMode?: MdnsMode;
   latitude?: number;
   longitude?: number;

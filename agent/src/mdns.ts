@@ -3,7 +3,7 @@
  *
  * Two advertisers, chosen with --mdns (as Homebridge does, because two mDNS
  * responders on one machine can clash on port 5353):
- *   bonjour  bonjour-service inside this process (the default; no system service needed);
+ *   bonjour  an mDNS responder inside this process, @homebridge/ciao (the default; no system service needed);
  *   avahi    the system's avahi-daemon, through an `avahi-publish-service` child process.
  * SKYSTATION_MDNS=off or --no-mdns turns advertising off entirely.
  *
@@ -13,10 +13,9 @@
  */
 import { createInterface } from 'node:readline';
 import { hostname, networkInterfaces } from 'node:os';
-import type { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
-import type * as BonjourModule from 'bonjour-service';
-import type { Bonjour, Service } from 'bonjour-service';
+import type * as CiaoModule from '@homebridge/ciao';
+import type { CiaoService, Responder } from '@homebridge/ciao';
 import { spawnProgram, stopProgram, type StreamingProgram } from './util/run.js';
 import type { CameraCapabilities } from './camera/driver.js';
 import {
@@ -81,7 +80,7 @@ export interface AdvertiserOptions {
   mode?: MdnsMode;
   /** The avahi publisher program (tests point it elsewhere); default avahi-publish-service. */
   avahiCommand?: string;
-  /** How often to look for changed network addresses (default 10 s). */
+  /** How often to look for a new network interface (default 10 s). */
   networkCheckMs?: number;
   /** Reads the current facts (e.g. the camera's model after it was reopened or swapped); re-announced when changed. */
   refresh?: () => AdvertisedChange;
@@ -108,7 +107,7 @@ export function startAdvertiser(opts: AdvertiserOptions): Advertiser {
     const advertiser: Advertiser =
       opts.mode === 'avahi'
         ? new AvahiAdvertiser(opts.log, opts.port, info, opts.avahiCommand ?? 'avahi-publish-service')
-        : new BonjourAdvertiser(opts.log, opts.port, info, opts.networkCheckMs ?? 10_000);
+        : new CiaoAdvertiser(opts.log, opts.port, info, opts.networkCheckMs ?? 10_000);
     const refresh = opts.refresh;
     if (!refresh) return advertiser;
     const timer = setInterval(() => {
@@ -140,72 +139,63 @@ function sameInfo(a: AdvertisedAgent, b: AdvertisedAgent): boolean {
   return JSON.stringify(buildTxt(a)) === JSON.stringify(buildTxt(b));
 }
 
-/** Every non-internal address of this machine, as one comparable string. */
-function addressSignature(): string {
-  return Object.values(networkInterfaces())
-    .flatMap((list) => list ?? [])
-    .filter((a) => !a.internal)
-    .map((a) => a.address)
-    .sort()
-    .join(',');
-}
-
 // ---------------------------------------------------------------------------
-// bonjour-service
+// bonjour: @homebridge/ciao in this process
 
 /**
- * The parts of bonjour-service 1.4 that its typings keep private but an
- * advertiser needs: the multicast socket (its 'error' event must be handled,
- * or a failed bind on port 5353 would crash the agent) and the responder's
- * record registry (to swap records when the TXT changes). Checked at start so
- * an incompatible bonjour-service fails with a clear message, not later.
+ * @homebridge/ciao (Homebridge's RFC 6762/6763 responder), loaded only when
+ * this agent advertises with it: --no-mdns and --mdns avahi never load it. It
+ * is CommonJS, so a synchronous require keeps startAdvertiser() synchronous.
+ * Everything used here is its public API: a responder, a service, and the
+ * service's advertise / updateTxt / updateName / end / destroy.
  */
-type ServiceRecord = ReturnType<Service['records']>[number];
-interface MdnsSocket extends EventEmitter {
-  respond(packet: unknown, cb?: (err?: Error | null) => void): void;
-  query(name: string, type: string, cb?: () => void): void;
-}
-interface ResponderInternals {
-  mdns: MdnsSocket;
-  register(records: ServiceRecord[]): void;
-  unregister(records: ServiceRecord[]): void;
-}
-
-export function bonjourInternals(b: Bonjour): ResponderInternals {
-  const server = (b as unknown as { server?: Partial<ResponderInternals> }).server;
-  const mdns = server?.mdns;
-  if (
-    !server ||
-    !mdns ||
-    typeof mdns.on !== 'function' ||
-    typeof mdns.respond !== 'function' ||
-    typeof server.register !== 'function' ||
-    typeof server.unregister !== 'function'
-  ) {
-    throw new Error('this version of bonjour-service is not supported (expected 1.4); reinstall the agent');
-  }
-  return server as ResponderInternals;
+let ciaoModule: typeof CiaoModule | null = null;
+function loadCiao(): typeof CiaoModule {
+  ciaoModule ??= createRequire(import.meta.url)('@homebridge/ciao') as typeof CiaoModule;
+  return ciaoModule;
 }
 
 /**
- * bonjour-service (and its multicast-dns and dns-packet) only when this
- * agent advertises with it: --no-mdns and --mdns avahi never load it. It is
- * CommonJS, so a synchronous require keeps startAdvertiser() synchronous.
+ * The interfaces ciao is told to answer on: every one Node reports with an
+ * address (ciao adds loopback itself). ciao 1.3 finds them with
+ * `ip -o link show` when not told, which names the one interface of a
+ * container or network namespace "eth0@if5", matches nothing Node reports, and
+ * so advertises on no network at all there. Told, it also runs no program.
  */
-let bonjourModule: typeof BonjourModule | null = null;
-function loadBonjour(): typeof BonjourModule {
-  bonjourModule ??= createRequire(import.meta.url)('bonjour-service') as typeof BonjourModule;
-  return bonjourModule;
+function externalInterfaces(): string[] {
+  return Object.entries(networkInterfaces())
+    .filter(([, list]) => (list ?? []).some((a) => !a.internal))
+    .map(([name]) => name)
+    .sort();
 }
 
-class BonjourAdvertiser implements Advertiser {
+/** Waits for a ciao promise for at most two seconds, logging its failure (stop and restart must not hang). */
+function settleWithin2s(p: Promise<void>, log: Logger): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const t = setTimeout(resolve, 2_000);
+    p.catch((err: unknown) => log.debug({ event: 'mdns.stop_failed', err }, 'mDNS stop')).finally(() => {
+      clearTimeout(t);
+      resolve();
+    });
+  });
+}
+
+/**
+ * ciao probes the name, announces, answers queries, follows the addresses of
+ * its interfaces as they change (re-announcing on its own) and re-announces a
+ * changed TXT record in place. A new name is a new responder: goodbye for the
+ * old name, then probe and announce the new. An interface it was not told
+ * about (a Wi-Fi adapter that came up after the agent started) restarts it
+ * with the longer list.
+ */
+class CiaoAdvertiser implements Advertiser {
   readonly mode = 'bonjour' as const;
-  private readonly bonjour: Bonjour;
-  private readonly responder: ResponderInternals;
-  private readonly host = `${hostname().split('.')[0] || 'skystation'}.local`;
+  private responder!: Responder;
+  private service!: CiaoService;
+  private interfaces: string[];
   private readonly networkTimer: NodeJS.Timeout;
-  private service: Service;
-  private addresses = addressSignature();
+  /** update() and restarts, one at a time. */
+  private queue: Promise<void> = Promise.resolve();
   private stopping: Promise<void> | null = null;
 
   constructor(
@@ -214,115 +204,115 @@ class BonjourAdvertiser implements Advertiser {
     private info: AdvertisedAgent,
     networkCheckMs: number,
   ) {
-    const { Bonjour: BonjourClass } = loadBonjour();
-    this.bonjour = new BonjourClass({}, (err: unknown) =>
-      log.warn({ event: 'mdns.respond_failed', err }, 'could not answer an mDNS query'),
-    );
-    this.responder = bonjourInternals(this.bonjour);
-    this.responder.mdns.on('error', (err: NodeJS.ErrnoException) =>
-      log.error(
-        { event: 'mdns.socket_failed', code: err.code, err },
-        'the mDNS socket (UDP port 5353) could not be opened; if avahi-daemon runs here, start the agent with --mdns avahi',
-      ),
-    );
-    this.responder.mdns.on('warning', (err: unknown) => log.debug({ event: 'mdns.warning', err }, 'mDNS warning'));
-    this.service = this.publish(true);
-    this.networkTimer = setInterval(() => this.checkNetwork(), networkCheckMs);
+    this.interfaces = externalInterfaces();
+    this.open();
+    this.networkTimer = setInterval(() => this.checkInterfaces(), networkCheckMs);
     this.networkTimer.unref();
   }
 
-  private publish(probe: boolean): Service {
-    const instance = instanceNameFor(this.info);
-    const txt = buildTxt(this.info);
-    const service = this.bonjour.publish({
-      name: instance,
+  private open(): void {
+    this.responder = loadCiao().getResponder(this.interfaces.length > 0 ? { interface: this.interfaces } : undefined);
+    const service = this.responder.createService({
+      name: instanceNameFor(this.info),
       type: MDNS_SERVICE_NAME,
-      protocol: 'tcp',
       port: this.port,
-      host: this.host,
-      txt,
-      probe,
+      hostname: hostname().split('.')[0] || 'skystation',
+      txt: buildTxt(this.info),
     });
-    service.once('up', () =>
-      this.log.info(
-        { event: 'mdns.announced', instance, type: MDNS_SERVICE_TYPE, port: this.port, txt, at: Date.now() },
-        'advertising on mDNS',
+    // ciao answers a name another device already holds by advertising under "<name> (2)"; say so in the log
+    // where the operator looks.
+    service.on('name-change', (name) => {
+      const instance = instanceNameFor(this.info);
+      this.log.error(
+        { event: 'mdns.name_conflict', instance, advertisedAs: name },
+        `another device already advertises "${instance}", so this agent advertises as "${name}"; give it another --name (or a fresh data folder if the SD card was cloned)`,
+      );
+    });
+    service.on('hostname-change', (host) =>
+      this.log.warn(
+        { event: 'mdns.hostname_conflict', host },
+        'another device uses this host name; advertising another',
       ),
     );
-    // bonjour-service stops a service whose name another host answers for while probing, and only says so on
-    // the console; report it in the log where the operator looks.
-    const conflictCheck = setTimeout(() => {
-      if (service === this.service && !service.published && !service.activated && !this.stopping) {
-        this.log.error(
-          { event: 'mdns.name_conflict', instance },
-          `another device already advertises "${instance}"; give this agent another --name (or a fresh data folder if the SD card was cloned)`,
-        );
-      }
-    }, 3_000);
-    conflictCheck.unref();
-    return service;
+    this.service = service;
+    void this.advertise(service);
+  }
+
+  private async advertise(service: CiaoService): Promise<void> {
+    try {
+      await service.advertise();
+      if (this.stopping || service !== this.service) return;
+      this.log.info(
+        {
+          event: 'mdns.announced',
+          instance: instanceNameFor(this.info),
+          type: MDNS_SERVICE_TYPE,
+          port: this.port,
+          txt: buildTxt(this.info),
+          at: Date.now(),
+        },
+        'advertising on mDNS',
+      );
+    } catch (err) {
+      this.log.error(
+        { event: 'mdns.socket_failed', err },
+        'could not advertise on mDNS (UDP port 5353); if avahi-daemon runs here, start the agent with --mdns avahi',
+      );
+    }
   }
 
   /**
-   * Same instance name: swap the records in place and announce the new set
-   * (the old service's re-announcement timers stop). A new name is a new
-   * DNS-SD instance: goodbye for the old one, then probe and announce the new.
+   * The responder's shutdown first: it drops the answers it has queued (sent 20-120 ms after a query) before
+   * it sends the goodbye, where the service's own end() would let a queued answer bring the name back after it.
    */
-  async update(change: AdvertisedChange): Promise<void> {
-    if (this.stopping) return;
-    const next: AdvertisedAgent = { ...this.info, ...change };
-    if (sameInfo(next, this.info)) return;
-    const renamed = instanceNameFor(next) !== instanceNameFor(this.info);
-    this.info = next;
-    if (renamed) {
-      const old = this.service;
-      // Service.stop is typed as a bare Function in bonjour-service; it takes a callback once the goodbye is sent.
-      const stop = old.stop as (cb: () => void) => void;
-      await new Promise<void>((resolve) => {
-        stop(() => resolve());
-      });
-      this.service = this.publish(true);
-    } else {
-      this.replaceInPlace();
-    }
-    this.log.info({ event: 'mdns.updated', renamed }, 'mDNS advertisement updated');
+  private async close(): Promise<void> {
+    await settleWithin2s(this.responder.shutdown(), this.log);
+    await settleWithin2s(this.service.destroy(), this.log);
   }
 
-  private replaceInPlace(): void {
-    const old = this.service;
-    // Public fields of bonjour-service's Service: a destroyed, inactive service is no longer re-announced
-    // and is left out of the goodbye that stop() sends.
-    old.destroyed = true;
-    old.activated = false;
-    this.responder.unregister(old.records());
-    this.service = this.publish(false);
+  private enqueue(job: () => Promise<void>): Promise<void> {
+    const next = this.queue.then(async () => {
+      if (!this.stopping) await job();
+    });
+    this.queue = next.catch((err: unknown) =>
+      this.log.error({ event: 'mdns.update_failed', err }, 'mDNS update failed'),
+    );
+    return this.queue;
   }
 
-  private checkNetwork(): void {
-    const now = addressSignature();
-    if (now === this.addresses || this.stopping) return;
-    this.addresses = now;
-    this.log.info({ event: 'mdns.network_changed', addresses: now }, 'network addresses changed; re-announcing');
-    this.replaceInPlace();
+  private checkInterfaces(): void {
+    const added = externalInterfaces().filter((name) => !this.interfaces.includes(name));
+    if (added.length === 0 || this.stopping) return;
+    this.interfaces = [...this.interfaces, ...added].sort();
+    this.log.info({ event: 'mdns.network_changed', added }, 'a new network interface; advertising on it too');
+    void this.enqueue(async () => {
+      await this.close();
+      this.open();
+    });
+  }
+
+  /** Same instance name: a new TXT record, announced in place. A new name: goodbye for the old, probe and announce the new. */
+  update(change: AdvertisedChange): Promise<void> {
+    return this.enqueue(async () => {
+      const next: AdvertisedAgent = { ...this.info, ...change };
+      if (sameInfo(next, this.info)) return;
+      const renamed = instanceNameFor(next) !== instanceNameFor(this.info);
+      this.info = next;
+      if (renamed) {
+        await this.close();
+        this.open();
+      } else {
+        this.service.updateTxt(buildTxt(next));
+      }
+      this.log.info({ event: 'mdns.updated', renamed }, 'mDNS advertisement updated');
+    });
   }
 
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       clearInterval(this.networkTimer);
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, 2_000);
-        this.bonjour.unpublishAll(() => {
-          clearTimeout(t);
-          resolve();
-        });
-      });
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, 2_000);
-        this.bonjour.destroy(() => {
-          clearTimeout(t);
-          resolve();
-        });
-      });
+      await this.queue;
+      await this.close();
       this.log.info({ event: 'mdns.goodbye' }, 'mDNS advertisement withdrawn');
     })();
     return this.stopping;

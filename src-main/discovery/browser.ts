@@ -1,6 +1,8 @@
 /**
  * Finds Skystation agents on the LAN: a bonjour-service Browser for
- * `_skystation._tcp` that does not trust one query.
+ * `_skystation._tcp` that does not trust one query, over a multicast-dns
+ * socket this module owns (both libraries' public APIs: the Browser takes
+ * the socket it should use).
  *
  * bonjour-service sends a single PTR query when a browser starts; a lost
  * packet would hide an agent until its next unsolicited announcement (minutes
@@ -16,7 +18,8 @@
  */
 import { EventEmitter } from 'node:events';
 import { networkInterfaces } from 'node:os';
-import { Bonjour, Browser, type Service } from 'bonjour-service';
+import { Browser, type Service } from 'bonjour-service';
+import multicastDns, { type MulticastDNS, type ResponsePacket } from 'multicast-dns';
 import { AgentTxt, MDNS_SERVICE_NAME, advertisedFromTxt } from '../../agent/src/protocol/mdns.js';
 
 export interface DiscoveredAgent {
@@ -77,28 +80,6 @@ export function queryDelayMs(n: number, initialMs = 250, maxMs = 60_000): number
   return Math.min(maxMs, initialMs * 2 ** Math.max(0, n - 1));
 }
 
-interface MdnsSocket extends EventEmitter {
-  query(name: string, type: string, cb?: (err?: Error | null) => void): void;
-}
-interface DnsRecord {
-  name: string;
-  type: string;
-  ttl?: number;
-}
-interface DnsPacket {
-  answers?: DnsRecord[];
-  additionals?: DnsRecord[];
-}
-
-/** bonjour-service 1.4 keeps its multicast socket private; the browser needs its 'error' and 'response' events. */
-function mdnsSocketOf(b: Bonjour): MdnsSocket {
-  const mdns = (b as unknown as { server?: { mdns?: Partial<MdnsSocket> } }).server?.mdns;
-  if (!mdns || typeof mdns.on !== 'function' || typeof mdns.query !== 'function') {
-    throw new Error('this version of bonjour-service is not supported (expected 1.4)');
-  }
-  return mdns as MdnsSocket;
-}
-
 function addressSignature(): string {
   return Object.values(networkInterfaces())
     .flatMap((list) => list ?? [])
@@ -127,8 +108,7 @@ export class DiscoveryBrowser extends EventEmitter<DiscoveryEvents> {
   private readonly now: () => number;
   private readonly disabled: boolean;
   private readonly found = new Map<string, DiscoveredAgent>();
-  private bonjour: Bonjour | null = null;
-  private mdns: MdnsSocket | null = null;
+  private mdns: MulticastDNS | null = null;
   private browser: Browser | null = null;
   private queryTimer: NodeJS.Timeout | null = null;
   private housekeeping: NodeJS.Timeout | null = null;
@@ -166,15 +146,14 @@ export class DiscoveryBrowser extends EventEmitter<DiscoveryEvents> {
   }
 
   start(): void {
-    if (this.bonjour || this.stopped) return;
+    if (this.mdns || this.stopped) return;
     if (this.disabled) {
       this.log.info({ event: 'discovery.disabled' }, 'mDNS discovery is off (SKYSTATION_MDNS=off)');
       return;
     }
-    this.bonjour = new Bonjour({}, (err: unknown) =>
-      this.log.warn({ event: 'discovery.respond_failed', err }, 'mDNS send failed'),
-    );
-    this.mdns = mdnsSocketOf(this.bonjour);
+    // The same socket bonjour-service would open (0.0.0.0:5353, reused, 224.0.0.251); ours, so its events are too.
+    this.mdns = multicastDns();
+    this.mdns.setMaxListeners(0);
     this.mdns.on('error', (err: NodeJS.ErrnoException) =>
       this.log.error(
         { event: 'discovery.socket_failed', code: err.code, err },
@@ -182,7 +161,7 @@ export class DiscoveryBrowser extends EventEmitter<DiscoveryEvents> {
       ),
     );
     this.mdns.on('warning', (err: unknown) => this.log.debug({ event: 'discovery.warning', err }, 'mDNS warning'));
-    this.mdns.on('response', (packet: DnsPacket) => this.noteAnswers(packet));
+    this.mdns.on('response', (packet) => this.noteAnswers(packet));
     this.addresses = addressSignature();
     this.newBrowser();
     this.housekeeping = setInterval(
@@ -208,12 +187,11 @@ export class DiscoveryBrowser extends EventEmitter<DiscoveryEvents> {
     if (this.housekeeping) clearInterval(this.housekeeping);
     this.browser?.stop();
     this.browser = null;
-    const b = this.bonjour;
-    this.bonjour = null;
-    if (b) {
+    const mdns = this.mdns;
+    if (mdns) {
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, 2_000);
-        b.destroy(() => {
+        mdns.destroy(() => {
           clearTimeout(t);
           resolve();
         });
@@ -238,7 +216,8 @@ export class DiscoveryBrowser extends EventEmitter<DiscoveryEvents> {
     const socket = {
       on: (event: string, listener: (...args: unknown[]) => void) => mdns.on(event, listener),
       removeListener: (event: string, listener: (...args: unknown[]) => void) => mdns.removeListener(event, listener),
-      query: (name: string, type: string) =>
+      // The Browser only asks for PTR records (its type, and each subtype it hears of).
+      query: (name: string, type: 'PTR') =>
         mdns.query(name, type, (err) => {
           if (err) this.log.warn({ event: 'discovery.query_failed', err }, 'could not send an mDNS query');
           this.querySent();
@@ -340,7 +319,7 @@ export class DiscoveryBrowser extends EventEmitter<DiscoveryEvents> {
   }
 
   /** Any answer naming a known instance refreshes its lastSeen (bonjour's browser only reports changes). */
-  private noteAnswers(packet: DnsPacket): void {
+  private noteAnswers(packet: ResponsePacket): void {
     if (this.found.size === 0) return;
     const now = this.now();
     for (const rr of [...(packet.answers ?? []), ...(packet.additionals ?? [])]) {
