@@ -325,6 +325,7 @@ export class CaptureService {
       captured_at: record.captured_at,
       sha256: record.sha256,
       size_bytes: record.size_bytes,
+      seq: record.seq,
       settings_used: shot.settingsUsed,
       profile: plan.profile,
       schedule: plan.schedule,

@@ -68,8 +68,9 @@ function setup(o: { copied?: boolean; fail?: StationError } = {}) {
     captures,
     client: (id) => (id === 'cam-1' ? client : undefined),
     agentNames: () => new Map([['cam-1', 'Roof']]),
-    syncAgent: (id) => {
-      synced.push(id);
+    syncAgent: (id, opts) => {
+      // "<agent>" for a whole sync; "<agent> first <ids>" for captures to copy before any backlog.
+      synced.push(opts?.first ? `${id} first ${opts.first.map((f) => f.capture_id).join(',')}` : id);
       if (o.copied === false) return Promise.resolve(0);
       const n = pending.length;
       captures.insertMany(pending.splice(0));
@@ -100,7 +101,8 @@ describe('CaptureService', () => {
     const { svc, requests, synced, timers } = setup();
     const v = await svc.handlers.captureNow({ agentId: 'cam-1', frameKind: 'dark' });
     expect(requests).toEqual([{ auto: true, schedule: 'manual', frame_kind: 'dark' }]);
-    expect(synced).toEqual(['cam-1']);
+    // The new frame is copied first (issue #13), not behind the camera's backlog.
+    expect(synced).toEqual(['cam-1 first c1']);
     expect(v).toMatchObject({ id: 'cam-1/c1', agentName: 'Roof', frameKind: 'dark', thumbReady: false });
     expect(timers).toEqual(['started', 'stopped']);
   });

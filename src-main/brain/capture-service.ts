@@ -7,6 +7,7 @@ import type { AgentClient } from '../agents/agent-client.js';
 import type { CaptureView } from '../api/contract.js';
 import type { CapturesRepo, StoredCapture } from '../db/captures-repo.js';
 import { splitCaptureId } from '../export/handlers.js';
+import type { SyncOptions } from '../sync/sync-engine.js';
 import { StationError } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
 import type { HandlersFor, StationService } from './service.js';
@@ -45,7 +46,7 @@ export interface CaptureServiceDeps {
   client(agentId: string): AgentClient | undefined;
   agentNames(): ReadonlyMap<string, string>;
   /** Copies an agent's new captures into the gallery (the sync service). */
-  syncAgent: (agentId: string) => Promise<number>;
+  syncAgent: (agentId: string, opts?: SyncOptions) => Promise<number>;
   /** Resolves when a capture's thumbnail and quality figures are made. */
   whenDone: (agentId: string, captureId: string) => Promise<void>;
   /** Times a capture-now request, from request to indexed image. */
@@ -80,7 +81,8 @@ export class CaptureService implements StationService {
         schedule: 'manual',
         ...(p.frameKind === 'dark' ? { frame_kind: 'dark' as const } : {}),
       });
-      await syncAgent(p.agentId);
+      // The new frame first, whatever backlog the camera holds (issue #13); the backlog follows in the background.
+      await syncAgent(p.agentId, { first: [response] });
       await whenDone(p.agentId, response.capture_id);
       const row = captures.get(p.agentId, response.capture_id);
       if (!row) {

@@ -198,7 +198,7 @@ export async function startStation(opts: StationOptions): Promise<Station> {
     captures,
     client,
     agentNames,
-    syncAgent: (id) => sync.syncAgent(id),
+    syncAgent: (id, opts) => sync.syncAgent(id, opts),
     whenDone: (agentId, captureId) => sync.derivatives.whenDone(agentId, captureId),
     startTimer: () => metrics.captureDuration.startTimer(),
     log,

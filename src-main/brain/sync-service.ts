@@ -9,7 +9,7 @@ import type { CapturesRepo, StoredCapture } from '../db/captures-repo.js';
 import type { SensorsRepo } from '../db/sensors-repo.js';
 import { DerivativesQueue } from '../media/derivatives.js';
 import { syncSensorReadings } from '../sync/sensor-sync.js';
-import { SyncEngine } from '../sync/sync-engine.js';
+import { SyncEngine, type SyncOptions } from '../sync/sync-engine.js';
 import { StationError } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
 import type { HandlersFor, StationService } from './service.js';
@@ -72,11 +72,11 @@ export class SyncService implements StationService {
     return this.derivatives.close();
   }
 
-  /** Copies an agent's new captures; resolves with how many were imported. */
-  async syncAgent(agentId: string): Promise<number> {
+  /** Copies an agent's new captures; resolves with how many were imported (with `first`: of those, see SyncOptions). */
+  async syncAgent(agentId: string, opts: SyncOptions = {}): Promise<number> {
     const client = this.deps.client(agentId);
     if (!client) throw new StationError('agent_unknown', `No agent with id ${agentId} is configured.`);
-    const r = await this.engine.sync(agentId, client);
+    const r = await this.engine.sync(agentId, client, opts);
     if (r.failed > 0) this.deps.metrics.errors(r.failed);
     // The sensor time series follows the captures; a failure here never fails the capture sync.
     await syncSensorReadings(agentId, client, this.deps.sensors).catch((err: unknown) =>

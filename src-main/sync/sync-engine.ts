@@ -26,6 +26,31 @@ interface Copied {
   dir: string;
   /** Settles once every file of the capture is fsynced and under its final name (rejects when that failed). */
   ready: Promise<void>;
+  /** Its thumbnail was made inline (a capture copied first): none is queued. */
+  inline: boolean;
+}
+
+/** A capture known from the agent's capture reply, to be copied before any backlog (see SyncOptions.first). */
+export interface CaptureRef {
+  capture_id: string;
+  sha256: string;
+  /** Its place in the agent's journal; from an agent that does not say, read from the id's "_<seq>" ending. */
+  seq?: number | undefined;
+}
+
+export interface SyncOptions {
+  /**
+   * Captures to copy, index and acknowledge before anything else (the frame the operator just took): sync then
+   * resolves once they are in, and the rest of the agent's backlog follows in the background.
+   */
+  first?: readonly CaptureRef[] | undefined;
+}
+
+/** The journal position a capture id ends with (`<time>_<camera>_<seq>`), or null. */
+export function seqOfCaptureId(captureId: string): number | null {
+  const m = /_(\d{1,15})$/.exec(captureId);
+  const seq = m ? Number(m[1]) : 0;
+  return seq > 0 ? seq : null;
 }
 
 export interface SyncResult {
@@ -97,6 +122,11 @@ export class SyncEngine {
   private readonly hasher: FileHasher;
   /** Copies being fsynced and renamed in the background (see download). */
   private readonly flushing = new Set<Promise<void>>();
+  /**
+   * Captures being imported, per "<agent>/<capture>", each settling once its importer has indexed and acknowledged
+   * it (or given up): a run that finds one taken skips it, so no file is downloaded twice at once.
+   */
+  private readonly claimed = new Map<string, Promise<void>>();
 
   constructor(
     private readonly deps: {
@@ -160,8 +190,39 @@ export class SyncEngine {
     this.deps.onResumed?.();
   }
 
-  /** Sync an agent; concurrent calls share the run in flight, and one more run follows if asked meanwhile. */
-  sync(agentId: string, client: AgentClient): Promise<SyncResult> {
+  /**
+   * Takes a capture for this caller to import; returns its release (call it once the capture is indexed and
+   * acknowledged, or failed), or null when another run has it.
+   */
+  private claim(agentId: string, captureId: string): (() => void) | null {
+    const key = `${agentId}/${captureId}`;
+    if (this.claimed.has(key)) return null;
+    let release!: () => void;
+    const done = new Promise<void>((resolve) => {
+      release = () => {
+        if (this.claimed.get(key) === done) this.claimed.delete(key);
+        resolve();
+      };
+    });
+    this.claimed.set(key, done);
+    return release;
+  }
+
+  /**
+   * Sync an agent; concurrent calls share the run in flight, and one more run follows if asked meanwhile. With
+   * `first`, those captures are copied and committed at once (beside a run in flight) and the call resolves with
+   * them; the rest follows in the background.
+   */
+  sync(agentId: string, client: AgentClient, opts: SyncOptions = {}): Promise<SyncResult> {
+    if (opts.first && opts.first.length > 0) {
+      const first = this.syncFirst(agentId, client, opts.first);
+      // The backlog after it (or, with a run in flight, one more run once that ends).
+      void first
+        .catch(() => undefined)
+        .then(() => this.sync(agentId, client))
+        .catch((err: unknown) => this.deps.log.warn({ err, agentId }, 'sync after the first captures failed'));
+      return first;
+    }
     const inFlight = this.running.get(agentId);
     if (inFlight) {
       this.again.add(agentId);
@@ -180,6 +241,55 @@ export class SyncEngine {
     })().finally(() => this.running.delete(agentId));
     this.running.set(agentId, run);
     return run;
+  }
+
+  /** Copies, indexes and acknowledges the given captures now, whatever the backlog before them. */
+  private async syncFirst(agentId: string, client: AgentClient, refs: readonly CaptureRef[]): Promise<SyncResult> {
+    await this.checkRoom();
+    const { log } = this.deps;
+    const result: SyncResult = { imported: 0, acknowledged: 0, failed: 0 };
+    const releases: (() => void)[] = [];
+    const copies: Copied[] = [];
+    const acks: { capture_id: string; sha256: string }[] = [];
+    try {
+      for (const ref of refs) {
+        const seq = ref.seq ?? seqOfCaptureId(ref.capture_id);
+        // Its record, from its place in the journal: one short request however long the backlog is.
+        const listed = seq === null ? null : await client.listCaptures(seq - 1, 1, false);
+        const record = listed?.items.find((r) => r.capture_id === ref.capture_id && r.sha256 === ref.sha256);
+        if (!record) {
+          log.info(
+            { agentId, captureId: ref.capture_id },
+            'a capture to copy first is not at its place; copied in order',
+          );
+          continue;
+        }
+        const release = this.claim(agentId, record.capture_id);
+        if (!release) {
+          // A run in flight is copying it already: it commits soon (COMMIT_MAX_DELAY_MS).
+          await this.claimed.get(`${agentId}/${record.capture_id}`);
+          continue;
+        }
+        releases.push(release);
+        try {
+          const c = await this.importOne(agentId, client, record, true);
+          if (c) copies.push(c);
+          else acks.push({ capture_id: record.capture_id, sha256: record.sha256 });
+        } catch (err) {
+          result.failed++;
+          if (isDiskFull(err)) this.pauseFor(err);
+          else log.warn({ err, agentId, captureId: record.capture_id }, 'capture import failed; will retry');
+        }
+      }
+      for (const c of await this.commit(agentId, copies, result)) {
+        acks.push({ capture_id: c.row.captureId, sha256: c.row.sha256 });
+      }
+      if (acks.length > 0) result.acknowledged += (await client.ack(acks)).acknowledged;
+    } finally {
+      for (const release of releases) release();
+    }
+    if (this.pause) throw new StationError('station_disk_full', this.pause.message);
+    return result;
   }
 
   private async syncOnce(agentId: string, client: AgentClient): Promise<SyncResult> {
@@ -209,6 +319,14 @@ export class SyncEngine {
     // safe, so a sync ends with a small commit rather than a whole page's.
     const safe: Copied[] = [];
     const toAck: { capture_id: string; sha256: string }[] = [];
+    /** The claims of this run's captures (see claim), released once each is committed or failed. */
+    const releases = new Map<string, () => void>();
+    const releaseAll = (ids: Iterable<string>): void => {
+      for (const id of ids) {
+        releases.get(id)?.();
+        releases.delete(id);
+      }
+    };
     let copying = 0;
     let downloadsDone = false;
     let commitFailed = false;
@@ -230,10 +348,15 @@ export class SyncEngine {
           waitingSince = 0;
           const batch = safe.splice(0);
           const acks = toAck.splice(0);
-          for (const c of await this.commit(agentId, batch, result)) {
-            acks.push({ capture_id: c.row.captureId, sha256: c.row.sha256 });
+          const ids = [...batch.map((c) => c.row.captureId), ...acks.map((a) => a.capture_id)];
+          try {
+            for (const c of await this.commit(agentId, batch, result)) {
+              acks.push({ capture_id: c.row.captureId, sha256: c.row.sha256 });
+            }
+            if (acks.length > 0) result.acknowledged += (await client.ack(acks)).acknowledged;
+          } finally {
+            releaseAll(ids);
           }
-          if (acks.length > 0) result.acknowledged += (await client.ack(acks)).acknowledged;
           continue;
         }
         if (allIn) return;
@@ -292,8 +415,12 @@ export class SyncEngine {
 
     const worker = async (): Promise<void> => {
       for (let record = await take(); record; record = await take()) {
+        const release = this.claim(agentId, record.capture_id);
+        // Copied first by another caller (capture now), which indexes and acknowledges it.
+        if (!release) continue;
+        releases.set(record.capture_id, release);
         try {
-          const c = await this.importOne(agentId, client, record);
+          const c = await this.importOne(agentId, client, record, !this.deps.derivatives);
           if (c) {
             copying++;
             const settle = (): void => {
@@ -307,6 +434,7 @@ export class SyncEngine {
             signal();
           }
         } catch (err) {
+          releaseAll([record.capture_id]);
           result.failed++;
           if (isDiskFull(err)) this.pauseFor(err);
           else this.deps.log.warn({ err, agentId, captureId: record.capture_id }, 'capture import failed; will retry');
@@ -321,6 +449,7 @@ export class SyncEngine {
       await committing;
     } finally {
       held?.release();
+      releaseAll([...releases.keys()]);
     }
     if (this.pause) throw new StationError('station_disk_full', this.pause.message);
     if (listed.error) throw listed.error;
@@ -330,9 +459,15 @@ export class SyncEngine {
   /**
    * Downloads one capture (and the originals beside it) and returns its gallery
    * row for commit(), with a promise that settles once every file is verified,
-   * fsynced and under its final name; null when it is already indexed.
+   * fsynced and under its final name; null when it is already indexed. With `inline`, the thumbnail is made
+   * here (once the copy is safe) rather than queued.
    */
-  private async importOne(agentId: string, client: AgentClient, record: CaptureRecord): Promise<Copied | null> {
+  private async importOne(
+    agentId: string,
+    client: AgentClient,
+    record: CaptureRecord,
+    inline: boolean,
+  ): Promise<Copied | null> {
     const { captures, mediaDir } = this.deps;
     const existing = captures.get(agentId, record.capture_id);
     if (existing) {
@@ -372,9 +507,8 @@ export class SyncEngine {
     }
     const ready = Promise.all(durable).then(() => undefined);
     ready.catch(() => undefined); // awaited in commit()
-    const { derivatives } = this.deps;
     let quality: Partial<QualityFigures> = {};
-    if (!derivatives) {
+    if (inline) {
       await ready;
       await mkdir(dirname(join(mediaDir, thumbRel)), { recursive: true });
       quality = await makeThumbnail(imageAbs, join(mediaDir, thumbRel));
@@ -411,7 +545,7 @@ export class SyncEngine {
       reconciled: record.reconciled === true,
       ...quality,
     };
-    return { row, dir: dirname(imageAbs), ready };
+    return { row, dir: dirname(imageAbs), ready, inline };
   }
 
   /**
@@ -466,7 +600,7 @@ export class SyncEngine {
       if (!addedFlags[i]) continue;
       result.imported++;
       const { captureId, imagePath, thumbPath } = c.row;
-      if (derivatives) derivatives.enqueue({ agentId, captureId, imagePath, thumbPath });
+      if (derivatives && !c.inline) derivatives.enqueue({ agentId, captureId, imagePath, thumbPath });
       else this.deps.onImported(agentId, captureId);
     }
     return committed;

@@ -181,6 +181,8 @@ export const CaptureResponse = z.object({
   captured_at: z.string(),
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
   size_bytes: z.number().int().nonnegative(),
+  /** Its place in the journal (GET /captures?after=<seq - 1>&limit=1 lists it), so a station can copy it first. */
+  seq: z.number().int().positive().optional(),
   settings_used: SettingsUsed,
   profile: z.string().nullable(),
   schedule: z.string().nullable(),
