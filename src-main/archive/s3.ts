@@ -4,7 +4,9 @@
  *
  * Large files use a multipart upload that survives interruptions and
  * restarts: the UploadId and every completed part (number, ETag, size) are
- * written atomically to a JSON state file after each part, and a restarted
+ * stored after each part (the station database's archive_uploads; stations
+ * before issue #13 kept <dataDir>/archive/uploads.json, imported once at
+ * start), and a restarted
  * upload asks the server which parts it holds (ListParts) instead of starting
  * over. Servers without ListParts (s3rver answers MethodNotAllowed) are handled
  * by trusting the locally recorded parts; a server that no longer knows the
@@ -13,8 +15,7 @@
  * Small files go in one request through @aws-sdk/lib-storage's Upload.
  */
 import { createReadStream } from 'node:fs';
-import { mkdir, open, readFile, rename, stat } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { open, stat } from 'node:fs/promises';
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
@@ -27,7 +28,6 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { z } from 'zod';
-import { writeFileAtomic } from '../util/atomic.js';
 import { StationError, errorMessage } from '../util/errors.js';
 import { createLogger, type Logger } from '../util/log.js';
 
@@ -41,10 +41,17 @@ export interface S3Config {
   forcePathStyle: boolean;
 }
 
+/** Upload states by id; a state that does not validate is dropped (that upload starts over). */
+export interface UploadStateStore {
+  all(): Record<string, unknown>;
+  /** Records one upload's state, or with null forgets it. */
+  put(id: string, state: unknown): void;
+}
+
 export interface S3ArchiveOptions {
   config: S3Config;
-  /** JSON file holding the state of unfinished multipart uploads. */
-  stateFile: string;
+  /** Where the state of unfinished multipart uploads is kept (the station's ArchiveUploadsRepo). */
+  state: UploadStateStore;
   /** Bytes per part (S3's minimum is 5 MiB except for the last part). */
   partSize?: number;
   /** Attempts per request (our retries, on top of the SDK's own). */
@@ -83,7 +90,8 @@ const UploadState = z.strictObject({
   startedAt: z.string(),
 });
 type UploadState = z.infer<typeof UploadState>;
-const StateFile = z.strictObject({ version: z.literal(1), uploads: z.record(z.string(), UploadState) });
+/** archive/uploads.json of stations before issue #13. */
+export const UploadsFileSchema = z.strictObject({ version: z.literal(1), uploads: z.record(z.string(), UploadState) });
 
 export const MIN_PART_SIZE = 5 * 1024 * 1024;
 
@@ -112,7 +120,6 @@ export class S3Archive {
   private readonly attempts: number;
   private readonly retryDelayMs: number;
   private readonly log: Logger;
-  private saving: Promise<void> = Promise.resolve();
 
   constructor(private readonly o: S3ArchiveOptions) {
     const c = o.config;
@@ -365,49 +372,23 @@ export class S3Archive {
     }
   }
 
-  private async readState(): Promise<z.infer<typeof StateFile>> {
-    await this.saving;
-    let text: string;
-    try {
-      text = await readFile(this.o.stateFile, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { version: 1, uploads: {} };
-      throw err;
+  private readState(): Promise<{ uploads: Record<string, UploadState> }> {
+    const uploads: Record<string, UploadState> = {};
+    for (const [id, raw] of Object.entries(this.o.state.all())) {
+      const parsed = UploadState.safeParse(raw);
+      if (parsed.success) uploads[id] = parsed.data;
+      else {
+        this.log.error({ id }, 'archive: a stored upload state was unreadable; that upload starts over');
+        this.o.state.put(id, null);
+      }
     }
-    let json: unknown = null;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      /* below */
-    }
-    const parsed = StateFile.safeParse(json);
-    if (parsed.success) return parsed.data;
-    const aside = `${this.o.stateFile}.corrupt-${Date.now()}`;
-    await rename(this.o.stateFile, aside);
-    this.log.error({ file: aside }, 'archive: the upload state was unreadable; kept it aside, uploads start over');
-    return { version: 1, uploads: {} };
+    return Promise.resolve({ uploads });
   }
 
-  /** Record (or with null, forget) one upload; writes are serialised. */
+  /** Record (or with null, forget) one upload. */
   private saveUpload(id: string, state: UploadState | null): Promise<void> {
-    const write = async (): Promise<void> => {
-      const file = await this.readStateUnlocked();
-      if (state === null) delete file.uploads[id];
-      else file.uploads[id] = { ...state, parts: [...state.parts] };
-      await mkdir(dirname(this.o.stateFile), { recursive: true });
-      await writeFileAtomic(this.o.stateFile, `${JSON.stringify(file, null, 1)}\n`);
-    };
-    this.saving = this.saving.then(write, write);
-    return this.saving;
-  }
-
-  private async readStateUnlocked(): Promise<z.infer<typeof StateFile>> {
-    try {
-      const parsed = StateFile.safeParse(JSON.parse(await readFile(this.o.stateFile, 'utf8')));
-      return parsed.success ? parsed.data : { version: 1, uploads: {} };
-    } catch {
-      return { version: 1, uploads: {} };
-    }
+    this.o.state.put(id, state === null ? null : { ...state, parts: [...state.parts] });
+    return Promise.resolve();
   }
 }
 

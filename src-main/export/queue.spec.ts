@@ -1,7 +1,9 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { openDatabase, type Db } from '../db/database.js';
+import { ExportJobsRepo } from '../db/export-jobs-repo.js';
 import { StationError } from '../util/errors.js';
 import { ExportQueue, type ExportRunner } from './queue.js';
 
@@ -61,17 +63,20 @@ function controllableRunner(): {
 const tick = (): Promise<void> => new Promise((r) => setTimeout(r, 10));
 
 let dataDir: string;
+let db: Db;
 beforeEach(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'skystation-queue-spec-'));
+  db = openDatabase(join(dataDir, 'gallery.sqlite'));
 });
 afterEach(async () => {
+  db.close();
   await rm(dataDir, { recursive: true, force: true });
 });
 
 describe('ExportQueue', () => {
   it('runs one job at a time by default, in order', async () => {
     const fake = controllableRunner();
-    const q = new ExportQueue({ dataDir, runner: fake.runner });
+    const q = new ExportQueue({ dataDir, db, runner: fake.runner });
     await q.start();
     q.enqueue(request('a'));
     q.enqueue(request('b'));
@@ -89,7 +94,7 @@ describe('ExportQueue', () => {
 
   it('honours a configured concurrency', async () => {
     const fake = controllableRunner();
-    const q = new ExportQueue({ dataDir, runner: fake.runner, concurrency: 2 });
+    const q = new ExportQueue({ dataDir, db, runner: fake.runner, concurrency: 2 });
     await q.start();
     for (const n of ['a', 'b', 'c']) q.enqueue(request(n));
     await vi.waitFor(() => expect(fake.active()).toBe(2));
@@ -101,7 +106,7 @@ describe('ExportQueue', () => {
 
   it('cancels queued and running jobs, with events, and persists the outcome', async () => {
     const fake = controllableRunner();
-    const q = new ExportQueue({ dataDir, runner: fake.runner });
+    const q = new ExportQueue({ dataDir, db, runner: fake.runner });
     await q.start();
     const cancelled: string[] = [];
     q.on('cancelled', (j) => cancelled.push(j.request.name!));
@@ -113,14 +118,13 @@ describe('ExportQueue', () => {
     await q.idle();
     expect(cancelled.sort()).toEqual(['a', 'b']);
     expect(q.cancel(a.id)).toBe(false);
-    const saved = JSON.parse(await readFile(join(dataDir, 'exports', 'jobs.json'), 'utf8')) as {
-      jobs: { status: string }[];
-    };
-    expect(saved.jobs.map((j) => j.status)).toEqual(['cancelled', 'cancelled']);
+    const saved = new ExportJobsRepo(db).all();
+    expect(saved.map((j) => j.status)).toEqual(['cancelled', 'cancelled']);
+    expect(saved.map((j) => (j.json as { status: string }).status)).toEqual(['cancelled', 'cancelled']);
   });
 
   it('rejects an invalid request naming the field, and refuses work before start()', async () => {
-    const q = new ExportQueue({ dataDir, runner: controllableRunner().runner });
+    const q = new ExportQueue({ dataDir, db, runner: controllableRunner().runner });
     expect(() => q.enqueue(request('a'))).toThrow(/not started/);
     await q.start();
     expect(() => q.enqueue({ ...(request('a') as object), preset: '8k' })).toThrow(/preset/);
@@ -131,13 +135,13 @@ describe('ExportQueue', () => {
 
   it('a job running at stop() is kept as interrupted; queued jobs stay queued for the next start', async () => {
     const fake = controllableRunner();
-    const q = new ExportQueue({ dataDir, runner: fake.runner });
+    const q = new ExportQueue({ dataDir, db, runner: fake.runner });
     await q.start();
     const a = q.enqueue(request('a'));
     const b = q.enqueue(request('b'));
     await vi.waitFor(() => expect(fake.active()).toBe(1));
     await q.stop();
-    const q2 = new ExportQueue({ dataDir, runner: fake.runner });
+    const q2 = new ExportQueue({ dataDir, db, runner: fake.runner });
     await q2.start();
     expect(q2.get(a.id)!.status).toBe('interrupted');
     await vi.waitFor(() => expect(q2.get(b.id)!.status).toBe('running'));
@@ -146,15 +150,23 @@ describe('ExportQueue', () => {
     expect(q2.get(b.id)!.status).toBe('done');
   });
 
-  it('sets an unreadable jobs.json aside instead of silently dropping it', async () => {
-    const q0 = new ExportQueue({ dataDir, runner: controllableRunner().runner });
+  it('drops a stored job that no longer validates, with a warning, and keeps the others', async () => {
+    const fake = controllableRunner();
+    const q0 = new ExportQueue({ dataDir, db, runner: fake.runner });
     await q0.start();
+    const kept = q0.enqueue(request('a'));
+    await vi.waitFor(() => expect(fake.active()).toBe(1));
+    q0.cancel(kept.id);
+    await q0.idle();
     await q0.stop();
-    const { writeFile, readdir } = await import('node:fs/promises');
-    await writeFile(q0.file, '{not json');
-    const q = new ExportQueue({ dataDir, runner: controllableRunner().runner });
+    const repo = new ExportJobsRepo(db);
+    repo.replaceAll([
+      ...repo.all(),
+      { id: 'broken', status: 'done', createdAt: '2026-01-01T00:00:00Z', json: { id: 'broken', request: {} } },
+    ]);
+    const q = new ExportQueue({ dataDir, db, runner: controllableRunner().runner });
     await q.start();
-    expect(q.list()).toEqual([]);
-    expect((await readdir(join(dataDir, 'exports'))).some((n) => n.startsWith('jobs.json.corrupt-'))).toBe(true);
+    expect(q.list().map((j) => [j.id, j.status])).toEqual([[kept.id, 'cancelled']]);
+    await q.stop();
   });
 });

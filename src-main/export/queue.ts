@@ -1,14 +1,14 @@
 /**
  * ExportQueue: export jobs run one at a time by default, with events, and a
- * job list persisted atomically to <dataDir>/exports/jobs.json. After a
+ * job list kept in the station database (export_jobs; stations before issue
+ * #13 kept <dataDir>/exports/jobs.json, imported once at start). After a
  * restart a job that was running comes back as 'interrupted' (never silently
  * lost) and can be re-queued with resume(); queued jobs are queued again.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdir, readFile, rename } from 'node:fs/promises';
-import { join } from 'node:path';
 import { z } from 'zod';
-import { writeFileAtomic } from '../util/atomic.js';
+import type { Db } from '../db/database.js';
+import { ExportJobsRepo } from '../db/export-jobs-repo.js';
 import { StationError, errorMessage } from '../util/errors.js';
 import { createLogger, type Logger } from '../util/log.js';
 import { runExport, type ExportProgress, type ExportResult, type RunExportOptions } from './export.js';
@@ -42,6 +42,8 @@ export type ExportRunner = (request: ParsedExportRequest, options: RunExportOpti
 
 export interface ExportQueueOptions {
   dataDir: string;
+  /** The station database: the job list lives there. */
+  db: Db;
   concurrency?: number;
   ffmpegPath?: string | undefined;
   log?: Logger;
@@ -51,30 +53,28 @@ export interface ExportQueueOptions {
   keepFinished?: number;
 }
 
-const JobFileSchema = z.object({
-  version: z.literal(1),
-  jobs: z.array(
-    z.object({
-      id: z.string(),
-      status: z.enum(['queued', 'running', 'done', 'failed', 'cancelled', 'interrupted']),
-      request: z.unknown(),
-      createdAt: z.string(),
-      startedAt: z.string().nullable(),
-      finishedAt: z.string().nullable(),
-      result: z
-        .object({
-          outputPath: z.string(),
-          frames: z.number(),
-          durationSeconds: z.number(),
-          width: z.number(),
-          height: z.number(),
-          warnings: z.array(z.string()).optional(),
-        })
-        .nullable(),
-      error: z.object({ code: z.string(), message: z.string() }).nullable(),
-    }),
-  ),
+/** A stored job (progress is not stored; the request is checked again with ExportRequestSchema). */
+export const StoredJobSchema = z.object({
+  id: z.string(),
+  status: z.enum(['queued', 'running', 'done', 'failed', 'cancelled', 'interrupted']),
+  request: z.unknown(),
+  createdAt: z.string(),
+  startedAt: z.string().nullable(),
+  finishedAt: z.string().nullable(),
+  result: z
+    .object({
+      outputPath: z.string(),
+      frames: z.number(),
+      durationSeconds: z.number(),
+      width: z.number(),
+      height: z.number(),
+      warnings: z.array(z.string()).optional(),
+    })
+    .nullable(),
+  error: z.object({ code: z.string(), message: z.string() }).nullable(),
 });
+/** exports/jobs.json of stations before issue #13. */
+export const JobFileSchema = z.object({ version: z.literal(1), jobs: z.array(StoredJobSchema) });
 
 type AnyListener = (...args: unknown[]) => void;
 
@@ -85,7 +85,7 @@ function snapshot(job: ExportJob): ExportJob {
 }
 
 export class ExportQueue {
-  readonly file: string;
+  private readonly repo: ExportJobsRepo;
   private readonly jobs = new Map<string, ExportJob>();
   private readonly controllers = new Map<string, AbortController>();
   private readonly listeners = new Map<keyof ExportQueueEvents, Set<AnyListener>>();
@@ -93,13 +93,12 @@ export class ExportQueue {
   private readonly log: Logger;
   private readonly runner: ExportRunner;
   private readonly keepFinished: number;
-  private saving: Promise<void> = Promise.resolve();
   private started = false;
   private stopping = false;
   private readonly running = new Set<Promise<void>>();
 
   constructor(private readonly options: ExportQueueOptions) {
-    this.file = join(options.dataDir, 'exports', 'jobs.json');
+    this.repo = new ExportJobsRepo(options.db);
     this.concurrency = Math.max(1, Math.floor(options.concurrency ?? 1));
     this.log = options.log ?? createLogger(null);
     this.runner = options.runner ?? runExport;
@@ -128,49 +127,23 @@ export class ExportQueue {
   /** Load persisted jobs: running → interrupted, queued → queued again. Then start running. */
   async start(): Promise<void> {
     if (this.started) return;
-    await mkdir(join(this.options.dataDir, 'exports'), { recursive: true });
-    let text: string | null = null;
-    try {
-      text = await readFile(this.file, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    }
-    if (text !== null) {
-      const parsed = JobFileSchema.safeParse(
-        ((): unknown => {
-          try {
-            return JSON.parse(text) as unknown;
-          } catch {
-            return null;
-          }
-        })(),
-      );
-      if (!parsed.success) {
-        const aside = `${this.file}.corrupt-${Date.now()}`;
-        await rename(this.file, aside);
-        this.log.error(
-          { file: aside },
-          'export queue: jobs.json was unreadable; kept it aside and started with no jobs',
-        );
-      } else {
-        for (const raw of parsed.data.jobs) {
-          const req = ExportRequestSchema.safeParse(raw.request);
-          if (!req.success) {
-            this.log.warn({ id: raw.id }, 'export queue: dropped a persisted job whose request no longer validates');
-            continue;
-          }
-          const job: ExportJob = { ...raw, request: req.data, progress: null };
-          if (job.status === 'running') {
-            job.status = 'interrupted';
-            job.finishedAt = new Date().toISOString();
-            job.error = {
-              code: 'export_interrupted',
-              message: 'The station stopped while this export was running. Resume it to start again.',
-            };
-          }
-          this.jobs.set(job.id, job);
-        }
+    for (const row of this.repo.all()) {
+      const raw = StoredJobSchema.safeParse(row.json);
+      const req = raw.success ? ExportRequestSchema.safeParse(raw.data.request) : null;
+      if (!raw.success || !req?.success) {
+        this.log.warn({ id: row.id }, 'export queue: dropped a stored job that no longer validates');
+        continue;
       }
+      const job: ExportJob = { ...raw.data, request: req.data, progress: null };
+      if (job.status === 'running') {
+        job.status = 'interrupted';
+        job.finishedAt = new Date().toISOString();
+        job.error = {
+          code: 'export_interrupted',
+          message: 'The station stopped while this export was running. Resume it to start again.',
+        };
+      }
+      this.jobs.set(job.id, job);
     }
     this.started = true;
     this.stopping = false;
@@ -251,9 +224,9 @@ export class ExportQueue {
     return job ? snapshot(job) : undefined;
   }
 
-  /** Wait until pending writes of jobs.json are on disk. */
-  async flush(): Promise<void> {
-    await this.saving;
+  /** Wait until the job list is stored (it is written at each change, synchronously; kept for callers). */
+  flush(): Promise<void> {
+    return Promise.resolve();
   }
 
   /** Wait until nothing is queued or running. */
@@ -337,14 +310,20 @@ export class ExportQueue {
     for (const j of finished.slice(0, Math.max(0, finished.length - this.keepFinished))) this.jobs.delete(j.id);
   }
 
-  /** Serialised atomic writes of the whole list (progress is not persisted). */
+  /** Stores the whole list in one transaction (progress is not stored). A failure is logged; the queue runs on. */
   private persist(): Promise<void> {
-    const text = `${JSON.stringify({ version: 1, jobs: [...this.jobs.values()].map(({ progress: _p, ...rest }) => rest) })}\n`;
-    this.saving = this.saving
-      .then(() => writeFileAtomic(this.file, text))
-      .catch((err: unknown) =>
-        this.log.error({ err: errorMessage(err), file: this.file }, 'export queue: could not save jobs.json'),
+    try {
+      this.repo.replaceAll(
+        [...this.jobs.values()].map(({ progress: _p, ...rest }) => ({
+          id: rest.id,
+          status: rest.status,
+          createdAt: rest.createdAt,
+          json: rest,
+        })),
       );
-    return this.saving;
+    } catch (err) {
+      this.log.error({ err: errorMessage(err) }, 'export queue: could not store the job list');
+    }
+    return Promise.resolve();
   }
 }

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -6,11 +6,12 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeFrames } from '../../tests/export/fixtures.js';
 import { CapturesRepo, type CaptureRow } from '../db/captures-repo.js';
 import { openDatabase, type Db } from '../db/database.js';
+import { OrchestrationRepo } from '../db/orchestration-repo.js';
 import { createLogger } from '../util/log.js';
 import { EXPORT_PRESETS, type ExportEvent } from './api-types.js';
 import type { ExportResult } from './export.js';
 import { PRESET_NAMES, type ParsedExportRequest } from './request.js';
-import { ExportService, isNightCapture, nightOf, nightWindow } from './service.js';
+import { EXPORT_SETTINGS_KEY, ExportService, isNightCapture, nightOf, nightWindow } from './service.js';
 
 let dir: string;
 let db: Db;
@@ -58,6 +59,7 @@ async function seed(
 function makeService(): ExportService {
   return new ExportService({
     dataDir: dir,
+    db,
     mediaDir: join(dir, 'media'),
     gallery: repo,
     agents: () => [{ id: 'cam-roof-0001', name: 'Roof' }],
@@ -175,7 +177,7 @@ describe('ExportService', () => {
     await svc.start();
     expect(svc.getSettings()).toMatchObject({ autoNightProducts: false, archiveExports: true, s3: { bucket: 'sky2' } });
     expect(svc.rawSettings().s3?.secretAccessKey).toBe('SECRET');
-    expect(JSON.parse(await readFile(join(dir, 'exports', 'settings.json'), 'utf8'))).toMatchObject({ version: 1 });
+    expect(new OrchestrationRepo(db).getSetting(EXPORT_SETTINGS_KEY)).toMatchObject({ version: 1 });
   });
 
   it('makes the keogram and startrails of a night once its captures stop arriving (after a sync)', async () => {

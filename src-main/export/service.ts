@@ -8,14 +8,17 @@
  * - Night products: keogram and startrails on request, and automatically once a
  *   camera's night captures stop arriving (after a night's sync), when the
  *   autoNightProducts setting is on (default).
- * - Settings in <dataDir>/exports/settings.json (atomic writes, zod-validated).
+ * - Settings in the station database (station_settings, key "exports.settings", zod-validated;
+ *   stations before issue #13 kept <dataDir>/exports/settings.json, imported once at start).
  */
-import { lstat, readdir, readFile, rename, stat } from 'node:fs/promises';
+import { lstat, readdir, stat } from 'node:fs/promises';
 import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { z } from 'zod';
 import { S3Archive } from '../archive/s3.js';
+import { ArchiveUploadsRepo } from '../db/archive-uploads-repo.js';
 import type { StoredCapture } from '../db/captures-repo.js';
-import { writeFileAtomic } from '../util/atomic.js';
+import type { Db } from '../db/database.js';
+import { OrchestrationRepo } from '../db/orchestration-repo.js';
 import { StationError, errorMessage } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
 import {
@@ -61,6 +64,8 @@ const MAX_DARKS_PER_CAMERA = 2000;
 
 export interface ExportServiceOptions {
   dataDir: string;
+  /** The station database: jobs, these settings and the archive's upload states live there. */
+  db: Db;
   mediaDir: string;
   gallery: GalleryReader;
   /** The configured cameras (to resolve an id prefix or a name, and to name files). */
@@ -97,6 +102,10 @@ const SettingsFile = z.strictObject({
     .nullable(),
 });
 export type ExportSettings = z.infer<typeof SettingsFile>;
+/** The settings document (and exports/settings.json of stations before issue #13). */
+export { SettingsFile as ExportSettingsFile };
+/** The settings document's key in station_settings. */
+export const EXPORT_SETTINGS_KEY = 'exports.settings';
 /** Where and what the S3 archive uploads. */
 export type ArchiveTarget = Pick<ExportSettings, 'archiveExports' | 'archiveOriginals' | 's3'>;
 
@@ -162,7 +171,7 @@ const PRESET_LABEL: Record<string, string> = {
 export class ExportService {
   readonly queue: ExportQueue;
   private settings: ExportSettings = { ...DEFAULT_SETTINGS };
-  private readonly settingsFile: string;
+  private readonly docs: OrchestrationRepo;
   private readonly exportsDir: string;
   /** Folders the operator picked in a native dialog (desktop app): exports may be written there too. */
   private readonly pickedFolders = new Set<string>();
@@ -177,10 +186,10 @@ export class ExportService {
   private readonly archiveStatus = { queued: 0, lastUploaded: null as string | null, lastError: null as string | null };
 
   constructor(private readonly o: ExportServiceOptions) {
-    this.settingsFile = join(o.dataDir, 'exports', 'settings.json');
+    this.docs = new OrchestrationRepo(o.db);
     this.exportsDir = join(o.mediaDir, 'exports');
     const runner: ExportRunner = (req, options) => this.render(req, options);
-    this.queue = new ExportQueue({ dataDir: o.dataDir, ffmpegPath: o.ffmpegPath, log: o.log, runner });
+    this.queue = new ExportQueue({ dataDir: o.dataDir, db: o.db, ffmpegPath: o.ffmpegPath, log: o.log, runner });
     const q = this.queue;
     this.unsubscribe.push(
       q.on('started', (job) =>
@@ -192,7 +201,10 @@ export class ExportService {
         const view = this.view(job);
         this.o.emit({ event: 'export.finished', data: { job: view } });
         this.o.onFinished?.(view);
-        if (this.archiveTarget().archiveExports && job.result) void this.archiveExport(job.result.outputPath);
+        // In the upload chain, so that archiveIdle() also waits for the export's files to be listed and queued.
+        const out = job.result?.outputPath;
+        if (this.archiveTarget().archiveExports && out !== undefined)
+          this.archiveChain = this.archiveChain.then(() => this.archiveExport(out));
       }),
       ...(['failed', 'cancelled', 'interrupted'] as const).map((ev) =>
         q.on(ev, (job) => {
@@ -356,6 +368,8 @@ export class ExportService {
     return this.archiveOverride ?? this.settings;
   }
 
+  // Async so that a refused patch is a rejection, as callers expect; the database write itself is synchronous.
+  // eslint-disable-next-line @typescript-eslint/require-await
   async setSettings(input: z.input<typeof ExportSettingsPatch>): Promise<ExportSettingsView> {
     const patch = ExportSettingsPatch.parse(input);
     const next: ExportSettings = { ...this.settings };
@@ -382,7 +396,7 @@ export class ExportService {
     if ((next.archiveExports || next.archiveOriginals) && next.s3 === null) {
       throw new StationError('s3_not_configured', 'Set the S3 bucket and keys before turning the archive on.');
     }
-    await writeFileAtomic(this.settingsFile, `${JSON.stringify(next, null, 2)}\n`);
+    this.docs.setSetting(EXPORT_SETTINGS_KEY, next);
     if (JSON.stringify(next.s3) !== JSON.stringify(this.settings.s3)) {
       this.archiver?.destroy();
       this.archiver = null;
@@ -464,7 +478,7 @@ export class ExportService {
     if (!s3) return null;
     this.archiver ??= new S3Archive({
       config: s3,
-      stateFile: join(this.o.dataDir, 'archive', 'uploads.json'),
+      state: new ArchiveUploadsRepo(this.o.db),
       log: this.o.log,
     });
     return this.archiver;
@@ -511,8 +525,12 @@ export class ExportService {
   }
 
   /** Wait until every queued upload has finished (tests). */
-  archiveIdle(): Promise<void> {
-    return this.archiveChain;
+  async archiveIdle(): Promise<void> {
+    // An upload queued while waiting extends the chain: wait until it stops growing.
+    for (let chain = this.archiveChain; ; chain = this.archiveChain) {
+      await chain;
+      if (chain === this.archiveChain) return;
+    }
   }
 
   /** Continue uploads interrupted by a stop or a crash. */
@@ -754,28 +772,13 @@ export class ExportService {
     };
   }
 
-  private async loadSettings(): Promise<void> {
-    let text: string;
-    try {
-      text = await readFile(this.settingsFile, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-      throw err;
-    }
-    let json: unknown = null;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      /* handled below */
-    }
-    const parsed = SettingsFile.safeParse(json);
-    if (parsed.success) {
-      this.settings = parsed.data;
-      return;
-    }
-    const aside = `${this.settingsFile}.corrupt-${Date.now()}`;
-    await rename(this.settingsFile, aside);
-    this.o.log.error({ file: aside }, 'export settings were unreadable; kept them aside and use the defaults');
+  private loadSettings(): Promise<void> {
+    const stored = this.docs.getSetting(EXPORT_SETTINGS_KEY);
+    if (stored === undefined) return Promise.resolve();
+    const parsed = SettingsFile.safeParse(stored);
+    if (parsed.success) this.settings = parsed.data;
+    else this.o.log.error('export settings in the database are unreadable; the defaults are in use until saved again');
+    return Promise.resolve();
   }
 }
 

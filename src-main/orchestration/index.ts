@@ -1,15 +1,14 @@
 /**
  * Wiring for the orchestration part of the brain: the repo on the gallery
- * database, the profile library (profiles.json, presets A–F installed), the
+ * database, the profile library (in the database, presets A–F installed), the
  * alert center and the Orchestrator. The brain calls `startOrchestration` once.
  */
-import { join } from 'node:path';
 import { AlertCenter } from '../alerts/center.js';
 import { CapturesRepo } from '../db/captures-repo.js';
 import type { StationEvent } from '../api/contract.js';
 import type { Db } from '../db/database.js';
 import { OrchestrationRepo } from '../db/orchestration-repo.js';
-import { JsonFileProfileStore, ProfileLibrary } from '../profiles/store.js';
+import { ProfileLibrary, SqliteProfileStore } from '../profiles/store.js';
 import type { Logger } from '../util/log.js';
 import { Orchestrator, type FleetAccess, type OrchestratorOptions } from './service.js';
 
@@ -38,7 +37,7 @@ export async function startOrchestration(deps: {
 }): Promise<Orchestration> {
   const repo = new OrchestrationRepo(deps.db);
   const captures = new CapturesRepo(deps.db);
-  const profiles = new ProfileLibrary(new JsonFileProfileStore(join(deps.dataDir, 'profiles.json')));
+  const profiles = new ProfileLibrary(new SqliteProfileStore(deps.db));
   await profiles.installPresets();
   const alerts = new AlertCenter({
     store: repo,

@@ -1,12 +1,16 @@
 /**
  * Versioned profiles. Every save creates a new immutable version; rollback
  * creates a new version whose content equals an older one (history is never
- * rewritten). Persistence sits behind ProfileStore; JsonFileProfileStore writes
- * one JSON file atomically.
+ * rewritten). Persistence sits behind ProfileStore: the station keeps the
+ * versions in its database (SqliteProfileStore); JsonFileProfileStore reads the
+ * profiles.json of stations before issue #13, which is imported once at start
+ * (src-main/state/legacy-import.ts).
  */
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import type { ProfileSnapshot } from '../agents/protocol.js';
+import type { Db } from '../db/database.js';
+import { ProfilesRepo } from '../db/profiles-repo.js';
 import { StationError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { compileProfile, resolveProfile, type CompileOptions } from './compile.js';
@@ -47,7 +51,44 @@ export class MemoryProfileStore implements ProfileStore {
   }
 }
 
-/** One JSON file; a missing file is an empty store, a corrupt one is an error (never silently `{}`). */
+/**
+ * The station database's profile_versions table. Versions are append-only: a
+ * save stores the versions not stored yet and never changes an existing one.
+ */
+export class SqliteProfileStore implements ProfileStore {
+  private readonly repo: ProfilesRepo;
+  constructor(db: Db) {
+    this.repo = new ProfilesRepo(db);
+  }
+
+  load(): Promise<ProfileStoreData> {
+    const data = empty();
+    for (const row of this.repo.all()) {
+      const parsed = ProfileVersion.safeParse(row.json);
+      if (!parsed.success) {
+        return Promise.reject(
+          new StationError(
+            'PROFILE_STORE_CORRUPT',
+            `The stored profile ${row.profileId} ${row.version} is damaged (${parsed.error.issues[0]?.message ?? 'invalid'}).`,
+          ),
+        );
+      }
+      (data.profiles[row.profileId] ??= []).push(parsed.data);
+    }
+    return Promise.resolve(data);
+  }
+
+  save(data: ProfileStoreData): Promise<void> {
+    this.repo.addMissing(
+      Object.values(data.profiles)
+        .flat()
+        .map((v) => ({ profileId: v.profile_id, version: v.version, createdAt: v.created_at, json: v })),
+    );
+    return Promise.resolve();
+  }
+}
+
+/** One JSON file (stations before issue #13); a missing file is an empty store, a corrupt one is an error (never silently `{}`). */
 export class JsonFileProfileStore implements ProfileStore {
   constructor(private readonly path: string) {}
 

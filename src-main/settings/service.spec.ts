@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openDatabase, type Db } from '../db/database.js';
 import type { ArchiveTarget } from '../export/service.js';
 import { createLogger } from '../util/log.js';
 import { HttpWeatherProvider } from '../weather/provider.js';
@@ -32,11 +33,14 @@ async function replay(status: number, body: string): Promise<Replay> {
 }
 
 let dir: string;
+let db: Db;
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'skys-settings-svc-'));
+  db = openDatabase(join(dir, 'gallery.sqlite'));
 });
 afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => new Promise((r) => s.close(r))));
+  db.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -49,7 +53,7 @@ describe('StationSettings', () => {
   it('swaps the weather provider on update (fresh cache), with no restart', async () => {
     const first = await replay(200, fixture('open-meteo-current.json'));
     const second = await replay(200, fixture('openweathermap-current.json'));
-    const s = await StationSettings.start({ dataDir: dir, log, env: {}, location: () => DENVER });
+    const s = await StationSettings.start({ dataDir: dir, db, log, env: {}, location: () => DENVER });
     expect(await s.weather.current(DENVER)).toBeNull(); // none by default
     await s.update({ weather: { provider: 'open-meteo', baseUrl: first.base } });
     expect((await s.weather.current(DENVER))?.source).toBe('open-meteo');
@@ -69,7 +73,7 @@ describe('StationSettings', () => {
     });
     expect(JSON.stringify(view)).not.toContain('k-42');
     // A new station on the same folder uses the saved provider.
-    const again = await StationSettings.start({ dataDir: dir, log, env: {}, location: () => DENVER });
+    const again = await StationSettings.start({ dataDir: dir, db, log, env: {}, location: () => DENVER });
     await again.weather.current(DENVER);
     expect(second.urls).toHaveLength(2);
     await s.update({ weather: { provider: 'none' } });
@@ -82,6 +86,7 @@ describe('StationSettings', () => {
     const fixed = new HttpWeatherProvider({ kind: 'open-meteo', baseUrl: envServer.base });
     const s = await StationSettings.start({
       dataDir: dir,
+      db,
       log,
       env: { SKYSTATION_WEATHER: 'open-meteo', SKYSTATION_WEATHER_URL: envServer.base },
       fixedWeather: fixed,
@@ -98,6 +103,7 @@ describe('StationSettings', () => {
     const owm = await replay(200, fixture('openweathermap-current.json'));
     const t = await StationSettings.start({
       dataDir: join(dir, 'b'),
+      db: openDatabase(':memory:'),
       log,
       env: { SKYSTATION_WEATHER_API_KEY: 'env-key' },
       location: () => DENVER,
@@ -112,7 +118,7 @@ describe('StationSettings', () => {
     const good = await replay(200, fixture('open-meteo-current.json'));
     const denied = await replay(401, '{"cod":401,"message":"Invalid API key"}');
     let place: typeof DENVER | null = null;
-    const s = await StationSettings.start({ dataDir: dir, log, env: {}, location: () => place });
+    const s = await StationSettings.start({ dataDir: dir, db, log, env: {}, location: () => place });
     await expect(s.testWeather({})).rejects.toMatchObject({ code: 'weather_off' });
     await s.update({ weather: { provider: 'open-meteo', baseUrl: good.base } });
     await expect(s.testWeather({})).rejects.toMatchObject({ code: 'location_missing' });
@@ -139,7 +145,7 @@ describe('StationSettings', () => {
 
   it('hands the archive target to the exports (and back with null)', async () => {
     const sink = archiveSink();
-    const s = await StationSettings.start({ dataDir: dir, log, env: {}, location: () => null, archive: sink });
+    const s = await StationSettings.start({ dataDir: dir, db, log, env: {}, location: () => null, archive: sink });
     expect(sink.targets).toEqual([null]);
     await s.update({
       archive: { bucket: 'sky', accessKeyId: 'AK', secretAccessKey: 'SK', uploadExports: true, prefix: 'st1/' },

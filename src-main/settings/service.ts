@@ -17,6 +17,7 @@
  */
 import type { z } from 'zod';
 import type { TokenVault } from '../agents/token-store.js';
+import type { Db } from '../db/database.js';
 import { checkS3, type ArchiveCheckResult } from '../archive/check.js';
 import type { ArchiveTarget } from '../export/service.js';
 import { StationError } from '../util/errors.js';
@@ -35,6 +36,8 @@ import { SettingsStore, type ResolvedSettings } from './store.js';
 
 export interface StationSettingsOptions {
   dataDir: string;
+  /** The station database (the settings document lives there). */
+  db: Db;
   log: Logger;
   env?: NodeJS.ProcessEnv;
   /** Where the secrets are kept (default: a 0600 file in dataDir). */
@@ -94,7 +97,7 @@ export class StationSettings {
     this.env = o.env ?? process.env;
     this.fixed = o.fixedWeather ?? null;
     this.weather = new SwitchableWeatherProvider(this.fixed);
-    this.store = new SettingsStore({ dataDir: o.dataDir, log: o.log, vault: o.vault });
+    this.store = new SettingsStore({ dataDir: o.dataDir, db: o.db, log: o.log, vault: o.vault });
   }
 
   static async start(o: StationSettingsOptions): Promise<StationSettings> {

@@ -3,23 +3,32 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FileTokenVault, type TokenCipher } from '../agents/token-store.js';
+import { openDatabase, type Db } from '../db/database.js';
+import { OrchestrationRepo } from '../db/orchestration-repo.js';
 import { createLogger } from '../util/log.js';
-import { SETTINGS_FILE, SETTINGS_SECRETS_FILE, SettingsStore, settingsSecretsVault } from './store.js';
+import { SETTINGS_FILE, SETTINGS_KEY, SETTINGS_SECRETS_FILE, SettingsStore, settingsSecretsVault } from './store.js';
 
 const log = createLogger(null);
 const SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
 const API_KEY = 'owm-0123456789abcdef';
 
 let dir: string;
+/** The station database (in memory here, so that the data folder holds only what the store writes there). */
+let db: Db;
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'skys-settings-'));
+  db = openDatabase(':memory:');
 });
 afterEach(() => {
+  db.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
+/** The settings document as stored, as text. */
+const storedText = (): string => JSON.stringify(new OrchestrationRepo(db).getSetting(SETTINGS_KEY) ?? null);
+
 async function loaded(d = dir): Promise<SettingsStore> {
-  const s = new SettingsStore({ dataDir: d, log });
+  const s = new SettingsStore({ dataDir: d, db, log });
   await s.load();
   return s;
 }
@@ -34,11 +43,9 @@ describe('SettingsStore', () => {
     expect(readdirSync(dir)).toEqual([]);
   });
 
-  it('saves atomically with mode 0600, keeps secrets out of settings.json, and reads them back', async () => {
+  it('saves the document in the database, keeps secrets out of it (0600 file), and reads them back', async () => {
     const s = await loaded();
     await s.update({ weather: { provider: 'openweathermap', apiKey: API_KEY } });
-    const path = join(dir, SETTINGS_FILE);
-    const inodeBefore = statSync(path).ino;
     await s.update({
       archive: {
         endpoint: 'http://127.0.0.1:9000',
@@ -49,12 +56,10 @@ describe('SettingsStore', () => {
         uploadExports: true,
       },
     });
-    // Replaced by a rename (a new inode), not rewritten in place; no temp file left behind.
-    expect(statSync(path).ino).not.toBe(inodeBefore);
-    expect(readdirSync(dir).sort()).toEqual([SETTINGS_FILE, SETTINGS_SECRETS_FILE].sort());
-    expect(mode(path)).toBe(0o600);
+    // Only the secrets are a file in the data folder (0600); no settings.json any more.
+    expect(readdirSync(dir)).toEqual([SETTINGS_SECRETS_FILE]);
     expect(mode(join(dir, SETTINGS_SECRETS_FILE))).toBe(0o600);
-    const text = readFileSync(path, 'utf8');
+    const text = storedText();
     expect(text).not.toContain(SECRET);
     expect(text).not.toContain(API_KEY);
     expect(JSON.parse(text)).toMatchObject({
@@ -100,10 +105,10 @@ describe('SettingsStore', () => {
     expect(readFileSync(join(dir, SETTINGS_SECRETS_FILE), 'utf8')).not.toContain(SECRET);
   });
 
-  it('refuses bad values naming the field, and leaves the saved file as it was', async () => {
+  it('refuses bad values naming the field, and leaves the saved settings as they were', async () => {
     const s = await loaded();
     await s.update({ weather: { provider: 'open-meteo' } });
-    const before = readFileSync(join(dir, SETTINGS_FILE), 'utf8');
+    const before = storedText();
     await expect(s.update({ weather: { provider: 'openweathermap' } })).rejects.toMatchObject({
       code: 'settings_invalid',
       message: expect.stringMatching(/^weather\.apiKey: OpenWeatherMap needs an API key/) as unknown,
@@ -121,35 +126,39 @@ describe('SettingsStore', () => {
     await s.update({ weather: { provider: 'openweathermap' } }, { envApiKey: true });
     expect(s.resolved().weather.provider).toBe('openweathermap');
     await s.update({ weather: { provider: 'open-meteo' } });
-    expect(readFileSync(join(dir, SETTINGS_FILE), 'utf8').replace(/"savedAt": "[^"]+"/, '')).toBe(
-      before.replace(/"savedAt": "[^"]+"/, ''),
-    );
+    expect(storedText().replace(/"savedAt":"[^"]+"/, '')).toBe(before.replace(/"savedAt":"[^"]+"/, ''));
   });
 
-  it('a damaged file: clear problem, defaults in use, not overwritten silently (kept aside on the next save)', async () => {
-    const path = join(dir, SETTINGS_FILE);
-    for (const [content, why] of [
-      ['{"version":1,"weather":', /is not valid JSON/],
-      ['{"version":1,"weather":{"provider":"sunny","baseUrl":null},"archive":null}', /bad value at weather\.provider/],
-      ['{"version":2,"weather":{"provider":"none","baseUrl":null},"archive":null}', /bad value at version/],
-      ['{"version":1,"weather":{"provider":"none","baseUrl":null},"archive":null,"extra":1}', /bad value/],
+  it('a damaged stored document: clear problem, defaults in use, until the next save replaces it', async () => {
+    const repo = new OrchestrationRepo(db);
+    for (const [doc, why] of [
+      [{ version: 1, weather: { provider: 'sunny', baseUrl: null }, archive: null }, /bad value at weather\.provider/],
+      [{ version: 2, weather: { provider: 'none', baseUrl: null }, archive: null }, /bad value at version/],
+      [{ version: 1, weather: { provider: 'none', baseUrl: null }, archive: null, extra: 1 }, /bad value/],
     ] as const) {
-      writeFileSync(path, content);
+      repo.setSetting(SETTINGS_KEY, doc);
       const s = await loaded();
       expect(s.problem).toMatch(why);
-      expect(s.problem).toContain(path);
       expect(s.problem).toMatch(/the defaults are in use/);
       expect(s.file().weather.provider).toBe('none');
       // Loading never touches it.
-      expect(readFileSync(path, 'utf8')).toBe(content);
+      expect(storedText()).toBe(JSON.stringify(doc));
     }
     const s = await loaded();
     await s.update({ weather: { provider: 'open-meteo' } });
     expect(s.problem).toBeNull();
-    const aside = readdirSync(dir).filter((f) => f.startsWith(`${SETTINGS_FILE}.bad-`));
-    expect(aside).toHaveLength(1);
-    expect(readFileSync(join(dir, aside[0]!), 'utf8')).toContain('"extra":1');
     expect((await loaded()).file().weather.provider).toBe('open-meteo');
+  });
+
+  it('an old settings.json that was not imported (damaged) is reported and left as it is', async () => {
+    const path = join(dir, SETTINGS_FILE);
+    writeFileSync(path, '{"version":1,"weather":');
+    const s = await loaded();
+    expect(s.problem).toContain(path);
+    expect(s.problem).toMatch(/could not be imported; the defaults are in use/);
+    await s.update({ weather: { provider: 'open-meteo' } });
+    expect(s.problem).toBeNull();
+    expect(readFileSync(path, 'utf8')).toBe('{"version":1,"weather":');
   });
 
   it('keeps secrets sealed by a cipher (the Electron keychain) when one is given', async () => {
@@ -162,7 +171,7 @@ describe('SettingsStore', () => {
     const plain = await loaded();
     await plain.update({ weather: { provider: 'openweathermap', apiKey: API_KEY } });
     const sealed = join(dir, 'settings-secrets.sealed.json');
-    const s = new SettingsStore({ dataDir: dir, log, vault: settingsSecretsVault(dir, cipher) });
+    const s = new SettingsStore({ dataDir: dir, db, log, vault: settingsSecretsVault(dir, cipher) });
     await s.load();
     expect(s.secretsKind).toBe('encrypted');
     expect(s.resolved().weather.apiKey).toBe(API_KEY);
@@ -172,7 +181,7 @@ describe('SettingsStore', () => {
     expect(readFileSync(sealed, 'utf8')).not.toContain(API_KEY);
     expect(readFileSync(sealed, 'utf8')).not.toContain(SECRET);
     expect(mode(sealed)).toBe(0o600);
-    const again = new SettingsStore({ dataDir: dir, log, vault: new FileTokenVault(sealed, cipher) });
+    const again = new SettingsStore({ dataDir: dir, db, log, vault: new FileTokenVault(sealed, cipher) });
     await again.load();
     expect(again.resolved().archive?.secretAccessKey).toBe(SECRET);
   });

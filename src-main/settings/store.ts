@@ -1,23 +1,28 @@
 /**
- * The station's settings file: <dataDir>/settings.json (weather provider, S3
- * archive), written atomically (temp file, fsync, rename) with mode 0600 and
- * validated with zod when loaded and on every update.
+ * The station's settings (weather provider, S3 archive): one document in the
+ * station database (station_settings, key "settings"), validated with zod when
+ * loaded and on every update. Stations before issue #13 kept it in
+ * <dataDir>/settings.json; that file is imported once at start
+ * (src-main/state/legacy-import.ts) and renamed settings.json.migrated.
  *
  * Secrets (the weather API key, the S3 secret access key) are not in that
- * file: they are kept like the cameras' access tokens, in a TokenVault
+ * document: they are kept like the cameras' access tokens, in a TokenVault
  * (<dataDir>/settings-secrets.json, 0600, or sealed with the OS keychain when
- * the Electron shell passes one). Nothing here returns a secret to a UI; the
- * views say only whether one is set.
+ * the Electron shell passes one), so that a copy of the database carries no
+ * secret. Nothing here returns a secret to a UI; the views say only whether
+ * one is set.
  *
- * A damaged file is never overwritten silently: the defaults are used, the
- * problem is reported (view.file.problem and the log), and the next save first
- * keeps the old file beside it as settings.json.bad-<time>.
+ * A damaged document, or an old settings.json that could not be imported, is
+ * never used silently: the defaults are in use and the problem is reported
+ * (view.file.problem and the log); the old file is left as it is.
  */
-import { readFile, rename } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { FileTokenVault, type TokenCipher, type TokenVault } from '../agents/token-store.js';
-import { ensureDirSync, writeFileAtomic } from '../util/atomic.js';
+import type { Db } from '../db/database.js';
+import { OrchestrationRepo } from '../db/orchestration-repo.js';
+import { ensureDirSync } from '../util/atomic.js';
 import { StationError, errorMessage } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
 import {
@@ -28,7 +33,10 @@ import {
   type WeatherProviderName,
 } from './api-types.js';
 
+/** The file of stations before issue #13 (imported once; see src-main/state/legacy-import.ts). */
 export const SETTINGS_FILE = 'settings.json';
+/** The settings document's key in the station database's station_settings table. */
+export const SETTINGS_KEY = 'settings';
 export const SETTINGS_SECRETS_FILE = 'settings-secrets.json';
 export const SEALED_SETTINGS_SECRETS_FILE = 'settings-secrets.sealed.json';
 
@@ -81,6 +89,8 @@ export interface ResolvedSettings {
 
 export interface SettingsStoreOptions {
   dataDir: string;
+  /** The station database: the settings document lives there. */
+  db: Db;
   log: Logger;
   /** Where the secrets are kept; default <dataDir>/settings-secrets.json (0600). */
   vault?: TokenVault | undefined;
@@ -91,17 +101,18 @@ function invalid(field: string, message: string): StationError {
 }
 
 export class SettingsStore {
+  /** Where the settings are kept, for the views: the database file and the key. */
   readonly path: string;
   private readonly vault: TokenVault;
+  private readonly repo: OrchestrationRepo;
   private data: SettingsFile = structuredClone(DEFAULT_SETTINGS);
   private secrets = new Map<string, string>();
   private problemText: string | null = null;
-  /** settings.json itself is unusable (kept aside on the next save). */
-  private fileBad = false;
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly o: SettingsStoreOptions) {
-    this.path = join(o.dataDir, SETTINGS_FILE);
+    this.path = `${o.db.name} (station_settings: ${SETTINGS_KEY})`;
+    this.repo = new OrchestrationRepo(o.db);
     this.vault = o.vault ?? settingsSecretsVault(o.dataDir);
   }
 
@@ -114,36 +125,25 @@ export class SettingsStore {
     return this.problemText;
   }
 
-  /** Reads the file and the secrets; never throws for a bad file (see `problem`). */
+  /** Reads the settings and the secrets; never throws for bad ones (see `problem`). */
   async load(): Promise<void> {
     this.data = structuredClone(DEFAULT_SETTINGS);
     this.problemText = null;
-    this.fileBad = false;
-    let text: string | null = null;
-    try {
-      text = await readFile(this.path, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
-        this.fail(`cannot be read (${(err as NodeJS.ErrnoException).code ?? errorMessage(err)})`);
+    const stored = this.repo.getSetting(SETTINGS_KEY);
+    if (stored !== undefined) {
+      const r = SettingsFile.safeParse(stored);
+      if (r.success) this.data = r.data;
+      else {
+        const issue = r.error.issues[0];
+        this.fail(
+          `The stored settings have a bad value at ${issue?.path.join('.') || '(top)'}: ${issue?.message ?? 'invalid'}; the defaults are in use until the settings are saved again.`,
+        );
       }
-    }
-    if (text !== null) {
-      let json: unknown;
-      let parsedJson = true;
-      try {
-        json = JSON.parse(text);
-      } catch {
-        parsedJson = false;
-        this.fail('is not valid JSON');
-      }
-      if (parsedJson) {
-        const r = SettingsFile.safeParse(json);
-        if (r.success) this.data = r.data;
-        else {
-          const issue = r.error.issues[0];
-          this.fail(`has a bad value at ${issue?.path.join('.') || '(top)'}: ${issue?.message ?? 'invalid'}`);
-        }
-      }
+    } else if (existsSync(join(this.o.dataDir, SETTINGS_FILE))) {
+      // Left in place by the import at start: it could not be read (the alert says why).
+      this.fail(
+        `The settings file ${join(this.o.dataDir, SETTINGS_FILE)} of an earlier Skystation could not be imported; the defaults are in use. Fix the file and restart, or save the settings here (the file is left as it is).`,
+      );
     }
     try {
       this.secrets = await this.vault.load();
@@ -157,13 +157,12 @@ export class SettingsStore {
     }
   }
 
-  private fail(why: string): void {
-    this.fileBad = true;
-    this.problemText = `The settings file ${this.path} ${why}; the defaults are in use. Saving settings keeps the old file beside it as ${SETTINGS_FILE}.bad-<time>.`;
-    this.o.log.error({ file: this.path, why }, 'settings: file unusable; defaults in use');
+  private fail(problem: string): void {
+    this.problemText = problem;
+    this.o.log.error({ problem }, 'settings: stored settings unusable; defaults in use');
   }
 
-  /** The file's contents (no secrets). */
+  /** The stored document (no secrets). */
   file(): SettingsFile {
     return structuredClone(this.data);
   }
@@ -229,7 +228,7 @@ export class SettingsStore {
     return { weather, archive };
   }
 
-  /** Applies a patch: validated, secrets to the vault, the file written atomically. Serialised. */
+  /** Applies a patch: validated, secrets to the vault, the document to the database. Serialised. */
   update(patch: SettingsPatch, opts: { envApiKey?: boolean } = {}): Promise<void> {
     const run = async (): Promise<void> => {
       const next = this.preview(patch, opts);
@@ -247,13 +246,11 @@ export class SettingsStore {
         throw invalid(issue?.path.join('.') || '(settings)', issue?.message ?? 'invalid value');
       }
       ensureDirSync(this.o.dataDir);
-      if (this.fileBad) await this.keepBadFileAside();
       await this.setSecret(SECRET_WEATHER_API_KEY, next.weather.apiKey);
       await this.setSecret(SECRET_S3, secretAccessKey ?? null);
-      await writeFileAtomic(this.path, `${JSON.stringify(checked.data, null, 2)}\n`);
+      this.repo.setSetting(SETTINGS_KEY, checked.data);
       this.data = checked.data;
       this.problemText = null;
-      this.fileBad = false;
     };
     const next = this.queue.then(run, run);
     this.queue = next.catch(() => undefined);
@@ -282,22 +279,6 @@ export class SettingsStore {
         `The settings secrets (${SETTINGS_SECRETS_FILE} in ${this.o.dataDir}) cannot be saved: ${errorMessage(err)} Move that file away and enter the secrets again.`,
         { cause: err },
       );
-    }
-  }
-
-  private async keepBadFileAside(): Promise<void> {
-    const aside = `${this.path}.bad-${new Date().toISOString().replace(/[:.]/g, '-')}`;
-    try {
-      await rename(this.path, aside);
-      this.o.log.warn({ file: aside }, 'settings: the unusable settings file was kept aside before saving');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
-        throw new StationError(
-          'settings_unwritable',
-          `Cannot move the unusable settings file ${this.path} aside (${errorMessage(err)}); move it yourself and save again.`,
-          { cause: err },
-        );
-      }
     }
   }
 }

@@ -126,7 +126,8 @@ describe('weather settings reroute live orchestration without a restart', () => 
   }, 60_000);
 
   it('the settings are kept (0600) and used again after a restart', async () => {
-    expect(statSync(join(dir, 'station', 'settings.json')).mode & 0o777).toBe(0o600);
+    // Kept in the station database (issue #13), which only its owner may read.
+    expect(statSync(join(dir, 'station', 'gallery.sqlite')).mode & 0o777).toBe(0o600);
     await station.close();
     station = await start();
     await until(

@@ -84,6 +84,7 @@ beforeAll(async () => {
   }
   svc = new ExportService({
     dataDir: dir,
+    db,
     mediaDir: media,
     gallery: repo,
     agents: () => [{ id: AGENT, name: 'Roof' }],
@@ -169,6 +170,7 @@ describe('exports of bracketed sets and dark frames (gallery → service → ffm
     await svc.close();
     svc = new ExportService({
       dataDir: dir,
+      db,
       mediaDir: media,
       gallery: repo,
       agents: () => [{ id: AGENT, name: 'Roof' }],

@@ -1,8 +1,10 @@
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ExportQueue, type ExportJob } from '../../src-main/export/index.js';
+import { openDatabase } from '../../src-main/db/database.js';
+import { ExportJobsRepo } from '../../src-main/db/export-jobs-repo.js';
+import { ExportQueue } from '../../src-main/export/index.js';
 import { makeFrames, type FixtureFrame } from './fixtures.js';
 import { probe } from './probe.js';
 
@@ -21,7 +23,9 @@ afterAll(async () => {
 describe('ExportQueue (real exports)', () => {
   it('runs a job with queued → started → progress → done events and persists the result', async () => {
     const dataDir = join(root, 'data1');
-    const queue = new ExportQueue({ dataDir });
+    await mkdir(dataDir, { recursive: true });
+    const db = openDatabase(join(dataDir, 'gallery.sqlite'));
+    const queue = new ExportQueue({ dataDir, db });
     await queue.start();
     const events: string[] = [];
     for (const e of ['queued', 'started', 'progress', 'done', 'failed'] as const) queue.on(e, () => events.push(e));
@@ -40,13 +44,15 @@ describe('ExportQueue (real exports)', () => {
     expect(events).toContain('progress');
     expect(events.at(-1)).toBe('done');
     expect((await probe(done.result!.outputPath)).frames).toBe(20);
-    const saved = JSON.parse(await readFile(join(dataDir, 'exports', 'jobs.json'), 'utf8')) as { jobs: ExportJob[] };
-    expect(saved.jobs[0]).toMatchObject({ id: job.id, status: 'done' });
+    const saved = new ExportJobsRepo(db).all();
+    expect(saved[0]?.json).toMatchObject({ id: job.id, status: 'done' });
+    db.close();
   });
 
   it('a job that was running when the station stopped comes back interrupted, and can be resumed', async () => {
     const dataDir = join(root, 'data2');
-    await mkdir(join(dataDir, 'exports'), { recursive: true });
+    await mkdir(dataDir, { recursive: true });
+    const db = openDatabase(join(dataDir, 'gallery.sqlite'));
     const request = {
       frames,
       preset: 'h264-720p-web',
@@ -54,35 +60,36 @@ describe('ExportQueue (real exports)', () => {
       outputDir: join(root, 'out'),
       name: 'resumed',
     };
-    await writeFile(
-      join(dataDir, 'exports', 'jobs.json'),
-      JSON.stringify({
-        version: 1,
-        jobs: [
-          {
-            id: 'j1',
-            status: 'running',
-            request,
-            createdAt: '2025-01-10T20:00:00Z',
-            startedAt: '2025-01-10T20:00:01Z',
-            finishedAt: null,
-            result: null,
-            error: null,
-          },
-        ],
-      }),
-    );
-    const queue = new ExportQueue({ dataDir });
+    const jobs = new ExportJobsRepo(db);
+    jobs.replaceAll([
+      {
+        id: 'j1',
+        status: 'running',
+        createdAt: '2025-01-10T20:00:00Z',
+        json: {
+          id: 'j1',
+          status: 'running',
+          request,
+          createdAt: '2025-01-10T20:00:00Z',
+          startedAt: '2025-01-10T20:00:01Z',
+          finishedAt: null,
+          result: null,
+          error: null,
+        },
+      },
+    ]);
+    const queue = new ExportQueue({ dataDir, db });
     const interrupted: string[] = [];
     queue.on('interrupted', (j) => interrupted.push(j.id));
     await queue.start();
     expect(queue.list()).toHaveLength(1);
     expect(queue.get('j1')).toMatchObject({ status: 'interrupted', error: { code: 'export_interrupted' } });
     expect(interrupted).toEqual(['j1']);
-    const saved = JSON.parse(await readFile(join(dataDir, 'exports', 'jobs.json'), 'utf8')) as { jobs: ExportJob[] };
-    expect(saved.jobs[0]!.status).toBe('interrupted');
+    const saved = jobs.all();
+    expect(saved[0]!.status).toBe('interrupted');
     queue.resume('j1');
     await queue.idle();
     expect(queue.get('j1')!.status).toBe('done');
+    db.close();
   });
 });

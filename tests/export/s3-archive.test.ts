@@ -5,12 +5,14 @@
  * new archive object (as after a restart), and the object's bytes are checked.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetObjectCommand, ListPartsCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MIN_PART_SIZE, S3Archive, type S3Config } from '../../src-main/archive/s3.js';
+import { ArchiveUploadsRepo } from '../../src-main/db/archive-uploads-repo.js';
+import { openDatabase } from '../../src-main/db/database.js';
 import { resolveOutputPath } from '../../src-main/export/request.js';
 import { ExportService } from '../../src-main/export/service.js';
 import { createLogger } from '../../src-main/util/log.js';
@@ -44,10 +46,10 @@ describe('S3 archive (s3rver)', () => {
     const file = join(dir, 'night.mp4');
     const data = randomBytes(2 * MIN_PART_SIZE + 3 * 1024 * 1024); // 3 parts: 5 + 5 + 3 MiB
     await writeFile(file, data);
-    const stateFile = join(dir, 'archive', 'uploads.json');
+    const stateFile = new ArchiveUploadsRepo(openDatabase(':memory:'));
 
     // First attempt: stop right after part 1 is stored.
-    const first = new S3Archive({ config, stateFile, partSize: MIN_PART_SIZE, retryDelayMs: 10 });
+    const first = new S3Archive({ config, state: stateFile, partSize: MIN_PART_SIZE, retryDelayMs: 10 });
     const stop = new AbortController();
     await expect(
       first.uploadFile(file, 'exports/night.mp4', {
@@ -58,14 +60,14 @@ describe('S3 archive (s3rver)', () => {
       }),
     ).rejects.toMatchObject({ code: 'archive_cancelled' });
     first.destroy();
-    const state = JSON.parse(await readFile(stateFile, 'utf8')) as {
+    const state = { uploads: stateFile.all() } as {
       uploads: Record<string, { uploadId: string; parts: { PartNumber: number }[] }>;
     };
     const recorded = state.uploads['sky/exports/night.mp4']!;
     expect(recorded.parts.map((p) => p.PartNumber)).toEqual([1]);
 
     // Does this server have ListParts? (s3rver 3.7 does not: it answers MethodNotAllowed.)
-    const second = new S3Archive({ config, stateFile, partSize: MIN_PART_SIZE, retryDelayMs: 10 });
+    const second = new S3Archive({ config, state: stateFile, partSize: MIN_PART_SIZE, retryDelayMs: 10 });
     let listParts: string;
     try {
       await second.client.send(
@@ -93,9 +95,9 @@ describe('S3 archive (s3rver)', () => {
 
   it('starts over when the file changed since the interrupted upload', async () => {
     const file = join(dir, 'changed.mp4');
-    const stateFile = join(dir, 'archive', 'changed.json');
+    const stateFile = new ArchiveUploadsRepo(openDatabase(':memory:'));
     await writeFile(file, randomBytes(MIN_PART_SIZE + 1024));
-    const a = new S3Archive({ config, stateFile, partSize: MIN_PART_SIZE });
+    const a = new S3Archive({ config, state: stateFile, partSize: MIN_PART_SIZE });
     const stop = new AbortController();
     await expect(
       a.uploadFile(file, 'exports/changed.mp4', {
@@ -115,14 +117,14 @@ describe('S3 archive (s3rver)', () => {
     const file = join(dir, 'keogram.png');
     const data = randomBytes(200 * 1024);
     await writeFile(file, data);
-    const a = new S3Archive({ config, stateFile: join(dir, 'archive', 'small.json') });
+    const a = new S3Archive({ config, state: new ArchiveUploadsRepo(openDatabase(':memory:')) });
     expect(await a.uploadFile(file, 'night/keogram.png')).toMatchObject({ resumed: false, bytes: data.length });
     expect(sha256(await objectBytes(a, 'night/keogram.png'))).toBe(sha256(data));
     a.destroy();
 
     const bad = new S3Archive({
       config: { ...config, accessKeyId: 'NOBODY' },
-      stateFile: join(dir, 'archive', 'bad.json'),
+      state: new ArchiveUploadsRepo(openDatabase(':memory:')),
       retryDelayMs: 1,
     });
     const failure = bad.uploadFile(file, 'night/x.png');
@@ -137,6 +139,7 @@ describe('S3 archive (s3rver)', () => {
     const video = randomBytes(MIN_PART_SIZE + 1000);
     const svc = new ExportService({
       dataDir: data,
+      db,
       mediaDir: join(data, 'media'),
       gallery: repo,
       agents: () => [{ id: 'cam', name: 'Cam' }],
@@ -168,7 +171,7 @@ describe('S3 archive (s3rver)', () => {
         lastError: null,
       });
       expect(svc.get(job.id).status).toBe('done');
-      const client = new S3Archive({ config, stateFile: join(dir, 'archive', 'reader.json') });
+      const client = new S3Archive({ config, state: new ArchiveUploadsRepo(openDatabase(':memory:')) });
       expect(sha256(await objectBytes(client, 'station1/exports/archived.mp4'))).toBe(sha256(video));
       client.destroy();
     } finally {

@@ -14,6 +14,8 @@ import { join } from 'node:path';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3Archive, type S3Config } from '../../src-main/archive/s3.js';
+import { ArchiveUploadsRepo } from '../../src-main/db/archive-uploads-repo.js';
+import { openDatabase } from '../../src-main/db/database.js';
 import { startStation, type Station } from '../../src-main/brain/index.js';
 import { resolveOutputPath } from '../../src-main/export/request.js';
 import { ExportService } from '../../src-main/export/service.js';
@@ -48,7 +50,7 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'skys-settings-s3-'));
   server = await startLocalS3(dir);
   config = server.config;
-  reader = new S3Archive({ config, stateFile: join(dir, 'reader.json') });
+  reader = new S3Archive({ config, state: new ArchiveUploadsRepo(openDatabase(':memory:')) });
 });
 
 afterAll(async () => {
@@ -157,6 +159,7 @@ describe('the exports use the settings as their archive target', () => {
     const log = createLogger(null);
     const svc = new ExportService({
       dataDir: data,
+      db,
       mediaDir: join(data, 'media'),
       gallery: repo,
       agents: () => [{ id: 'cam', name: 'Cam' }],
@@ -170,7 +173,14 @@ describe('the exports use the settings as their archive target', () => {
         return { outputPath: out, frames: 1, durationSeconds: 1, width: 2, height: 2 };
       },
     });
-    const settings = await StationSettings.start({ dataDir: data, log, env: {}, location: () => null, archive: svc });
+    const settings = await StationSettings.start({
+      dataDir: data,
+      db,
+      log,
+      env: {},
+      location: () => null,
+      archive: svc,
+    });
     try {
       await svc.start();
       await settings.update({

@@ -79,6 +79,7 @@ beforeAll(async () => {
   );
   svc = new ExportService({
     dataDir: dir,
+    db,
     mediaDir: media,
     gallery: repo,
     agents: () => [{ id: 'cam-1', name: 'Cam' }],
