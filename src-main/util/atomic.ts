@@ -1,39 +1,15 @@
-import { randomBytes } from 'node:crypto';
-import { open, rename, rm } from 'node:fs/promises';
 import { mkdirSync } from 'node:fs';
-import { basename, dirname, join, resolve, sep } from 'node:path';
+import { join, resolve, sep } from 'node:path';
+import { fsyncDir, writeFileAtomic as writeAgentFileAtomic } from '../../agent/src/util/fs-atomic.js';
 
-/** fsync a directory so that a rename inside it survives a power cut. */
-export async function fsyncDir(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
+export { fsyncDir };
 
-/** Write a file atomically: temp file in the same folder, fsync, rename, fsync the folder. */
-export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
-  const dir = dirname(path);
-  const tmp = join(dir, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
-  const handle = await open(tmp, 'w', 0o600);
-  try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } catch (err) {
-    await handle.close();
-    await rm(tmp, { force: true });
-    throw err;
-  }
-  await handle.close();
-  try {
-    await rename(tmp, path);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
-  await fsyncDir(dir);
+/**
+ * Write a file atomically (the agent's helper: temp file in the same folder, fsync, rename, fsync the folder),
+ * readable by its owner only: tokens and password hashes are among the station's files.
+ */
+export function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+  return writeAgentFileAtomic(path, data, 0o600);
 }
 
 /**

@@ -22,11 +22,12 @@ export async function fsyncDir(dir: string): Promise<void> {
 /**
  * Writes `data` to `target` so that a reader (or a crash) sees either the old
  * file or the new one, never half of it: temp file in the same folder, fsync,
- * rename, fsync the folder.
+ * rename, fsync the folder. The station writes its files with mode 0o600
+ * (src-main/util/atomic.ts); the agent's are readable by all (0o644).
  */
-export async function writeFileAtomic(target: string, data: Buffer | string): Promise<void> {
+export async function writeFileAtomic(target: string, data: Uint8Array | string, mode: number = 0o644): Promise<void> {
   const temp = tempPathFor(target);
-  const handle = await open(temp, 'wx', 0o644);
+  const handle = await open(temp, 'wx', mode);
   try {
     await handle.writeFile(data);
     await handle.sync();
