@@ -16,10 +16,14 @@
  * caller), and the station starts with the defaults for that part: nothing is
  * lost, and fixing the file and restarting imports it.
  *
- * Not moved: secrets sealed or kept 0600 in their own files (agent tokens,
- * settings secrets, the login's password hash, the station's identity in
- * station.json), so that a copy of the database carries no credential; and the
- * Electron shell's window positions (per computer, not station state).
+ * Not moved: secrets sealed with the OS keychain or kept 0600 in their own
+ * files (agent tokens, settings secrets, the login's password hash), because
+ * the keychain seals files, not database rows, and a copy of the database
+ * should carry no credential; the station's pairing identity (station.json),
+ * which goes with the agent tokens; and the Electron shell's window positions
+ * (per computer, not station state). The one secret that does reach the
+ * database is an S3 key set through the older exports.setSettings method (as
+ * it was in exports/settings.json), so the database file is made 0600.
  */
 import { chmodSync, existsSync } from 'node:fs';
 import { readFile, rename } from 'node:fs/promises';
