@@ -3,8 +3,9 @@
  * at 100 % / 200 % with pan, frame rate and glass-to-paint latency, exposure,
  * resolution and bandwidth, a live histogram with clipping warnings, a focus
  * aid with its trend and best value, overlays (crosshair, thirds, rotate,
- * flip), "Capture still" with an exposure countdown, and the frame rate asked
- * of the camera. The canvas carries data-frame-seq and data-frame-captured-at
+ * flip), "Capture still" with an exposure countdown, and the preview settings:
+ * the frame rate this viewer asks for, and the camera's size and JPEG quality
+ * (shared by everyone watching it; the station reopens its stream with them). The canvas carries data-frame-seq and data-frame-captured-at
  * (ms since the epoch, from the frame header) for anyone measuring from outside.
  */
 import { useCallback, useEffect, useMemo, useRef, useState, type PointerEvent as ReactPointerEvent } from 'react';
@@ -15,7 +16,13 @@ import { shutterSeconds } from './analysis';
 import { drawHistogram, drawTrend } from './charts';
 import { FrameMeasurer, type FocusMode, type Measurement } from './measure';
 import { FramePainter, type PaintStats } from './painter';
-import { openPreviewStream, previewBridge, type PreviewStream, type StreamStatus } from './stream';
+import {
+  openPreviewStream,
+  previewBridge,
+  type CameraPreviewSettings,
+  type PreviewStream,
+  type StreamStatus,
+} from './stream';
 import './preview.css';
 
 type Zoom = 'fit' | 1 | 2;
@@ -26,6 +33,9 @@ type Still =
   | { state: 'failed'; message: string };
 
 const FPS_CHOICES = [1, 2, 5, 10, 15, 20, 30] as const;
+/** Preview widths the settings offer (agent/src/protocol PREVIEW_WIDTH_PRESETS); the height follows the camera. */
+const WIDTH_CHOICES = [640, 960, 1280, 1920] as const;
+const QUALITY_CHOICES = [30, 50, 70, 85, 95] as const;
 const TREND_LENGTH = 60;
 const ANALYSE_EVERY_MS = 250;
 
@@ -43,6 +53,20 @@ export function formatExposure(us: number | null): string {
   if (us >= 1000 && us < 100_000) return `1/${Math.round(1_000_000 / us)} s`;
   if (us >= 100_000) return `${(us / 1_000_000).toFixed(2)} s`;
   return `${us} µs`;
+}
+
+/** "ISO 6400" or "Gain 120" from a frame header; null when it carries neither. */
+export function formatSensitivity(iso: number | null, gain: number | null): string | null {
+  if (iso !== null) return `ISO ${Math.round(iso)}`;
+  if (gain !== null) return `Gain ${Number.isInteger(gain) ? gain : gain.toFixed(1)}`;
+  return null;
+}
+
+/** A select's choices with the current value among them, in order (a value set elsewhere may be off the list). */
+function withCurrent(choices: readonly number[], current: number | undefined): number[] {
+  return current === undefined || choices.includes(current)
+    ? [...choices]
+    : [...choices, current].sort((a, b) => a - b);
 }
 
 export function formatRate(bytesPerSecond: number): string {
@@ -85,6 +109,7 @@ export function PreviewView({ agentId }: { agentId: string }) {
   const [stats, setStats] = useState<PaintStats | null>(null);
   const [measurement, setMeasurement] = useState<Measurement | null>(null);
   const [fps, setFps] = useState<number>(30);
+  const [camSettings, setCamSettings] = useState<CameraPreviewSettings | null>(null);
   const [zoom, setZoom] = useState<Zoom>('fit');
   const [pan, setPan] = useState({ x: 0, y: 0 });
   const [rotate, setRotate] = useState(0);
@@ -148,7 +173,10 @@ export function PreviewView({ agentId }: { agentId: string }) {
     painterRef.current = painter;
     const stream = openPreviewStream(agentId, fps, {
       onFrame: (f) => painter.push(f),
-      onStatus: setStatus,
+      onStatus: (s) => {
+        setStatus(s);
+        if (s.settings) setCamSettings(s.settings);
+      },
     });
     streamRef.current = stream;
     const timer = setInterval(() => {
@@ -191,6 +219,11 @@ export function PreviewView({ agentId }: { agentId: string }) {
   const changeFps = (n: number): void => {
     setFps(n);
     streamRef.current?.setFps(n);
+  };
+
+  const changeSettings = (change: Partial<CameraPreviewSettings>): void => {
+    setCamSettings((c) => (c ? { ...c, ...change } : c));
+    streamRef.current?.setSettings(change);
   };
 
   const captureStill = async (): Promise<void> => {
@@ -410,9 +443,17 @@ export function PreviewView({ agentId }: { agentId: string }) {
             </dd>
             <dt>Exposure</dt>
             <dd data-testid="preview-exposure">{formatExposure(stats?.exposureUs ?? null)}</dd>
-            <dt>ISO</dt>
-            <dd data-testid="preview-iso" title="From the last still; preview frames do not carry it">
-              {still.state === 'done' ? still.capture.iso : '—'}
+            <dt>ISO / gain</dt>
+            <dd
+              data-testid="preview-iso"
+              title={
+                stats && formatSensitivity(stats.iso, stats.gain) !== null
+                  ? 'Of the newest frame, from its header'
+                  : 'This camera does not report it for preview frames; the last still’s when there is one'
+              }
+            >
+              {(stats && formatSensitivity(stats.iso, stats.gain)) ??
+                (still.state === 'done' ? `ISO ${still.capture.iso}` : '—')}
             </dd>
             <dt>Resolution</dt>
             <dd data-testid="preview-resolution">
@@ -475,16 +516,63 @@ export function PreviewView({ agentId }: { agentId: string }) {
               </select>
             </label>
           </div>
-          <label className="preview-setting">
-            Frame rate asked of the camera{' '}
-            <select value={fps} onChange={(e) => changeFps(Number(e.target.value))} data-testid="preview-fps-select">
-              {FPS_CHOICES.map((n) => (
-                <option key={n} value={n}>
-                  {n} fps
-                </option>
-              ))}
-            </select>
-          </label>
+          <fieldset className="preview-settings" data-testid="preview-settings">
+            <legend>Preview settings</legend>
+            <label className="preview-setting">
+              Frame rate{' '}
+              <select value={fps} onChange={(e) => changeFps(Number(e.target.value))} data-testid="preview-fps-select">
+                {FPS_CHOICES.map((n) => (
+                  <option key={n} value={n}>
+                    {n} fps
+                  </option>
+                ))}
+              </select>
+            </label>
+            <label className="preview-setting">
+              Size{' '}
+              <select
+                value={camSettings?.width ?? ''}
+                disabled={!camSettings}
+                onChange={(e) => changeSettings({ width: Number(e.target.value) })}
+                data-testid="preview-size-select"
+              >
+                {!camSettings && <option value="">—</option>}
+                {withCurrent(WIDTH_CHOICES, camSettings?.width).map((w) => (
+                  <option key={w} value={w}>
+                    {w} wide{w === 1280 ? ' (default)' : ''}
+                  </option>
+                ))}
+              </select>
+            </label>
+            <label className="preview-setting">
+              JPEG quality{' '}
+              <select
+                value={camSettings?.quality ?? ''}
+                disabled={!camSettings}
+                onChange={(e) => changeSettings({ quality: Number(e.target.value) })}
+                data-testid="preview-quality-select"
+              >
+                {!camSettings && <option value="">—</option>}
+                {withCurrent(QUALITY_CHOICES, camSettings?.quality).map((q) => (
+                  <option key={q} value={q}>
+                    {q}
+                    {q === 70 ? ' (default)' : ''}
+                  </option>
+                ))}
+              </select>
+            </label>
+            <p className="preview-setting-note">
+              Bandwidth{' '}
+              <strong
+                data-testid="preview-settings-bandwidth"
+                data-bytes-per-frame={stats && stats.fps > 0 ? Math.round(stats.bytesPerSecond / stats.fps) : ''}
+              >
+                {stats ? formatRate(stats.bytesPerSecond) : '—'}
+              </strong>
+              {stats && stats.fps > 0 ? ` · ${Math.round(stats.bytesPerSecond / stats.fps / 1024)} KB a frame` : ''}.
+              Size and quality are the camera’s: everyone watching it gets them.
+            </p>
+          </fieldset>
           <div className="preview-still">
             <button
               type="button"

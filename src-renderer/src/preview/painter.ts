@@ -18,6 +18,9 @@ export interface PaintStats {
   width: number;
   height: number;
   exposureUs: number | null;
+  /** ISO or gain of the newest painted frame, from its header (null when it carries none). */
+  iso: number | null;
+  gain: number | null;
   seq: number | null;
   painted: number;
 }
@@ -29,7 +32,14 @@ export class FramePainter {
   private decoding = false;
   private disposed = false;
   private readonly paints: { at: number; latency: number; bytes: number }[] = [];
-  private last: { seq: number; exposureUs: number; width: number; height: number } | null = null;
+  private last: {
+    seq: number;
+    exposureUs: number;
+    iso: number | null;
+    gain: number | null;
+    width: number;
+    height: number;
+  } | null = null;
   private painted = 0;
   constructor(
     private readonly canvas: HTMLCanvasElement,
@@ -87,7 +97,7 @@ export class FramePainter {
     this.painted++;
     this.paints.push({ at, latency: at - frame.capturedAtMs, bytes: frame.bytes });
     while (this.paints.length > 0 && this.paints[0]!.at < at - WINDOW_MS) this.paints.shift();
-    this.last = { seq: frame.seq, exposureUs: frame.exposureUs, width, height };
+    this.last = { seq: frame.seq, exposureUs: frame.exposureUs, iso: frame.iso, gain: frame.gain, width, height };
     setTimeout(() => {
       if (!this.disposed) this.onPainted(frame, c);
     }, 0);
@@ -106,6 +116,8 @@ export class FramePainter {
       width: this.last?.width ?? 0,
       height: this.last?.height ?? 0,
       exposureUs: this.last?.exposureUs ?? null,
+      iso: this.last?.iso ?? null,
+      gain: this.last?.gain ?? null,
       seq: this.last?.seq ?? null,
       painted: this.painted,
     };

@@ -4,19 +4,34 @@
  * own origin (same login cookie as /api/ws). In the desktop app the page is a
  * file:// page with no server behind it, so the preload exposes the same
  * stream over IPC as `window.skystationPreview` (src-preload); both deliver
- * the agent's frame bytes unchanged: a 16-byte header then the JPEG.
+ * the agent's frame bytes unchanged: a header (16 bytes, or 24 with ISO/gain
+ * from a newer agent; agent/src/protocol) then the JPEG.
  *
  * The viewer acknowledges each painted frame ({ack: seq}); the relay keeps at
  * most two frames in flight, so a slow page gets fewer frames, never older ones.
+ *
+ * Size and JPEG quality are the camera's (every viewer of it shares them): a
+ * viewer changes them with setSettings() and hears the current ones in each
+ * status message.
  */
+import { decodePreviewHeader, PREVIEW_HEADER_BYTES } from '../../../agent/src/protocol/index';
 
-export const PREVIEW_HEADER_BYTES = 16;
+export { PREVIEW_HEADER_BYTES };
+
+/** The camera's preview size (width; the height follows its aspect ratio) and JPEG quality. */
+export interface CameraPreviewSettings {
+  width: number;
+  quality: number;
+}
 
 export interface PreviewFrame {
   seq: number;
   /** Capture time, ms since the epoch (the agent's clock). */
   capturedAtMs: number;
   exposureUs: number;
+  /** ISO or unitless gain of the frame; null when the agent or camera does not say. */
+  iso: number | null;
+  gain: number | null;
   jpeg: Blob;
   bytes: number;
   receivedAtMs: number;
@@ -27,6 +42,8 @@ export type StreamState = 'connecting' | 'live' | 'reconnecting' | 'unavailable'
 export interface StreamStatus {
   state: StreamState;
   message?: string;
+  /** The camera's preview settings, from the station's status messages. */
+  settings?: CameraPreviewSettings;
 }
 
 export interface PreviewStreamHandlers {
@@ -37,6 +54,8 @@ export interface PreviewStreamHandlers {
 export interface PreviewStream {
   ack(seq: number): void;
   setFps(fps: number): void;
+  /** Changes the camera's preview size or quality (for every viewer of it). */
+  setSettings(change: Partial<CameraPreviewSettings>): void;
   close(): void;
 }
 
@@ -58,13 +77,15 @@ export function previewBridge(): PreviewBridge | null {
 }
 
 export function decodeFrame(buf: ArrayBuffer): PreviewFrame | null {
-  if (buf.byteLength < PREVIEW_HEADER_BYTES + 2) return null;
-  const view = new DataView(buf);
+  const h = decodePreviewHeader(new Uint8Array(buf));
+  if (h === null) return null;
   return {
-    seq: view.getUint32(0),
-    capturedAtMs: view.getFloat64(4),
-    exposureUs: view.getUint32(12),
-    jpeg: new Blob([new Uint8Array(buf, PREVIEW_HEADER_BYTES)], { type: 'image/jpeg' }),
+    seq: h.sequence,
+    capturedAtMs: h.capturedAtMs,
+    exposureUs: h.exposureUs,
+    iso: h.iso ?? null,
+    gain: h.gain ?? null,
+    jpeg: new Blob([new Uint8Array(buf, h.jpegOffset)], { type: 'image/jpeg' }),
     bytes: buf.byteLength,
     receivedAtMs: performance.timeOrigin + performance.now(),
   };
@@ -115,7 +136,7 @@ export function openPreviewStream(agentId: string, initialFps: number, h: Previe
       fps,
       (data) => {
         if (typeof data === 'string') {
-          let msg: { type?: unknown; state?: unknown; message?: unknown; code?: unknown };
+          let msg: { type?: unknown; state?: unknown; message?: unknown; code?: unknown; settings?: unknown };
           try {
             msg = JSON.parse(data) as typeof msg;
           } catch {
@@ -124,7 +145,12 @@ export function openPreviewStream(agentId: string, initialFps: number, h: Previe
           const message = typeof msg.message === 'string' ? msg.message : undefined;
           if (msg.type === 'status' && typeof msg.state === 'string') {
             if (msg.state === 'live') backoff = 500;
-            h.onStatus({ state: msg.state as StreamState, ...(message !== undefined ? { message } : {}) });
+            const settings = settingsOf(msg.settings);
+            h.onStatus({
+              state: msg.state as StreamState,
+              ...(message !== undefined ? { message } : {}),
+              ...(settings ? { settings } : {}),
+            });
           } else if (msg.type === 'error') {
             failure = message ?? 'The live preview failed.';
           }
@@ -158,6 +184,7 @@ export function openPreviewStream(agentId: string, initialFps: number, h: Previe
       fps = n;
       channel?.send(JSON.stringify({ fps: n }));
     },
+    setSettings: (change) => channel?.send(JSON.stringify({ settings: change })),
     close: () => {
       closed = true;
       if (retry) clearTimeout(retry);
@@ -165,4 +192,11 @@ export function openPreviewStream(agentId: string, initialFps: number, h: Previe
       channel = null;
     },
   };
+}
+
+/** The settings in a status message, when it carries well-formed ones (an older station sends none). */
+function settingsOf(raw: unknown): CameraPreviewSettings | null {
+  if (typeof raw !== 'object' || raw === null) return null;
+  const { width, quality } = raw as { width?: unknown; quality?: unknown };
+  return typeof width === 'number' && typeof quality === 'number' ? { width, quality } : null;
 }
