@@ -1,4 +1,5 @@
 import type { Db } from './database.js';
+import { countRows } from './json-rows.js';
 
 /** Unfinished S3 multipart uploads (upload id and completed parts), by upload id; validated by the archive. */
 export class ArchiveUploadsRepo {
@@ -14,7 +15,7 @@ export class ArchiveUploadsRepo {
   }
 
   count(): number {
-    return this.db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM archive_uploads').get()?.n ?? 0;
+    return countRows(this.db, 'archive_uploads');
   }
 
   /** Records one upload's state, or with null forgets it. */

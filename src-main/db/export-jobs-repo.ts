@@ -1,4 +1,5 @@
 import type { Db } from './database.js';
+import { countRows, withParsedJson } from './json-rows.js';
 
 /** One export job as stored: its id, status and creation time, and the whole job as JSON (validated by the queue). */
 export interface ExportJobRow {
@@ -13,16 +14,17 @@ export class ExportJobsRepo {
   constructor(private readonly db: Db) {}
 
   all(): ExportJobRow[] {
-    return this.db
-      .prepare<[], { id: string; status: string; createdAt: string; json: string }>(
-        'SELECT id, status, created_at AS createdAt, job_json AS json FROM export_jobs ORDER BY seq',
-      )
-      .all()
-      .map((r) => ({ ...r, json: JSON.parse(r.json) as unknown }));
+    return withParsedJson(
+      this.db
+        .prepare<[], { id: string; status: string; createdAt: string; json: string }>(
+          'SELECT id, status, created_at AS createdAt, job_json AS json FROM export_jobs ORDER BY seq',
+        )
+        .all(),
+    );
   }
 
   count(): number {
-    return this.db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM export_jobs').get()?.n ?? 0;
+    return countRows(this.db, 'export_jobs');
   }
 
   /** The list becomes exactly `jobs`, in this order, in one transaction. */

@@ -1,4 +1,5 @@
 import type { Db } from './database.js';
+import { countRows, withParsedJson } from './json-rows.js';
 
 /** One stored profile version: its ids and the whole version as JSON (validated by the profile library). */
 export interface ProfileVersionRow {
@@ -14,16 +15,17 @@ export class ProfilesRepo {
 
   /** Every version, in the order they were saved. */
   all(): ProfileVersionRow[] {
-    return this.db
-      .prepare<[], { profileId: string; version: string; createdAt: string; json: string }>(
-        'SELECT profile_id AS profileId, version, created_at AS createdAt, version_json AS json FROM profile_versions ORDER BY seq',
-      )
-      .all()
-      .map((r) => ({ ...r, json: JSON.parse(r.json) as unknown }));
+    return withParsedJson(
+      this.db
+        .prepare<[], { profileId: string; version: string; createdAt: string; json: string }>(
+          'SELECT profile_id AS profileId, version, created_at AS createdAt, version_json AS json FROM profile_versions ORDER BY seq',
+        )
+        .all(),
+    );
   }
 
   count(): number {
-    return this.db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM profile_versions').get()?.n ?? 0;
+    return countRows(this.db, 'profile_versions');
   }
 
   /** Stores the versions not stored yet (same profile and version: kept as it is), in one transaction; returns how many were new. */
