@@ -56,6 +56,8 @@ describe('profile editor', () => {
     expect(by['shutter_max']).toBe('Shutter max: write a shutter time like 1/500 or 2.5 (seconds, at most 3600).');
     expect(by['ev_compensation']).toBe('Exposure compensation: must be at most 8 EV.');
     expect(by['colour']).toBe('colour is not a profile setting.');
+    // One message per field, though a shutter's pattern and its range both fail.
+    expect(r.errors.length).toBe(4);
 
     // Against the inherited ISO max of 1600.
     const range = await h.checkProfileSettings({ profileId: 'ridge', settings: { iso_min: 3200 } });

@@ -89,7 +89,9 @@ export function checkSettings(own: unknown, inherited: ProfileSettings): Profile
   if (!parsed.success) {
     for (const i of parsed.error.issues) {
       if (errors.length > 0 && i.path[0] === 'adaptive_wb_curve') continue;
-      errors.push(explain(i));
+      const e = explain(i);
+      // One message per field (a shutter's pattern and its range both fail on "twenty").
+      if (!errors.some((x) => x.field === e.field)) errors.push(e);
     }
     return errors;
   }
