@@ -101,7 +101,7 @@ function invalid(field: string, message: string): StationError {
 }
 
 export class SettingsStore {
-  /** Where the settings are kept, for the views: the database file and the key. */
+  /** Where the settings are kept, for the views: the station database's file. */
   readonly path: string;
   private readonly vault: TokenVault;
   private readonly repo: OrchestrationRepo;
@@ -111,7 +111,7 @@ export class SettingsStore {
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly o: SettingsStoreOptions) {
-    this.path = `${o.db.name} (station_settings: ${SETTINGS_KEY})`;
+    this.path = o.db.name;
     this.repo = new OrchestrationRepo(o.db);
     this.vault = o.vault ?? settingsSecretsVault(o.dataDir);
   }
