@@ -15,6 +15,7 @@ import { runProgram } from './exec.js';
 import { cameraError, lastLine, unsupportedSetting } from './failures.js';
 import { jpegSize } from './mjpeg.js';
 import { estimateLux, exposureSeconds } from './settings-map.js';
+import { fitPreviewFrames } from '../preview/fit.js';
 
 export interface Gphoto2Options {
   tempDir: string;
@@ -361,14 +362,18 @@ export class Gphoto2Camera extends ProgramCamera implements CameraDriver {
     }
   }
 
+  /** The body's live view, whose size it decides: frames wider than asked are scaled down (preview/fit.ts). */
   async *previewFrames(options: PreviewOptions, signal: AbortSignal): AsyncIterable<PreviewFrame> {
-    yield* this.mjpegPreview(
-      this.program,
-      [...this.portArgs(), '--capture-movie', '--stdout'],
-      signal,
+    yield* fitPreviewFrames(
+      this.mjpegPreview(
+        this.program,
+        [...this.portArgs(), '--capture-movie', '--stdout'],
+        signal,
+        options,
+        0,
+        classifyGphoto2Error,
+      ),
       options,
-      0,
-      classifyGphoto2Error,
     );
   }
 }
