@@ -31,9 +31,10 @@ export {
 } from './compile.js';
 /** diffValues(a, b) → changed fields as dotted paths with from/to. */
 export { diffValues, type FieldChange } from './diff.js';
-/** ProfileLibrary(store): save / history / get / resolve / diff / rollback / compile / installPresets; JsonFileProfileStore(path) and MemoryProfileStore persist it. */
+/** ProfileLibrary(store): save / history / get / resolve / diff / rollback / compile / installPresets; SqliteProfileStore(db) persists it in the station database (MemoryProfileStore for tests; JsonFileProfileStore reads the profiles.json of stations before issue #13). */
 export {
   ProfileLibrary,
+  SqliteProfileStore,
   JsonFileProfileStore,
   MemoryProfileStore,
   ProfileStoreData,
