@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { CHROMIUM, HEADLESS_JS, openBrowser, startHeadlessStation } from '../tests/e2e/harness.js';
-import { agentPreviewClients, recordFrames, stationCall, type PaintRecord } from '../tests/e2e/preview-helpers.js';
+import { agentPreviewClients, onlineAgent, recordFrames, type PaintRecord } from '../tests/e2e/preview-helpers.js';
 import type { RunningProcess } from '../tests/helpers/processes.js';
 import { notMeasured, percentile, result, type BenchResult } from './lib.js';
 
@@ -67,16 +67,7 @@ export async function benchUiPreview(): Promise<BenchResult[]> {
     station = started.station;
     const { baseUrl } = started;
     const pid = station.child.pid!;
-    let agent: { id: string; host: string; port: number; state: string } | undefined;
-    for (let i = 0; i < 120 && agent === undefined; i++) {
-      const agents = await stationCall<{ id: string; host: string; port: number; state: string }[]>(
-        baseUrl,
-        'listAgents',
-      );
-      agent = agents.find((a) => a.state === 'online');
-      if (!agent) await new Promise((r) => setTimeout(r, 250));
-    }
-    if (!agent) throw new Error('the embedded agent did not come online');
+    const agent = await onlineAgent(baseUrl);
     const url = `${baseUrl}/#/preview/${encodeURIComponent(agent.id)}`;
     const errors: string[] = [];
     ({ browser } = await openBrowser(errors, VIEWPORT));

@@ -101,3 +101,23 @@ export async function agentPreviewClients(agent: { host: string; port: number })
   if (!m?.[1]) throw new Error('the agent reports no skystation_preview_clients metric');
   return Number(m[1]);
 }
+
+/** A camera as the station lists it (the fields the preview tests and bench use). */
+export interface AgentLite {
+  id: string;
+  host: string;
+  port: number;
+  state: string;
+}
+
+/** Waits (polling, up to `timeoutMs`) for the station to list an online camera and returns it. */
+export async function onlineAgent(baseUrl: string, timeoutMs = 30_000): Promise<AgentLite> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const agents = await stationCall<AgentLite[]>(baseUrl, 'listAgents');
+    const online = agents.find((a) => a.state === 'online');
+    if (online) return online;
+    if (Date.now() > deadline) throw new Error(`no agent came online: ${JSON.stringify(agents)}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}

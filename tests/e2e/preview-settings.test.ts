@@ -20,19 +20,12 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, type RunningProcess } from '../helpers/processes.js';
 import { checkPrerequisites, openBrowser, startHeadlessStation } from './harness.js';
-import { agentPreviewClients, stationCall } from './preview-helpers.js';
+import { agentPreviewClients, onlineAgent, type AgentLite } from './preview-helpers.js';
 
 const SHOTS = process.env['SKYSTATION_SHOTS_DIR'] ?? join(ROOT, 'test-results');
 const VIEWPORT = { width: 1280, height: 800 };
 /** Polls wait generously: a busy CI machine may take seconds to restart a stream. */
 const POLL = { timeout: 30_000 };
-
-interface AgentLite {
-  id: string;
-  host: string;
-  port: number;
-  state: string;
-}
 
 interface Running {
   dataDir: string;
@@ -46,14 +39,7 @@ async function startStation(simTime: string): Promise<Running> {
   const { station, baseUrl } = await startHeadlessStation(dataDir, ['--sim-time', simTime], {
     SKYSTATION_SIM_TIME_SCALE: '0.01',
   });
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const agents = await stationCall<AgentLite[]>(baseUrl, 'listAgents');
-    const online = agents.find((a) => a.state === 'online');
-    if (online) return { dataDir, station, baseUrl, agent: online };
-    if (Date.now() > deadline) throw new Error(`no agent came online: ${JSON.stringify(agents)}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  return { dataDir, station, baseUrl, agent: await onlineAgent(baseUrl) };
 }
 
 async function stopStation(r: Running | null): Promise<void> {

@@ -15,19 +15,12 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, type RunningProcess } from '../helpers/processes.js';
 import { checkPrerequisites, openBrowser, startHeadlessStation } from './harness.js';
-import { agentPreviewClients, percentile, recordFrames, stationCall } from './preview-helpers.js';
+import { agentPreviewClients, onlineAgent, percentile, recordFrames, type AgentLite } from './preview-helpers.js';
 
 const SHOTS = join(ROOT, 'test-results');
 const VIEWPORT = { width: 1280, height: 720 };
 /** Polls wait generously: a busy CI machine may take seconds to re-render. */
 const POLL = { timeout: 15_000 };
-
-interface AgentLite {
-  id: string;
-  host: string;
-  port: number;
-  state: string;
-}
 
 describe('live preview in a browser', () => {
   let dataDir: string | null = null;
@@ -45,17 +38,7 @@ describe('live preview in a browser', () => {
       SKYSTATION_SIM_TIME_SCALE: '0.01',
     }));
     ({ browser, page } = await openBrowser(pageErrors, VIEWPORT));
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      const agents = await stationCall<AgentLite[]>(baseUrl, 'listAgents');
-      const online = agents.find((a) => a.state === 'online');
-      if (online) {
-        agent = online;
-        break;
-      }
-      if (Date.now() > deadline) throw new Error(`no agent came online: ${JSON.stringify(agents)}`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
+    agent = await onlineAgent(baseUrl);
     mkdirSync(SHOTS, { recursive: true });
   }, 90_000);
 
