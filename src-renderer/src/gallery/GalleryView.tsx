@@ -7,7 +7,6 @@ import { memo, useCallback, useEffect, useMemo, useRef, useState, type CSSProper
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import type { GalleryFilter, GalleryItemView, GalleryNightView } from '@contract';
 import { useStation } from '../api/hooks';
-import { errorText } from '../format';
 import { ChunkCache } from './chunk-cache';
 import { FilterBar } from './FilterBar';
 import { EMPTY_FILTER, nightFilter, nightLabel, toApiFilter, type FilterState } from './filters';
@@ -16,6 +15,7 @@ import { Lightbox } from './Lightbox';
 import { stretchFilter } from './stretch';
 import { RECONCILED_TITLE } from './exposure-text';
 import './gallery.css';
+import { LoadFailed } from '../components/LoadFailed';
 
 export const CELL_WIDTH = 176;
 export const THUMB_HEIGHT = 99;
@@ -81,14 +81,7 @@ export function GalleryView() {
         </span>
       </div>
       <FilterBar state={form} facets={facets.data} problem={problem} onChange={setForm} />
-      {nights.isError && (
-        <p className="error" role="alert">
-          Could not load the gallery: {errorText(nights.error)}{' '}
-          <button type="button" onClick={() => void nights.refetch()}>
-            Try again
-          </button>
-        </p>
-      )}
+      {nights.isError && <LoadFailed what="the gallery" query={nights} />}
       {nights.data && nights.data.total === 0 && (
         <p className="empty" data-testid="gallery-empty">
           {form === EMPTY_FILTER
@@ -303,19 +296,15 @@ const Cell = memo(function Cell({
           <img src={thumbUrl} alt="" loading="lazy" decoding="async" width={CELL_WIDTH} height={THUMB_HEIGHT} />
         )}
       </div>
+      {item.reconciled && (
+        <span className="gallery-badge" data-testid="gallery-reconciled" title={RECONCILED_TITLE}>
+          Reconciled
+        </span>
+      )}
       <span className="gallery-caption">
         <time dateTime={item.capturedAt}>{clockTime(item.capturedAt)}</time>
         <span className="muted">{item.agentName}</span>
         {dark && <span className="gallery-flag">Dark</span>}
-        {item.reconciled && (
-          <span
-            className="gallery-flag gallery-flag-reconciled"
-            data-testid="gallery-reconciled"
-            title={RECONCILED_TITLE}
-          >
-            Reconciled
-          </span>
-        )}
         {item.bracket && (
           <span
             className="gallery-flag"

@@ -12,7 +12,7 @@ import { buildLayout, locate } from './layout';
 import { lightboxKey } from './keys';
 import { stretchFilter } from './stretch';
 import { nightFilter } from './filters';
-import { exposureText, RECONCILED_TITLE } from './exposure-text';
+import { exposureText } from './exposure-text';
 
 const HIST_W = 256;
 const HIST_H = 64;
@@ -77,7 +77,7 @@ function Meta({ d }: { d: GalleryDetailView }) {
   if (d.meanBrightness !== null) rows.push(['Mean brightness', `${Math.round(d.meanBrightness)} of 255`]);
   if (d.clippedHighlights !== null) rows.push(['Blown highlights', `${(d.clippedHighlights * 100).toFixed(1)} %`]);
   rows.push(['Kind', d.frameKind === 'dark' ? 'Dark frame (lens capped)' : 'Picture']);
-  if (d.reconciled) rows.push(['Reconciled', RECONCILED_TITLE]);
+  if (d.reconciled) rows.push(['Reconciled', 'after a camera crash']);
   return (
     <dl className="gallery-meta" data-testid="lightbox-meta">
       {rows.map(([k, v]) => (

@@ -8,7 +8,7 @@ describe('exposureText', () => {
   });
 
   it('says unknown for what a reconciled capture does not know, never a number', () => {
-    expect(exposureText(null, null)).toBe('shutter unknown, ISO unknown');
+    expect(exposureText(null, null)).toBe('unknown');
     expect(exposureText('30', null)).toBe('30 s, ISO unknown');
     expect(exposureText(null, 800)).toBe('shutter unknown, ISO 800');
   });

@@ -3,6 +3,7 @@
  * shutter speed (null): the gallery says "unknown" rather than show a number nobody measured.
  */
 export function exposureText(shutterSpeed: string | null, iso: number | null): string {
+  if (shutterSpeed === null && iso === null) return 'unknown';
   const shutter = shutterSpeed === null ? 'shutter unknown' : `${shutterSpeed} s`;
   return `${shutter}, ISO ${iso === null ? 'unknown' : iso}`;
 }
