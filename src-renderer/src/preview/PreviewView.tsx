@@ -129,6 +129,8 @@ export function PreviewView({ agentId }: { agentId: string }) {
   const frameW = stats?.width ?? 0;
   const frameH = stats?.height ?? 0;
   const turned = rotate % 180 !== 0;
+  // The camera's aspect ratio, for the size choices' heights (the agent keeps it when the width changes).
+  const aspect = frameW > 0 && frameH > 0 ? frameH / frameW : 9 / 16;
   const fitScale =
     frameW > 0 && viewport.w > 0
       ? Math.min(viewport.w / (turned ? frameH : frameW), viewport.h / (turned ? frameW : frameH))
@@ -539,7 +541,8 @@ export function PreviewView({ agentId }: { agentId: string }) {
                 {!camSettings && <option value="">—</option>}
                 {withCurrent(WIDTH_CHOICES, camSettings?.width).map((w) => (
                   <option key={w} value={w}>
-                    {w} wide{w === 1280 ? ' (default)' : ''}
+                    {w}×{Math.round((w * aspect) / 2) * 2}
+                    {w === 1280 ? ' (default)' : ''}
                   </option>
                 ))}
               </select>
