@@ -76,7 +76,7 @@ afterEach(async () => {
 describe('ExportQueue', () => {
   it('runs one job at a time by default, in order', async () => {
     const fake = controllableRunner();
-    const q = new ExportQueue({ dataDir, db, runner: fake.runner });
+    const q = new ExportQueue({ db, runner: fake.runner });
     await q.start();
     q.enqueue(request('a'));
     q.enqueue(request('b'));
@@ -94,7 +94,7 @@ describe('ExportQueue', () => {
 
   it('honours a configured concurrency', async () => {
     const fake = controllableRunner();
-    const q = new ExportQueue({ dataDir, db, runner: fake.runner, concurrency: 2 });
+    const q = new ExportQueue({ db, runner: fake.runner, concurrency: 2 });
     await q.start();
     for (const n of ['a', 'b', 'c']) q.enqueue(request(n));
     await vi.waitFor(() => expect(fake.active()).toBe(2));
@@ -106,7 +106,7 @@ describe('ExportQueue', () => {
 
   it('cancels queued and running jobs, with events, and persists the outcome', async () => {
     const fake = controllableRunner();
-    const q = new ExportQueue({ dataDir, db, runner: fake.runner });
+    const q = new ExportQueue({ db, runner: fake.runner });
     await q.start();
     const cancelled: string[] = [];
     q.on('cancelled', (j) => cancelled.push(j.request.name!));
@@ -124,7 +124,7 @@ describe('ExportQueue', () => {
   });
 
   it('rejects an invalid request naming the field, and refuses work before start()', async () => {
-    const q = new ExportQueue({ dataDir, db, runner: controllableRunner().runner });
+    const q = new ExportQueue({ db, runner: controllableRunner().runner });
     expect(() => q.enqueue(request('a'))).toThrow(/not started/);
     await q.start();
     expect(() => q.enqueue({ ...(request('a') as object), preset: '8k' })).toThrow(/preset/);
@@ -135,13 +135,13 @@ describe('ExportQueue', () => {
 
   it('a job running at stop() is kept as interrupted; queued jobs stay queued for the next start', async () => {
     const fake = controllableRunner();
-    const q = new ExportQueue({ dataDir, db, runner: fake.runner });
+    const q = new ExportQueue({ db, runner: fake.runner });
     await q.start();
     const a = q.enqueue(request('a'));
     const b = q.enqueue(request('b'));
     await vi.waitFor(() => expect(fake.active()).toBe(1));
     await q.stop();
-    const q2 = new ExportQueue({ dataDir, db, runner: fake.runner });
+    const q2 = new ExportQueue({ db, runner: fake.runner });
     await q2.start();
     expect(q2.get(a.id)!.status).toBe('interrupted');
     await vi.waitFor(() => expect(q2.get(b.id)!.status).toBe('running'));
@@ -152,7 +152,7 @@ describe('ExportQueue', () => {
 
   it('drops a stored job that no longer validates, with a warning, and keeps the others', async () => {
     const fake = controllableRunner();
-    const q0 = new ExportQueue({ dataDir, db, runner: fake.runner });
+    const q0 = new ExportQueue({ db, runner: fake.runner });
     await q0.start();
     const kept = q0.enqueue(request('a'));
     await vi.waitFor(() => expect(fake.active()).toBe(1));
@@ -164,7 +164,7 @@ describe('ExportQueue', () => {
       ...repo.all(),
       { id: 'broken', status: 'done', createdAt: '2026-01-01T00:00:00Z', json: { id: 'broken', request: {} } },
     ]);
-    const q = new ExportQueue({ dataDir, db, runner: controllableRunner().runner });
+    const q = new ExportQueue({ db, runner: controllableRunner().runner });
     await q.start();
     expect(q.list().map((j) => [j.id, j.status])).toEqual([[kept.id, 'cancelled']]);
     await q.stop();

@@ -41,7 +41,6 @@ export interface ExportQueueEvents {
 export type ExportRunner = (request: ParsedExportRequest, options: RunExportOptions) => Promise<ExportResult>;
 
 export interface ExportQueueOptions {
-  dataDir: string;
   /** The station database: the job list lives there. */
   db: Db;
   concurrency?: number;

@@ -189,7 +189,7 @@ export class ExportService {
     this.docs = new OrchestrationRepo(o.db);
     this.exportsDir = join(o.mediaDir, 'exports');
     const runner: ExportRunner = (req, options) => this.render(req, options);
-    this.queue = new ExportQueue({ dataDir: o.dataDir, db: o.db, ffmpegPath: o.ffmpegPath, log: o.log, runner });
+    this.queue = new ExportQueue({ db: o.db, ffmpegPath: o.ffmpegPath, log: o.log, runner });
     const q = this.queue;
     this.unsubscribe.push(
       q.on('started', (job) =>

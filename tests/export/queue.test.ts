@@ -25,7 +25,7 @@ describe('ExportQueue (real exports)', () => {
     const dataDir = join(root, 'data1');
     await mkdir(dataDir, { recursive: true });
     const db = openDatabase(join(dataDir, 'gallery.sqlite'));
-    const queue = new ExportQueue({ dataDir, db });
+    const queue = new ExportQueue({ db });
     await queue.start();
     const events: string[] = [];
     for (const e of ['queued', 'started', 'progress', 'done', 'failed'] as const) queue.on(e, () => events.push(e));
@@ -78,7 +78,7 @@ describe('ExportQueue (real exports)', () => {
         },
       },
     ]);
-    const queue = new ExportQueue({ dataDir, db });
+    const queue = new ExportQueue({ db });
     const interrupted: string[] = [];
     queue.on('interrupted', (j) => interrupted.push(j.id));
     await queue.start();
