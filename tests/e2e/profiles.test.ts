@@ -33,6 +33,9 @@ const clock = (ms: number): string =>
   }).format(ms);
 
 /* What the page-side callbacks touch (this project's node tsconfig has no DOM types). */
+interface ScrollLike {
+  scrollIntoView(options: { block: 'center' }): void;
+}
 interface CanvasLike {
   width: number;
   getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: ArrayLike<number> } };
@@ -82,6 +85,10 @@ describe('profiles from the UI', () => {
   it('edits a field and the curve, sees the ramp, saves, reads the diff, deploys and rolls back', async () => {
     // The place was set on the Schedules view (its own test covers that form).
     await stationCall(baseUrl, 'setLocation', DENVER);
+    await stationCall(baseUrl, 'createSchedule', {
+      name: 'night',
+      schedule: { type: 'night', twilight: 'nautical', interval_seconds: 60 },
+    });
     await page.goto(baseUrl);
     await page
       .locator('[data-state="online"]')
@@ -131,12 +138,30 @@ describe('profiles from the UI', () => {
     await expect.poll(() => row('ev_compensation').getAttribute('data-overrides')).toBe('false');
     await expect(page.getByTestId('field-ev_compensation').inputValue()).resolves.toBe('0.3');
 
+    // Discarding an edit puts the field back as it was.
+    await page.getByTestId('field-iso_min').fill('200');
+    await expect.poll(() => row('iso_min').getAttribute('data-overrides')).toBe('true');
+    await page.getByTestId('profile-discard').click();
+    await expect.poll(() => page.getByTestId('field-iso_min').inputValue()).toBe('100');
+    await expect(page.getByTestId('field-shutter_max').inputValue()).resolves.toBe('20');
+    await page.getByTestId('field-shutter_max').fill('30');
+
+    // Limits for one schedule: the night window may go up to ISO 6400 (the rest of the day stays at 1600).
+    await page.getByTestId('override-add-schedule').selectOption('night');
+    await page.getByTestId('override-add').click();
+    const nightIso = 'schedule_overrides-night-iso_max';
+    await expect(page.getByTestId(`inherited-${nightIso}`).textContent()).resolves.toBe('1600');
+    await page.getByTestId(`field-${nightIso}`).fill('6400');
+    await expect.poll(() => row('schedule_overrides.night.iso_max').getAttribute('data-overrides')).toBe('true');
+
     // The balanced curve, then its 100 lux point dragged warmer-looking (higher kelvin).
     await page.getByTestId('field-adaptive_wb_curve').selectOption({ label: 'Balanced' });
     const handles = page.getByTestId('wb-handle');
     await expect.poll(() => handles.count(), { timeout: 15_000 }).toBe(10);
     const point = page.locator('[data-testid="wb-handle"][data-lux="100"]');
     await expect(point.getAttribute('data-kelvin')).resolves.toBe('4000');
+    // In the middle of the window: clear of the sticky save bar at its bottom.
+    await point.evaluate((el) => (el as unknown as ScrollLike).scrollIntoView({ block: 'center' }));
     const box = (await point.boundingBox())!;
     const [cx, cy] = [box.x + box.width / 2, box.y + box.height / 2];
     await page.mouse.move(cx, cy);
@@ -171,15 +196,27 @@ describe('profiles from the UI', () => {
     const lines = page.getByTestId('diff-line');
     await expect
       .poll(() => lines.allTextContents(), { timeout: 15_000 })
-      .toEqual(['Light → white balance curve None → Custom curve (10 points)', 'Shutter max 20 s → 30 s']);
-    await expect(page.getByTestId('diff-title').textContent()).resolves.toBe('1.0.0 → 1.1.0: 2 change(s)');
+      .toEqual([
+        'Light → white balance curve None → Custom curve (10 points)',
+        'night: ISO max not set → 6400',
+        'Shutter max 20 s → 30 s',
+      ]);
+    await expect(page.getByTestId('diff-title').textContent()).resolves.toBe('1.0.0 → 1.1.0: 3 change(s)');
     const saved = await stationCall(baseUrl, 'getProfile', { profileId: 'ridge' });
-    expect(saved.resolved.settings).toMatchObject({ shutter_max: '30', ev_compensation: 0.3 });
+    expect(saved.resolved.settings).toMatchObject({
+      shutter_max: '30',
+      ev_compensation: 0.3,
+      iso_min: 100,
+      schedule_overrides: { night: { iso_max: 6400 } },
+    });
     const curve = saved.resolved.settings['adaptive_wb_curve'] as Array<[number, number]>;
     expect(curve.find(([lux]) => lux === 100)?.[1]).toBe(kelvin);
     expect(pageErrors, diagnostics()).toEqual([]);
+    // Scrolled to the end, the sticky save bar sits under the form instead of over it.
+    await page.evaluate('window.scrollTo(0, document.body.scrollHeight)');
     await page.screenshot({ path: join(ARTIFACTS, 'profiles.png'), fullPage: true });
     await setNight(true);
+    await page.evaluate('window.scrollTo(0, document.body.scrollHeight)');
     await page.screenshot({ path: join(ARTIFACTS, 'profiles-night.png'), fullPage: true });
     await setNight(false);
 
@@ -203,10 +240,15 @@ describe('profiles from the UI', () => {
     await expect.poll(() => title.textContent(), { timeout: 15_000 }).toBe('ridge 1.1.1');
     await expect
       .poll(() => lines.allTextContents(), { timeout: 15_000 })
-      .toEqual(['Light → white balance curve Custom curve (10 points) → None', 'Shutter max 30 s → 20 s']);
+      .toEqual([
+        'Light → white balance curve Custom curve (10 points) → None',
+        'night: ISO max 6400 → not set',
+        'Shutter max 30 s → 20 s',
+      ]);
     await expect(page.getByTestId('field-shutter_max').inputValue()).resolves.toBe('20');
     await expect(row('shutter_max').getAttribute('data-overrides')).resolves.toBe('false');
     expect(pageErrors, diagnostics()).toEqual([]);
+    await page.evaluate('window.scrollTo(0, document.body.scrollHeight)');
     await page.screenshot({ path: join(ARTIFACTS, 'profiles-rollback.png'), fullPage: true });
   }, 240_000);
 });

@@ -394,7 +394,7 @@ function ScheduleOverrides({
               ))}
             </select>
           </label>
-          <button type="button" onClick={() => setAdded([...added, pick || free[0]!])}>
+          <button type="button" data-testid="override-add" onClick={() => setAdded([...added, pick || free[0]!])}>
             Add
           </button>
         </div>
@@ -414,6 +414,9 @@ function ProfileEditor({ profileId }: { profileId: string }) {
   const [edit, setEdit] = useState<{ base: string; settings: Settings } | null>(null);
   const [note, setNote] = useState('');
   const e = editor.data;
+  /** Discarding starts the inputs afresh (they keep what was typed otherwise). */
+  const [discards, setDiscards] = useState(0);
+  const inputsKey = `${e?.version ?? ''}-${discards}`;
   const draft = edit !== null && edit.base === e?.version ? edit.settings : null;
   const setDraft = (settings: Settings | null) =>
     setEdit(settings === null || !e ? null : { base: e.version, settings });
@@ -454,7 +457,7 @@ function ProfileEditor({ profileId }: { profileId: string }) {
       own={own}
       inherited={inherited}
       error={errorFor(errors, spec.path)}
-      version={e.version}
+      version={inputsKey}
       onSet={onSet}
       onClear={onClear}
     />
@@ -507,7 +510,7 @@ function ProfileEditor({ profileId }: { profileId: string }) {
             own={own}
             inherited={inherited}
             errors={errors}
-            version={e.version}
+            version={inputsKey}
             onSet={onSet}
             onClear={onClear}
           />
@@ -531,7 +534,15 @@ function ProfileEditor({ profileId }: { profileId: string }) {
           >
             Save as new version
           </button>
-          <button type="button" data-testid="profile-discard" disabled={!dirty} onClick={() => setDraft(null)}>
+          <button
+            type="button"
+            data-testid="profile-discard"
+            disabled={!dirty}
+            onClick={() => {
+              setDraft(null);
+              setDiscards((n) => n + 1);
+            }}
+          >
             Discard changes
           </button>
           <span className="small" data-testid="profile-save-state">
