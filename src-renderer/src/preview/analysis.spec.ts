@@ -25,8 +25,8 @@ function rgba(width: number, height: number, at: (x: number, y: number) => numbe
   return out;
 }
 
-/** A star field: Gaussian stars of width `sigma` on a dark background. */
-function stars(sigma: number): { gray: Float32Array; w: number; h: number } {
+/** A star field: Gaussian stars of width `sigma` on a dark background, with `noise` (peak to peak) added. */
+function stars(sigma: number, noise = 0): { gray: Float32Array; w: number; h: number } {
   const w = 128;
   const h = 128;
   const centres = [
@@ -36,7 +36,7 @@ function stars(sigma: number): { gray: Float32Array; w: number; h: number } {
     [100, 100],
   ];
   const px = rgba(w, h, (x, y) => {
-    let v = 10 + ((x * 7 + y * 13) % 3);
+    let v = 10 + ((x * 7 + y * 13) % 3) + (noise > 0 ? noise * (((x * 7919 + y * 104729) % 101) / 100) : 0);
     for (const [cx, cy] of centres) v += 200 * Math.exp(-((x - cx!) ** 2 + (y - cy!) ** 2) / (2 * sigma * sigma));
     return Math.min(255, v);
   });
@@ -76,6 +76,20 @@ describe('preview analysis', () => {
     expect(a.hfr!).toBeLessThan(b.hfr!);
     const empty = toGray(rgba(64, 64, () => 12));
     expect(starHalfFluxRadius(empty, 64, 64)).toEqual({ hfr: null, stars: 0 });
+  });
+
+  it('follows focus through sensor noise: the radius grows with the star width, near the Gaussian 1.25 σ', () => {
+    // Noise like a high-gain night preview's (±20 levels around a dark sky): counted all over the aperture it
+    // would pull every radius towards the aperture's own and hide focus; only light above 3σ counts.
+    const radii = [1, 1.5, 2, 3].map((sigma) => {
+      const f = stars(sigma, 40);
+      const m = starHalfFluxRadius(f.gray, f.w, f.h);
+      expect(m.stars).toBe(4);
+      return m.hfr!;
+    });
+    for (let i = 1; i < radii.length; i++) expect(radii[i]!).toBeGreaterThan(radii[i - 1]! + 0.2);
+    expect(radii[0]!).toBeLessThan(1.6);
+    expect(radii[3]!).toBeGreaterThan(2.6);
   });
 
   it('tells night from day, takes a p95 and reads shutter speeds', () => {

@@ -105,13 +105,14 @@ export interface StarMeasure {
  * Finds stars (local maxima well above the background) and returns their
  * median half-flux radius: Σ(r·flux)/Σflux within a small aperture, the figure
  * focusing tools minimise. Background and noise come from the median and the
- * median absolute deviation.
+ * median absolute deviation; only pixels `clipSigma` (3) noise deviations
+ * above the background count towards a star's flux.
  */
 export function starHalfFluxRadius(
   gray: Float32Array,
   width: number,
   height: number,
-  opts: { aperture?: number; maxStars?: number } = {},
+  opts: { aperture?: number; maxStars?: number; clipSigma?: number } = {},
 ): StarMeasure {
   const R = opts.aperture ?? 8;
   const maxStars = opts.maxStars ?? 40;
@@ -121,6 +122,7 @@ export function starHalfFluxRadius(
   for (let i = 0; i < gray.length; i++) dev[i] = Math.abs(gray[i]! - bg);
   const sigma = Math.max(1, 1.4826 * medianOf(dev));
   const threshold = bg + Math.max(6 * sigma, 12);
+  const clip = (opts.clipSigma ?? 3) * sigma;
   const peaks: { i: number; v: number }[] = [];
   for (let y = R + 1; y < height - R - 1; y++) {
     for (let x = R + 1; x < width - R - 1; x++) {
@@ -159,7 +161,9 @@ export function starHalfFluxRadius(
         const r = Math.sqrt(dx * dx + dy * dy);
         if (r > R) continue;
         const f = gray[(py + dy) * width + px + dx]! - bg;
-        if (f <= 0) continue;
+        // Only pixels clearly above the noise: positive noise all over the aperture would pull every
+        // star's radius towards the aperture's own (about 2/3 R), so focusing would barely move it.
+        if (f <= clip) continue;
         flux += f;
         weighted += f * r;
       }
