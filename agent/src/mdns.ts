@@ -26,6 +26,7 @@ import {
   type AdvertisedAgent,
 } from './protocol/mdns.js';
 import type { Logger } from './util/log.js';
+import { Backoff } from './util/backoff.js';
 
 export const MDNS_MODES = ['bonjour', 'avahi'] as const;
 export type MdnsMode = (typeof MDNS_MODES)[number];
@@ -343,7 +344,7 @@ class AvahiAdvertiser implements Advertiser {
   readonly mode = 'avahi' as const;
   private child: StreamingProgram | null = null;
   private restartTimer: NodeJS.Timeout | null = null;
-  private restartDelayMs = 1_000;
+  private readonly restartBackoff = new Backoff(1_000, 60_000);
   private stopping: Promise<void> | null = null;
 
   constructor(
@@ -375,7 +376,7 @@ class AvahiAdvertiser implements Advertiser {
     const onLine = (line: string): void => {
       lastLine = line;
       if (/^Established under name/i.test(line)) {
-        this.restartDelayMs = 1_000;
+        this.restartBackoff.reset();
         this.log.info(
           { event: 'mdns.announced', instance, type: MDNS_SERVICE_TYPE, port: this.port, via: 'avahi', at: Date.now() },
           'advertising on mDNS through avahi',
@@ -397,8 +398,7 @@ class AvahiAdvertiser implements Advertiser {
         );
         return;
       }
-      const delay = this.restartDelayMs;
-      this.restartDelayMs = Math.min(this.restartDelayMs * 2, 60_000);
+      const delay = this.restartBackoff.next();
       this.log.warn(
         { event: 'mdns.avahi_exited', code: result.exitCode, last: lastLine, retry_ms: delay },
         `avahi-publish-service stopped (${lastLine || `exit ${String(result.exitCode)}`}); check that avahi-daemon runs`,

@@ -15,6 +15,7 @@ import { wsText } from '../util/ws-text.js';
 import { AgentClient } from './agent-client.js';
 import { AgentEvent, type StatusResponse } from './protocol.js';
 import type { TokenVault } from './token-store.js';
+import { Backoff } from '../../agent/src/util/backoff.js';
 
 /**
  * Fleet states (AgentView.state):
@@ -31,7 +32,7 @@ interface LiveAgent {
   status: StatusResponse | null;
   lastError: string | null;
   socket: WebSocket | null;
-  reconnectDelayMs: number;
+  reconnect: Backoff;
   reconnectTimer: NodeJS.Timeout | null;
 }
 
@@ -293,7 +294,7 @@ export class Fleet {
       status: null,
       lastError: null,
       socket: null,
-      reconnectDelayMs: RECONNECT_MIN_MS,
+      reconnect: new Backoff(RECONNECT_MIN_MS, RECONNECT_MAX_MS),
       reconnectTimer: null,
     };
     this.agents.set(row.id, live);
@@ -406,7 +407,7 @@ export class Fleet {
     a.row.port = d.port;
     this.deps.repo.setAddress(a.row.id, host, d.port);
     a.client = this.newClient(a.row);
-    a.reconnectDelayMs = RECONNECT_MIN_MS;
+    a.reconnect.reset();
     void this.poll(a);
   }
 
@@ -427,7 +428,7 @@ export class Fleet {
     const socket = new WebSocket(a.client.eventsUrl(), { handshakeTimeout: 5_000, ...a.client.wsOptions() });
     a.socket = socket;
     socket.on('open', () => {
-      a.reconnectDelayMs = RECONNECT_MIN_MS;
+      a.reconnect.reset();
     });
     socket.on('message', (data, isBinary) => {
       if (isBinary) return;
@@ -452,8 +453,7 @@ export class Fleet {
       a.socket = null;
       if (this.closed || this.agents.get(a.row.id) !== a || a.state === 'unpaired') return;
       // Exponential backoff with ±20 % jitter so a fleet does not reconnect in lockstep.
-      const delay = Math.round(a.reconnectDelayMs * (0.8 + Math.random() * 0.4));
-      a.reconnectDelayMs = Math.min(a.reconnectDelayMs * 2, RECONNECT_MAX_MS);
+      const delay = Math.round(a.reconnect.next() * (0.8 + Math.random() * 0.4));
       a.reconnectTimer = setTimeout(() => this.connectEvents(a), delay);
       a.reconnectTimer.unref();
     });

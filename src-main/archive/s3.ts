@@ -30,6 +30,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { z } from 'zod';
 import { StationError, errorMessage } from '../util/errors.js';
 import { createLogger, type Logger } from '../util/log.js';
+import { Backoff } from '../../agent/src/util/backoff.js';
 
 export interface S3Config {
   endpoint?: string | null | undefined;
@@ -350,7 +351,7 @@ export class S3Archive {
   }
 
   private async retry<T>(what: string, signal: AbortSignal | undefined, fn: () => Promise<T>): Promise<T> {
-    let delay = this.retryDelayMs;
+    const backoff = new Backoff(this.retryDelayMs);
     for (let attempt = 1; ; attempt++) {
       if (signal?.aborted) throw cancelled();
       try {
@@ -366,8 +367,7 @@ export class S3Archive {
           );
         }
         this.log.warn({ what, attempt, err: errorMessage(err) }, 'archive: S3 request failed; retrying');
-        await new Promise((r) => setTimeout(r, delay));
-        delay *= 2;
+        await new Promise((r) => setTimeout(r, backoff.next()));
       }
     }
   }

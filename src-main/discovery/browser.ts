@@ -21,6 +21,7 @@ import { networkInterfaces } from 'node:os';
 import { Browser, type Service } from 'bonjour-service';
 import multicastDns, { type MulticastDNS, type ResponsePacket } from 'multicast-dns';
 import { AgentTxt, MDNS_SERVICE_NAME, advertisedFromTxt } from '../../agent/src/protocol/mdns.js';
+import { backoffDelayMs } from '../../agent/src/util/backoff.js';
 
 export interface DiscoveredAgent {
   /** The DNS-SD instance name, e.g. "roof (3f2a9c1e)". */
@@ -77,7 +78,7 @@ export function mdnsDisabled(env: NodeJS.ProcessEnv = process.env): boolean {
 
 /** The delay before query n + 1 (n counts from 1, the query sent at start). */
 export function queryDelayMs(n: number, initialMs = 250, maxMs = 60_000): number {
-  return Math.min(maxMs, initialMs * 2 ** Math.max(0, n - 1));
+  return backoffDelayMs(n, initialMs, maxMs);
 }
 
 function addressSignature(): string {

@@ -45,6 +45,7 @@ import type { AgentClient } from '../agents/agent-client.js';
 import { StationError, errorMessage } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
 import { wsText } from '../util/ws-text.js';
+import { Backoff } from '../../agent/src/util/backoff.js';
 
 export const PREVIEW_MAX_FPS = 30;
 /** The browser route: WS /api/preview/<agentId>[?fps=N]. */
@@ -184,7 +185,7 @@ class Upstream {
   private retry: NodeJS.Timeout | null = null;
   private refps: NodeJS.Timeout | null = null;
   private linger: NodeJS.Timeout | null = null;
-  private backoffMs: number;
+  private readonly backoff: Backoff;
   private closed = false;
 
   constructor(
@@ -192,7 +193,7 @@ class Upstream {
     private readonly relay: PreviewRelay,
     private readonly opts: Required<Pick<PreviewRelayOptions, 'minBackoffMs' | 'maxBackoffMs'>> & PreviewRelayOptions,
   ) {
-    this.backoffMs = opts.minBackoffMs;
+    this.backoff = new Backoff(opts.minBackoffMs, opts.maxBackoffMs);
   }
 
   wantedFps(): number {
@@ -257,7 +258,7 @@ class Upstream {
       ws.terminate();
     });
     ws.on('open', () => {
-      this.backoffMs = this.opts.minBackoffMs;
+      this.backoff.reset();
       this.setState('live');
     });
     ws.on('message', (data: RawData, isBinary: boolean) => {
@@ -307,8 +308,7 @@ class Upstream {
   private scheduleRetry(message: string): void {
     if (this.closed || this.retry) return;
     this.setState('reconnecting', message);
-    const delay = this.backoffMs;
-    this.backoffMs = Math.min(this.opts.maxBackoffMs, this.backoffMs * 2);
+    const delay = this.backoff.next();
     this.retry = setTimeout(() => {
       this.retry = null;
       this.connect();

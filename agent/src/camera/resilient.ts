@@ -13,6 +13,7 @@ import type {
 } from './driver.js';
 import { abortedError, cameraError, failureKind, FAILURE_KINDS, needsReconnect, type FailureKind } from './failures.js';
 import { exposureSeconds } from './settings-map.js';
+import { Backoff } from '../util/backoff.js';
 
 export interface ResilientOptions {
   log?: Logger | undefined;
@@ -241,8 +242,9 @@ export class ResilientCamera extends EventEmitter implements CameraDriver {
   private startReconnectLoop(): void {
     if (this.loop || this.closing.signal.aborted) return;
     this.loop = (async () => {
-      let delay = this.initialBackoffMs;
+      const backoff = new Backoff(this.initialBackoffMs, this.maxBackoffMs);
       while (!this.connected && !this.closing.signal.aborted) {
+        const delay = backoff.next();
         this.options.log?.info(
           { event: 'camera.reconnect_wait', driver: this.driver, delay_ms: delay },
           'camera disconnected; will try to reopen',
@@ -250,7 +252,6 @@ export class ResilientCamera extends EventEmitter implements CameraDriver {
         await sleep(delay, this.closing.signal);
         if (this.closing.signal.aborted || this.connected) break;
         if (await this.tryOpen()) break;
-        delay = Math.min(this.maxBackoffMs, delay * 2);
       }
     })().finally(() => {
       this.loop = null;

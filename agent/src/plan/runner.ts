@@ -29,6 +29,7 @@ import type { AgentError } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
 import { CameraOverhead, rampPrepared, resetGapMs, type PlannedFrame } from './ramp.js';
 import { MAX_LATE_MS, missedSlots, nextSlot, runWindows, type RunWindow, type Slot } from './slots.js';
+import { Backoff } from '../util/backoff.js';
 
 export interface PlanRunnerDeps {
   clock: AgentClock;
@@ -162,7 +163,7 @@ export class PlanRunner {
    * cause goes away.
    */
   private async loop(gen: number, signal: AbortSignal): Promise<void> {
-    let backoffMs = RETRY_MIN_MS;
+    const backoff = new Backoff(RETRY_MIN_MS, RETRY_MAX_MS);
     for (;;) {
       try {
         if (await this.step(gen, signal)) return;
@@ -170,10 +171,11 @@ export class PlanRunner {
           this.deps.log.info({ event: 'plan.recovered', after: this.trouble }, 'the plan runner is working again');
           this.trouble = null;
         }
-        backoffMs = RETRY_MIN_MS;
+        backoff.reset();
       } catch (err) {
         if (err instanceof Superseded) throw err;
         const message = err instanceof Error ? err.message : String(err);
+        const backoffMs = backoff.next();
         if (this.trouble === null)
           this.deps.log.error(
             { event: 'plan.slot_error', err, retry_in_ms: backoffMs },
@@ -182,7 +184,6 @@ export class PlanRunner {
         this.trouble = message;
         if (this.state !== 'capturing') this.state = 'waiting';
         await this.sleepUntil(this.deps.clock.preciseMs() + backoffMs, gen, signal);
-        backoffMs = Math.min(backoffMs * 2, RETRY_MAX_MS);
       }
     }
   }

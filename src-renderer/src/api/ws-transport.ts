@@ -15,6 +15,7 @@ import {
   type StationApi,
   type StationEvent,
 } from '@contract';
+import { Backoff } from '../../../agent/src/util/backoff';
 
 /** What arrives from the server; results are trusted to match the contract's phantom types. */
 const Incoming = z.union([
@@ -102,7 +103,7 @@ export function createWsTransport(opts: WsTransportOptions = {}): WsTransport {
   let socket: WebSocket | null = null;
   let state: ConnectionState = 'closed';
   let nextId = 1;
-  let backoff = minBackoffMs;
+  const backoff = new Backoff(minBackoffMs, maxBackoffMs);
   let reconnectTimer: ReturnType<typeof setTimeout> | null = null;
   let closedByUser = false;
   /** When the current socket last delivered anything (answers, events, heartbeat replies). */
@@ -197,8 +198,7 @@ export function createWsTransport(opts: WsTransportOptions = {}): WsTransport {
 
   const scheduleReconnect = (): void => {
     if (closedByUser || reconnectTimer !== null) return;
-    const delay = backoff;
-    backoff = Math.min(backoff * 2, maxBackoffMs);
+    const delay = backoff.next();
     reconnectTimer = setTimeout(() => {
       reconnectTimer = null;
       connect();
@@ -219,7 +219,7 @@ export function createWsTransport(opts: WsTransportOptions = {}): WsTransport {
     socket = ws;
     ws.addEventListener('open', () => {
       if (socket !== ws) return;
-      backoff = minBackoffMs;
+      backoff.reset();
       lastHeardAt = Date.now();
       setState('open');
       for (const w of waiters) {

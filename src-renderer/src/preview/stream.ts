@@ -15,6 +15,7 @@
  * status message.
  */
 import { decodePreviewHeader, PREVIEW_HEADER_BYTES } from '../../../agent/src/protocol/index';
+import { Backoff } from '../../../agent/src/util/backoff';
 
 export { PREVIEW_HEADER_BYTES };
 
@@ -125,7 +126,7 @@ export function openPreviewStream(agentId: string, initialFps: number, h: Previe
   let fps = initialFps;
   let channel: Channel | null = null;
   let closed = false;
-  let backoff = 500;
+  const backoff = new Backoff(500, 5000);
   let retry: ReturnType<typeof setTimeout> | null = null;
   let failure: string | null = null;
 
@@ -144,7 +145,7 @@ export function openPreviewStream(agentId: string, initialFps: number, h: Previe
           }
           const message = typeof msg.message === 'string' ? msg.message : undefined;
           if (msg.type === 'status' && typeof msg.state === 'string') {
-            if (msg.state === 'live') backoff = 500;
+            if (msg.state === 'live') backoff.reset();
             const settings = settingsOf(msg.settings);
             h.onStatus({
               state: msg.state as StreamState,
@@ -171,8 +172,7 @@ export function openPreviewStream(agentId: string, initialFps: number, h: Previe
           return;
         }
         h.onStatus({ state: 'reconnecting', message: 'Lost the connection to the station; reconnecting…' });
-        retry = setTimeout(connect, backoff);
-        backoff = Math.min(5000, backoff * 2);
+        retry = setTimeout(connect, backoff.next());
       },
     );
   };
