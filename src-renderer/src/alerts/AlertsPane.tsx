@@ -13,6 +13,7 @@ import { hrefFor } from '../shell/routes';
 import { useUiStore } from '../state/ui-store';
 import { DEFAULT_FILTER, alertEntry, alertState, filterEntries, type LogEntry, type LogFilter } from './event-log';
 import './alerts.css';
+import { LoadFailed } from '../components/LoadFailed';
 
 const ALERT_LIMIT = 500;
 
@@ -69,14 +70,7 @@ export function AlertList({ agentId, compact = false }: { agentId?: string; comp
 
   if (alerts.isPending) return <p className="muted">Loading alerts…</p>;
   if (alerts.isError) {
-    return (
-      <p className="error" role="alert">
-        Could not load the alerts: {errorText(alerts.error)}{' '}
-        <button type="button" onClick={() => void alerts.refetch()}>
-          Try again
-        </button>
-      </p>
-    );
+    return <LoadFailed what="the alerts" query={alerts} />;
   }
 
   return (

@@ -31,6 +31,7 @@ import { hrefFor } from '../shell/routes';
 import { useUiStore } from '../state/ui-store';
 import { PairForm } from './PairForm';
 import { SensorChart } from './SensorChart';
+import { LoadFailed } from './LoadFailed';
 
 export function AgentList() {
   const agents = useAgents();
@@ -38,14 +39,7 @@ export function AgentList() {
 
   if (agents.isPending) return <p className="muted">Looking for cameras…</p>;
   if (agents.isError) {
-    return (
-      <p className="error" role="alert">
-        Could not load the cameras: {errorText(agents.error)}{' '}
-        <button type="button" onClick={() => void agents.refetch()}>
-          Try again
-        </button>
-      </p>
-    );
+    return <LoadFailed what="the cameras" query={agents} />;
   }
   if (agents.data.length === 0) {
     return (

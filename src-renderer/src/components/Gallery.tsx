@@ -5,20 +5,14 @@ import type { CapturePage, CaptureView } from '@contract';
 import { queryKeys, useNewestCaptures, useStation } from '../api/hooks';
 import { errorText, formatTime } from '../format';
 import './gallery-marks.css';
+import { LoadFailed } from './LoadFailed';
 
 export function Gallery() {
   const captures = useNewestCaptures();
 
   if (captures.isPending) return <p className="muted">Loading the newest images…</p>;
   if (captures.isError) {
-    return (
-      <p className="error" role="alert">
-        Could not load the gallery: {errorText(captures.error)}{' '}
-        <button type="button" onClick={() => void captures.refetch()}>
-          Try again
-        </button>
-      </p>
-    );
+    return <LoadFailed what="the gallery" query={captures} />;
   }
   if (captures.data.items.length === 0) {
     return (

@@ -14,6 +14,7 @@ import { errorText, formatTime } from '../format';
 import { useUiStore } from '../state/ui-store';
 import { etaText, folderOf, localInput, QUICK_RANGES, quickRange, resultKind, type QuickRange } from './export-format';
 import './exports.css';
+import { LoadFailed } from '../components/LoadFailed';
 
 export const exportKeys = { jobs: ['exports', 'jobs'] as const, settings: ['exports', 'settings'] as const };
 
@@ -246,14 +247,7 @@ function JobList() {
   const jobs = useExportJobs();
   if (jobs.isPending) return <p className="muted">Loading exports…</p>;
   if (jobs.isError) {
-    return (
-      <p className="error" role="alert">
-        Could not load the exports: {errorText(jobs.error)}{' '}
-        <button type="button" onClick={() => void jobs.refetch()}>
-          Try again
-        </button>
-      </p>
-    );
+    return <LoadFailed what="the exports" query={jobs} />;
   }
   if (jobs.data.length === 0) return <p className="empty">No exports yet.</p>;
   return (

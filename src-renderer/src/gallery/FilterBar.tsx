@@ -36,6 +36,31 @@ function Choice({
 
 const plain = (values: readonly string[]) => values.map((v) => ({ value: v, label: v }));
 
+/** One drop-down: the filter it sets, what it says, and what it offers besides "all". */
+interface ChoiceSpec {
+  key: Exclude<keyof FilterState, 'from' | 'to'>;
+  label: string;
+  all: string;
+  options: readonly { value: string; label: string }[];
+}
+const labelled = (o: Record<string, string>) => Object.entries(o).map(([value, label]) => ({ value, label }));
+const DARKS = labelled({ light: 'Pictures only', dark: 'Dark frames only' });
+const BRACKETS = labelled({ only: 'Bracketed sets only', exclude: 'No bracketed sets' });
+
+/** The drop-downs after the days, in order; Variant only once a test is chosen. */
+function laterChoices(state: FilterState, facets: Facets | undefined): ChoiceSpec[] {
+  const specs: (ChoiceSpec | false)[] = [
+    { key: 'schedule', label: 'Schedule', all: 'Any schedule', options: plain(facets?.schedules ?? []) },
+    { key: 'profile', label: 'Profile', all: 'Any profile', options: plain(facets?.profiles ?? []) },
+    { key: 'testId', label: 'Test', all: 'Any or none', options: plain(facets?.tests ?? []) },
+    state.testId !== '' && { key: 'variant', label: 'Variant', all: 'Both', options: plain(['a', 'b']) },
+    { key: 'darks', label: 'Darks', all: 'Pictures and darks', options: DARKS },
+    { key: 'brackets', label: 'Brackets', all: 'With bracketed sets', options: BRACKETS },
+    { key: 'tag', label: 'Tag', all: 'Any tag', options: plain(facets?.tags ?? []) },
+  ];
+  return specs.filter((s): s is ChoiceSpec => s !== false);
+}
+
 export function FilterBar({
   state,
   facets,
@@ -47,18 +72,28 @@ export function FilterBar({
   problem: string | null;
   onChange: (next: FilterState) => void;
 }) {
-  const set = <K extends keyof FilterState>(key: K, value: FilterState[K]) => onChange({ ...state, [key]: value });
+  // Each drop-down offers only its own values (or ""), so the string it reports fits its key.
+  const set = (key: keyof FilterState, value: string) => onChange({ ...state, [key]: value });
   const n = activeCount(state);
+  const choice = (c: ChoiceSpec) => (
+    <Choice
+      key={c.key}
+      label={c.label}
+      testId={`filter-${c.label.toLowerCase()}`}
+      value={state[c.key]}
+      all={c.all}
+      options={c.options}
+      onChange={(v) => set(c.key, v)}
+    />
+  );
   return (
     <form className="gallery-filters" aria-label="Filter the gallery" onSubmit={(e) => e.preventDefault()}>
-      <Choice
-        label="Camera"
-        testId="filter-camera"
-        value={state.agentId}
-        all="All cameras"
-        options={(facets?.cameras ?? []).map((c) => ({ value: c.agentId, label: c.name }))}
-        onChange={(v) => set('agentId', v)}
-      />
+      {choice({
+        key: 'agentId',
+        label: 'Camera',
+        all: 'All cameras',
+        options: (facets?.cameras ?? []).map((c) => ({ value: c.agentId, label: c.name })),
+      })}
       <label>
         From
         <input data-testid="filter-from" type="date" value={state.from} onChange={(e) => set('from', e.target.value)} />
@@ -67,70 +102,7 @@ export function FilterBar({
         To
         <input data-testid="filter-to" type="date" value={state.to} onChange={(e) => set('to', e.target.value)} />
       </label>
-      <Choice
-        label="Schedule"
-        testId="filter-schedule"
-        value={state.schedule}
-        all="Any schedule"
-        options={plain(facets?.schedules ?? [])}
-        onChange={(v) => set('schedule', v)}
-      />
-      <Choice
-        label="Profile"
-        testId="filter-profile"
-        value={state.profile}
-        all="Any profile"
-        options={plain(facets?.profiles ?? [])}
-        onChange={(v) => set('profile', v)}
-      />
-      <Choice
-        label="Test"
-        testId="filter-test"
-        value={state.testId}
-        all="Any or none"
-        options={plain(facets?.tests ?? [])}
-        onChange={(v) => set('testId', v)}
-      />
-      {state.testId !== '' && (
-        <Choice
-          label="Variant"
-          testId="filter-variant"
-          value={state.variant}
-          all="Both"
-          options={plain(['a', 'b'])}
-          onChange={(v) => set('variant', v)}
-        />
-      )}
-      <Choice
-        label="Darks"
-        testId="filter-darks"
-        value={state.darks}
-        all="Pictures and darks"
-        options={[
-          { value: 'light', label: 'Pictures only' },
-          { value: 'dark', label: 'Dark frames only' },
-        ]}
-        onChange={(v) => set('darks', v as FilterState['darks'])}
-      />
-      <Choice
-        label="Brackets"
-        testId="filter-brackets"
-        value={state.brackets}
-        all="With bracketed sets"
-        options={[
-          { value: 'only', label: 'Bracketed sets only' },
-          { value: 'exclude', label: 'No bracketed sets' },
-        ]}
-        onChange={(v) => set('brackets', v as FilterState['brackets'])}
-      />
-      <Choice
-        label="Tag"
-        testId="filter-tag"
-        value={state.tag}
-        all="Any tag"
-        options={plain(facets?.tags ?? [])}
-        onChange={(v) => set('tag', v)}
-      />
+      {laterChoices(state, facets).map(choice)}
       {n > 0 && (
         <button type="button" data-testid="filter-clear" onClick={() => onChange(EMPTY_FILTER)}>
           Clear {n === 1 ? 'the filter' : `${n} filters`}

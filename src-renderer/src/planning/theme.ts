@@ -5,30 +5,15 @@
  * so a chart can rebuild with the new colours.
  */
 import { useEffect, useState } from 'react';
+import { cssColor, type ColorName } from '../shell/theme';
 
-export const THEME_VARIABLES = [
-  '--bg',
-  '--panel',
-  '--panel-2',
-  '--line',
-  '--text',
-  '--muted',
-  '--accent',
-  '--accent-dim',
-  '--red',
-  '--ok',
-  '--warn',
-  '--info',
-  '--chart',
-  '--chart-muted',
-] as const;
-export type ThemeVariable = (typeof THEME_VARIABLES)[number];
+export { THEME_VARIABLES } from '../shell/theme';
+export type ThemeVariable = ColorName;
 
 /** The variable's current value ("#d9822b", "rgb(…)"), or the fallback when it is not set. */
 export function cssVar(name: ThemeVariable, fallback = 'gray'): string {
   if (typeof document === 'undefined') return fallback;
-  const v = getComputedStyle(document.documentElement).getPropertyValue(name).trim();
-  return v || fallback;
+  return cssColor(name) || fallback;
 }
 
 /** Parses #rgb, #rrggbb, rgb() and rgba() into channels 0–255; null for anything else. */

@@ -4,19 +4,24 @@
  * night mode overrides them under html[data-night].
  */
 
-/** The theme's colour variables (styles.css). */
-export type ColorName =
-  | '--bg'
-  | '--panel'
-  | '--panel-2'
-  | '--line'
-  | '--text'
-  | '--muted'
-  | '--accent'
-  | '--accent-dim'
-  | '--red'
-  | '--ok'
-  | '--warn';
+/** The theme's colour variables (styles.css); night mode redefines each. */
+export const THEME_VARIABLES = [
+  '--bg',
+  '--panel',
+  '--panel-2',
+  '--line',
+  '--text',
+  '--muted',
+  '--accent',
+  '--accent-dim',
+  '--red',
+  '--ok',
+  '--warn',
+  '--info',
+  '--chart',
+  '--chart-muted',
+] as const;
+export type ColorName = (typeof THEME_VARIABLES)[number];
 
 const STORAGE_KEY = 'skystation.nightMode';
 
