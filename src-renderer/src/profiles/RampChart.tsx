@@ -17,6 +17,7 @@ import {
   type ChartConfiguration,
   type Plugin,
   type Scale,
+  type TooltipItem,
 } from 'chart.js';
 import type { RampSimulationView } from '@contract';
 import { cssVar, cssVarAlpha, useThemeVersion } from '../planning/theme';
@@ -25,6 +26,7 @@ import { clockIn } from '../planning/zone';
 Chart.register(LineController, LineElement, PointElement, LinearScale, LogarithmicScale, Tooltip);
 
 const HALF_HOUR = 1_800_000;
+const ISO_TICKS = [100, 200, 400, 800, 1600, 3200, 6400, 12800];
 /** Both charts' side axes take the same width, so their time axes line up. */
 const fixWidth = (axis: Scale): void => {
   axis.width = 78;
@@ -79,6 +81,44 @@ function useChart(
   }, deps);
 }
 
+/** Tooltip colours from the theme (shared with the curve editor). */
+export function themedTooltip() {
+  const text = cssVar('--text');
+  return {
+    backgroundColor: cssVar('--panel-2'),
+    titleColor: text,
+    bodyColor: text,
+    borderColor: cssVar('--line'),
+    borderWidth: 1,
+  };
+}
+
+type Datasets = ChartConfiguration<'line'>['data']['datasets'];
+type Scales = NonNullable<NonNullable<ChartConfiguration<'line'>['options']>['scales']>;
+type Item = TooltipItem<'line'>;
+
+/** A line of the ramp: one value per frame, solid (the main one) or dashed/dotted, on an axis. */
+function line(
+  label: string,
+  values: readonly number[],
+  times: readonly number[],
+  color: string,
+  axis: string,
+  style: { dash?: number[]; width?: number; stepped?: boolean } = {},
+): Datasets[number] {
+  return {
+    label,
+    data: values.map((y, i) => ({ x: times[i]!, y })),
+    borderColor: color,
+    backgroundColor: color,
+    borderWidth: style.width ?? 1.5,
+    ...(style.dash ? { borderDash: style.dash } : {}),
+    ...(style.stepped ? { stepped: true } : {}),
+    pointRadius: 0,
+    yAxisID: axis,
+  };
+}
+
 export function RampChart({ sim }: { sim: RampSimulationView }) {
   const evCanvas = useRef<HTMLCanvasElement | null>(null);
   const camCanvas = useRef<HTMLCanvasElement | null>(null);
@@ -90,190 +130,147 @@ export function RampChart({ sim }: { sim: RampSimulationView }) {
   const at = Date.parse(sim.eventTime);
   const hasKelvin = sim.frames.some((f) => f.kelvin !== null);
 
-  const base = () => {
+  /** Both charts: the zone's time axis, the side axes and a tooltip whose label says the unit. */
+  const config = (datasets: Datasets, scales: Scales, label: (item: Item) => string, xTitle?: string) => {
     const muted = cssVar('--muted');
     const grid = cssVarAlpha('--line', 0.9);
-    const text = cssVar('--text');
+    const side = Object.fromEntries(
+      Object.entries(scales).map(([id, sc]) => [
+        id,
+        { ...sc, afterFit: fixWidth, ticks: { color: muted, ...sc?.ticks }, title: { color: muted, ...sc?.title } },
+      ]),
+    ) as Scales;
     return {
-      muted,
-      grid,
-      text,
-      x: {
-        type: 'linear' as const,
-        min: start,
-        max: end,
-        afterBuildTicks: (axis: Scale) => {
-          axis.ticks = halfHourTicks(start, end, tz);
-        },
-        ticks: { color: muted, callback: (v: number | string) => clockIn(Number(v), tz), maxRotation: 0 },
-        grid: { color: grid },
-      },
-      tooltip: {
-        backgroundColor: cssVar('--panel-2'),
-        titleColor: text,
-        bodyColor: text,
-        borderColor: cssVar('--line'),
-        borderWidth: 1,
-      },
-    };
-  };
-
-  useChart(evCanvas, () => {
-    const b = base();
-    const datasets: ChartConfiguration<'line'>['data']['datasets'] = [
-      {
-        label: 'Metered',
-        data: sim.frames.map((f, i) => ({ x: times[i]!, y: f.targetEv })),
-        borderColor: b.muted,
-        backgroundColor: b.muted,
-        borderDash: [6, 4],
-        borderWidth: 1.5,
-        pointRadius: 0,
-        yAxisID: 'y',
-      },
-      {
-        label: 'Camera set to',
-        data: sim.frames.map((f, i) => ({ x: times[i]!, y: f.ev })),
-        borderColor: cssVar('--accent'),
-        backgroundColor: cssVar('--accent'),
-        borderWidth: 2.5,
-        pointRadius: 0,
-        yAxisID: 'y',
-      },
-    ];
-    if (hasKelvin) {
-      datasets.push({
-        label: 'White balance',
-        data: sim.frames.map((f, i) => ({ x: times[i]!, y: f.kelvin ?? Number.NaN })),
-        borderColor: b.text,
-        backgroundColor: b.text,
-        borderDash: [2, 3],
-        borderWidth: 1.5,
-        pointRadius: 0,
-        yAxisID: 'k',
-      });
-    }
-    return {
-      type: 'line',
+      type: 'line' as const,
       data: { datasets },
       options: {
-        animation: false,
+        animation: false as const,
         responsive: true,
         maintainAspectRatio: false,
-        interaction: { mode: 'index', intersect: false },
+        interaction: { mode: 'index' as const, intersect: false },
         scales: {
-          x: b.x,
-          y: {
-            afterFit: fixWidth,
-            ticks: { color: b.muted },
-            grid: { color: b.grid },
-            title: { display: true, text: 'Exposure (EV100)', color: b.muted },
+          x: {
+            type: 'linear' as const,
+            min: start,
+            max: end,
+            afterBuildTicks: (axis: Scale) => {
+              axis.ticks = halfHourTicks(start, end, tz);
+            },
+            ticks: { color: muted, callback: (v: number | string) => clockIn(Number(v), tz), maxRotation: 0 },
+            grid: { color: grid },
+            ...(xTitle ? { title: { display: true, text: xTitle, color: muted } } : {}),
           },
-          k: {
-            afterFit: fixWidth,
-            position: 'right',
-            ticks: { color: b.muted, callback: (v) => (hasKelvin ? `${String(v)} K` : '') },
-            grid: { display: false },
-            title: { display: hasKelvin, text: 'White balance', color: b.muted },
-          },
+          ...side,
         },
         plugins: {
           legend: { display: false },
           tooltip: {
-            ...b.tooltip,
+            ...themedTooltip(),
             callbacks: {
-              title: (items) => (items[0] ? clockIn(items[0].parsed.x ?? 0, tz) : ''),
-              label: (item) =>
-                item.dataset.yAxisID === 'k'
-                  ? `${item.dataset.label ?? ''}: ${String(item.parsed.y)} K`
-                  : `${item.dataset.label ?? ''}: EV ${(item.parsed.y ?? 0).toFixed(2)}`,
+              title: (items: Item[]) => (items[0] ? clockIn(items[0].parsed.x ?? 0, tz) : ''),
+              label,
             },
           },
         },
       },
       plugins: [eventLine(at)],
-    };
+    } satisfies ChartConfiguration<'line'>;
+  };
+
+  useChart(evCanvas, () => {
+    const datasets = [
+      line(
+        'Metered',
+        sim.frames.map((f) => f.targetEv),
+        times,
+        cssVar('--muted'),
+        'y',
+        { dash: [6, 4] },
+      ),
+      line(
+        'Camera set to',
+        sim.frames.map((f) => f.ev),
+        times,
+        cssVar('--accent'),
+        'y',
+        { width: 2.5 },
+      ),
+    ];
+    if (hasKelvin) {
+      const kelvins = sim.frames.map((f) => f.kelvin ?? Number.NaN);
+      datasets.push(line('White balance', kelvins, times, cssVar('--text'), 'k', { dash: [2, 3] }));
+    }
+    return config(
+      datasets,
+      {
+        y: { grid: { color: cssVarAlpha('--line', 0.9) }, title: { display: true, text: 'Exposure (EV100)' } },
+        k: {
+          position: 'right',
+          ticks: { callback: (v) => (hasKelvin ? `${String(v)} K` : '') },
+          grid: { display: false },
+          title: { display: hasKelvin, text: 'White balance' },
+        },
+      },
+      (item) =>
+        item.dataset.yAxisID === 'k'
+          ? `${item.dataset.label ?? ''}: ${String(item.parsed.y)} K`
+          : `${item.dataset.label ?? ''}: EV ${(item.parsed.y ?? 0).toFixed(2)}`,
+    );
   }, [sim, theme]);
 
-  useChart(camCanvas, () => {
-    const b = base();
-    return {
-      type: 'line',
-      data: {
-        datasets: [
-          {
-            label: 'Shutter',
-            data: sim.frames.map((f, i) => ({ x: times[i]!, y: f.shutterSeconds })),
-            borderColor: cssVar('--accent'),
-            backgroundColor: cssVar('--accent'),
-            borderWidth: 2.5,
-            pointRadius: 0,
-            stepped: true,
-            yAxisID: 'y',
-          },
-          {
-            label: 'ISO',
-            data: sim.frames.map((f, i) => ({ x: times[i]!, y: f.iso })),
-            borderColor: b.text,
-            backgroundColor: b.text,
-            borderDash: [6, 4],
-            borderWidth: 1.5,
-            pointRadius: 0,
-            stepped: true,
-            yAxisID: 'iso',
-          },
+  useChart(
+    camCanvas,
+    () =>
+      config(
+        [
+          line(
+            'Shutter',
+            sim.frames.map((f) => f.shutterSeconds),
+            times,
+            cssVar('--accent'),
+            'y',
+            {
+              width: 2.5,
+              stepped: true,
+            },
+          ),
+          line(
+            'ISO',
+            sim.frames.map((f) => f.iso),
+            times,
+            cssVar('--text'),
+            'iso',
+            { dash: [6, 4], stepped: true },
+          ),
         ],
-      },
-      options: {
-        animation: false,
-        responsive: true,
-        maintainAspectRatio: false,
-        interaction: { mode: 'index', intersect: false },
-        scales: {
-          x: { ...b.x, title: { display: true, text: `Time (${tz})`, color: b.muted } },
+        {
           y: {
             type: 'logarithmic',
-            afterFit: fixWidth,
             ticks: {
-              color: b.muted,
               callback: (v) => {
-                const n = Number(v);
-                const exp = Math.log10(n);
-                return Math.abs(exp - Math.round(exp)) < 1e-6 ? shutterText(n) : '';
+                const exp = Math.log10(Number(v));
+                return Math.abs(exp - Math.round(exp)) < 1e-6 ? shutterText(Number(v)) : '';
               },
             },
-            grid: { color: b.grid },
-            title: { display: true, text: 'Shutter', color: b.muted },
+            grid: { color: cssVarAlpha('--line', 0.9) },
+            title: { display: true, text: 'Shutter' },
           },
           iso: {
             type: 'logarithmic',
             position: 'right',
-            afterFit: fixWidth,
-            ticks: {
-              color: b.muted,
-              callback: (v) => ([100, 200, 400, 800, 1600, 3200, 6400, 12800].includes(Number(v)) ? String(v) : ''),
-            },
+            ticks: { callback: (v) => (ISO_TICKS.includes(Number(v)) ? String(v) : '') },
             grid: { display: false },
-            title: { display: true, text: 'ISO', color: b.muted },
+            title: { display: true, text: 'ISO' },
           },
         },
-        plugins: {
-          legend: { display: false },
-          tooltip: {
-            ...b.tooltip,
-            callbacks: {
-              title: (items) => (items[0] ? clockIn(items[0].parsed.x ?? 0, tz) : ''),
-              label: (item) =>
-                item.dataset.yAxisID === 'iso'
-                  ? `ISO ${String(item.parsed.y)}`
-                  : `Shutter ${shutterText(item.parsed.y ?? 1)}`,
-            },
-          },
-        },
-      },
-      plugins: [eventLine(at)],
-    };
-  }, [sim, theme]);
+        (item) =>
+          item.dataset.yAxisID === 'iso'
+            ? `ISO ${String(item.parsed.y)}`
+            : `Shutter ${shutterText(item.parsed.y ?? 1)}`,
+        `Time (${tz})`,
+      ),
+    [sim, theme],
+  );
 
   return (
     <div className="ramp-charts" data-testid="ramp-chart" data-frames={sim.frames.length}>

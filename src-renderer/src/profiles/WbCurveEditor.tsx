@@ -18,6 +18,7 @@ import {
   type ChartDataset,
 } from 'chart.js';
 import { cssVar, cssVarAlpha, useThemeVersion } from '../planning/theme';
+import { themedTooltip } from './RampChart';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, LogarithmicScale, Tooltip);
 
@@ -78,7 +79,6 @@ export function WbCurveEditor({
     if (!el) return;
     const muted = cssVar('--muted');
     const grid = cssVarAlpha('--line', 0.9);
-    const text = cssVar('--text');
     const chart = new Chart<'line'>(el, {
       type: 'line',
       data: { datasets: [] },
@@ -113,11 +113,7 @@ export function WbCurveEditor({
         plugins: {
           legend: { display: false },
           tooltip: {
-            backgroundColor: cssVar('--panel-2'),
-            titleColor: text,
-            bodyColor: text,
-            borderColor: cssVar('--line'),
-            borderWidth: 1,
+            ...themedTooltip(),
             callbacks: {
               title: (items) => (items[0] ? `${(items[0].parsed.x ?? 0).toLocaleString('en')} lux` : ''),
               label: (item) => `${item.dataset.label ?? ''}: ${String(item.parsed.y)} K`,
