@@ -7,21 +7,40 @@
  * and acknowledged, and the agents' memory stayed flat.
  *
  * Bounded here (SKYSTATION_SOAK_SECONDS, default 45 s of plan); `npm run soak`
- * runs it for longer.
+ * runs it for longer. With SKYSTATION_SOAK_WARP=k the agents run k times faster
+ * than real time (time-warp.mjs: their clocks and timers), so `npm run
+ * soak:week` (a simulated week at a one-minute interval, k = 100) takes 101
+ * minutes; the station syncing and being killed keeps real time. k stays near
+ * 100: a slot more than a second late is missed (plan/slots.ts MAX_LATE_MS),
+ * which at k is 1000/k real ms of event-loop delay (at 600, most slots).
  */
 import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PlanSlotsResponse, type PlanSlot } from '../../agent/src/protocol/autonomy.js';
 import { HealthResponse, type CaptureRecord } from '../../agent/src/protocol/index.js';
-import { CapturesRepo } from '../../src-main/db/captures-repo.js';
+import { CapturesRepo, type StoredCapture } from '../../src-main/db/captures-repo.js';
 import { openDatabase } from '../../src-main/db/database.js';
 import { agentHttp, expectShape, type AgentHttp } from '../contract/client.js';
 import { ROOT, run, startAgentProcess, type RunningProcess } from '../helpers/processes.js';
 
+/** Simulated length of the plan; with a warp, the run takes SOAK_MS / WARP of real time. */
 const SOAK_MS = Number(process.env['SKYSTATION_SOAK_SECONDS'] ?? '45') * 1000;
+const INTERVAL_MS = Number(process.env['SKYSTATION_SOAK_INTERVAL_SECONDS'] ?? '1') * 1000;
+const WARP = Number(process.env['SKYSTATION_SOAK_WARP'] ?? '1');
+const SLOTS = Math.floor(SOAK_MS / INTERVAL_MS);
+const REAL_MS = SOAK_MS / WARP;
+/** The agents' clocks and timers, k times faster (nothing for 1). */
+const warpEnv: Record<string, string> =
+  WARP === 1
+    ? {}
+    : {
+        SKYSTATION_TIME_WARP: String(WARP),
+        NODE_OPTIONS: `${process.env['NODE_OPTIONS'] ?? ''} --import ${pathToFileURL(join(ROOT, 'tests/reliability/time-warp.mjs')).href}`,
+      };
 const AGENTS = 3;
 
 type Agent = RunningProcess & { port: number; token: string };
@@ -43,8 +62,31 @@ function rssMb(pid: number): number {
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
+/** Every plan slot of the agent, oldest first (in pages: a simulated week holds more than one). */
 async function slots(http: AgentHttp): Promise<PlanSlot[]> {
-  return expectShape(PlanSlotsResponse, (await http.get('/plan/slots?limit=5000')).body, 'GET /plan/slots').items;
+  const out: PlanSlot[] = [];
+  for (;;) {
+    const after = out.length === 0 ? '' : `&after=${encodeURIComponent(out[out.length - 1]!.planned_at)}`;
+    const page = expectShape(
+      PlanSlotsResponse,
+      (await http.get(`/plan/slots?limit=5000${after}`)).body,
+      'GET /plan/slots',
+    ).items;
+    out.push(...page);
+    if (page.length < 5000) return out;
+  }
+}
+
+/** Every gallery row of one camera (in pages). */
+function galleryRows(repo: CapturesRepo, agentId: string): StoredCapture[] {
+  const out: StoredCapture[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = repo.page({ limit: 5000, agentIds: [agentId], cursor });
+    out.push(...page.items);
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor !== undefined);
+  return out;
 }
 
 async function all(http: AgentHttp, unsynced: boolean): Promise<CaptureRecord[]> {
@@ -69,15 +111,20 @@ describe('soak: three agents on a plan, the station killed at random', () => {
       const https: AgentHttp[] = [];
       for (let i = 0; i < AGENTS; i++) {
         const data = join(dir, `agent-${i}`);
-        const a = await startAgentProcess(data, ['--sim-resolution', '64x48', '--sim-time', '2025-06-21T21:00:00Z']);
+        const a = await startAgentProcess(
+          data,
+          ['--sim-resolution', '64x48', '--sim-time', '2025-06-21T21:00:00Z'],
+          warpEnv,
+        );
         agents.push(a);
         https.push(agentHttp(a.port, data));
       }
       const windows: { start: number; end: number }[] = [];
       for (const http of https) {
         const now = Date.parse(expectShape(HealthResponse, (await http.get('/health')).body, 'GET /health').time);
-        const start = Math.ceil(now / 1000) * 1000 + 3000;
-        const end = start + SOAK_MS;
+        // Three real seconds from now, on the interval.
+        const start = Math.ceil((now + 3000 * WARP) / INTERVAL_MS) * INTERVAL_MS;
+        const end = start + SLOTS * INTERVAL_MS;
         windows.push({ start, end });
         const r = await http.post('/profile/deploy', {
           profile_id: 'soak',
@@ -90,7 +137,7 @@ describe('soak: three agents on a plan, the station killed at random', () => {
               {
                 start: new Date(start).toISOString(),
                 end: new Date(end).toISOString(),
-                interval_seconds: 1,
+                interval_seconds: INTERVAL_MS / 1000,
                 schedule: 'night',
               },
             ],
@@ -114,7 +161,7 @@ describe('soak: three agents on a plan, the station killed at random', () => {
           `agent-${i}`,
         ]);
       const rss: number[][] = agents.map(() => []);
-      const until = Date.now() + SOAK_MS + 4000;
+      const until = Date.now() + REAL_MS + 4000;
       let kills = 0;
       let runs = 0;
       // The station: sync each agent in turn; about half the runs are killed at a random moment.
@@ -152,15 +199,15 @@ describe('soak: three agents on a plan, the station killed at random', () => {
           // Every planned instant of the window has exactly one row: captured, or reported.
           const instants = new Set(list.map((s) => Date.parse(s.planned_at)));
           expect(instants.size).toBe(list.length);
-          for (let t = w.start; t < w.end; t += 1000)
+          for (let t = w.start; t < w.end; t += INTERVAL_MS)
             expect(instants.has(t), `slot ${new Date(t).toISOString()}`).toBe(true);
           const captured = list.filter((s) => s.status === 'captured');
-          expect(captured.length).toBeGreaterThan((SOAK_MS / 1000) * 0.5);
+          expect(captured.length).toBeGreaterThan(SLOTS * 0.5);
           const ids = captured.map((s) => s.capture_id!);
           expect(new Set(ids).size).toBe(ids.length);
           // Synced once: every capture is in the gallery, once, and acknowledged on the agent.
           const onAgent = await all(http, false);
-          const rows = repo.page({ limit: 5000, agentIds: [`agent-${i}`] }).items;
+          const rows = galleryRows(repo, `agent-${i}`);
           expect(rows.map((r) => r.captureId).sort()).toEqual(onAgent.map((c) => c.capture_id).sort());
           expect(await all(http, true)).toEqual([]);
           // Memory flat: the last third of the run against the first third after start-up.
@@ -169,13 +216,13 @@ describe('soak: three agents on a plan, the station killed at random', () => {
           const late = median(rss[i]!.slice(-third));
           expect(late - early, `agent ${i} RSS ${early.toFixed(1)} -> ${late.toFixed(1)} MB`).toBeLessThan(25);
           console.log(
-            `soak agent ${i}: ${list.length} slots, ${captured.length} captured, ${list.length - captured.length} reported; RSS ${early.toFixed(1)} -> ${late.toFixed(1)} MB; station runs ${runs}, killed ${kills}`,
+            `soak agent ${i}${WARP === 1 ? '' : ` (${SOAK_MS / 3_600_000} simulated hours at ${WARP}x)`}: ${list.length} slots, ${captured.length} captured, ${list.length - captured.length} reported; RSS ${early.toFixed(1)} -> ${late.toFixed(1)} MB; station runs ${runs}, killed ${kills}`,
           );
         }
       } finally {
         db.close();
       }
     },
-    SOAK_MS + 600_000,
+    REAL_MS + 600_000,
   );
 });
