@@ -162,6 +162,13 @@ describe('exposure ramp over a simulated sunset', () => {
     expect(slow.frames.every((f) => f.kelvin !== null && f.kelvin >= 5600 && f.kelvin <= 6500)).toBe(true);
     // Nothing was saved by previewing.
     expect((await profiles.history('ridge')).length).toBe(1);
+    // A schedule's own limits: the night window may go to ISO 6400, the profile stays at 1600.
+    const night = { schedule_overrides: { night: { iso_max: 6400 } } };
+    const base = await ramp({ profileId: 'ridge', date: '2025-03-20', settings: night });
+    const inNight = await ramp({ profileId: 'ridge', date: '2025-03-20', settings: night, schedule: 'night' });
+    expect(Math.max(...base.frames.map((f) => f.iso))).toBe(1600);
+    expect(Math.max(...inNight.frames.map((f) => f.iso))).toBeGreaterThan(1600);
+    expect(inNight.schedule).toBe('night');
     await expect(ramp({ profileId: 'ridge', settings: { iso_max: -1 } })).rejects.toMatchObject({
       code: 'PROFILE_SETTINGS_INVALID',
     });

@@ -215,6 +215,7 @@ export function profileHandlers(deps: ProfileHandlerDeps): ProfileHandlers {
         event: p.event,
         minutes: p.minutes,
         intervalSeconds: p.intervalSeconds,
+        schedule: p.schedule ?? null,
       });
     },
   };

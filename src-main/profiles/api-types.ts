@@ -272,6 +272,8 @@ export interface RampSimulationView {
   /** "station" when the station's location was used, "default" (seed 002's site) when none is set. */
   locationSource: 'station' | 'default';
   intervalSeconds: number;
+  /** The schedule whose override applied, or null for the profile's own limits. */
+  schedule: string | null;
   maxStepEv: number;
   /** The largest change between consecutive frames the ramp produced, in stops. */
   largestStepEv: number;
@@ -320,6 +322,11 @@ export const profileMethods = {
       settings: Settings.optional(),
       date: LocalDay.optional(),
       event: z.enum(['sunset', 'sunrise']).default('sunset'),
+      /** Run with this schedule's override (its own ISO and shutter limits), as a window of that schedule would. */
+      schedule: z
+        .string()
+        .regex(/^[a-z0-9_-]{1,64}$/i, 'schedule names use letters, digits, _ and -')
+        .optional(),
       minutes: z
         .number()
         .int()

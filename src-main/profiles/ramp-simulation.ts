@@ -107,6 +107,7 @@ export function simulateRamp(req: RampSimulationRequest): RampSimulationView {
     location: { latitude: req.location.latitude, longitude: req.location.longitude },
     locationSource: req.locationSource,
     intervalSeconds: req.intervalSeconds,
+    schedule,
     maxStepEv: step,
     largestStepEv: round(largest, 4),
     frames,

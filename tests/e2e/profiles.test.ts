@@ -188,6 +188,14 @@ describe('profiles from the UI', () => {
     expect(Number(await page.getByTestId('ramp-largest-step').textContent())).toBeLessThanOrEqual(0.34);
     expect(await painted('ramp-ev-chart')).toBeGreaterThan(1000);
     expect(await painted('ramp-camera-chart')).toBeGreaterThan(1000);
+    // Seen with the night schedule's limits, ISO goes past the day's 1600 at dusk.
+    const isoTop = async (): Promise<number> =>
+      Number(/ISO \d+ → (\d+)/.exec((await summary.textContent()) ?? '')?.[1]);
+    expect(await isoTop()).toBe(1600);
+    await page.getByTestId('ramp-schedule').selectOption('night');
+    await expect.poll(isoTop, { timeout: 30_000 }).toBeGreaterThan(1600);
+    await page.getByTestId('ramp-schedule').selectOption('');
+    await expect.poll(isoTop, { timeout: 30_000 }).toBe(1600);
 
     // Save; the history shows the change in words.
     await page.getByTestId('profile-note').fill('longer nights, warmer dusk');

@@ -52,19 +52,24 @@ function RampSection({
   own,
   dirty,
   blocked,
+  schedules,
 }: {
   profileId: string;
   own: Settings;
   dirty: boolean;
   blocked: boolean;
+  /** Schedules with limits of their own in this profile. */
+  schedules: readonly string[];
 }) {
   const { api } = useStation();
   const [date, setDate] = useState('');
   const [event, setEvent] = useState<'sunset' | 'sunrise'>('sunset');
   const [interval, setInterval] = useState(30);
+  const [chosen, setSchedule] = useState('');
+  const schedule = schedules.includes(chosen) ? chosen : '';
   const key = useDebounced(settingsKey(own), 400);
   const sim = useQuery({
-    queryKey: ['orch', 'profileRamp', profileId, dirty ? key : 'saved', date, event, interval],
+    queryKey: ['orch', 'profileRamp', profileId, dirty ? key : 'saved', date, event, interval, schedule],
     queryFn: () =>
       api.simulateProfileRamp({
         profileId,
@@ -72,6 +77,7 @@ function RampSection({
         ...(date ? { date } : {}),
         event,
         intervalSeconds: interval,
+        ...(schedule ? { schedule } : {}),
       }),
     enabled: !blocked,
     placeholderData: keepPreviousData,
@@ -111,6 +117,19 @@ function RampSection({
             ))}
           </select>
         </label>
+        {schedules.length > 0 && (
+          <label>
+            With the limits of
+            <select data-testid="ramp-schedule" value={schedule} onChange={(e) => setSchedule(e.target.value)}>
+              <option value="">the profile</option>
+              {schedules.map((n) => (
+                <option key={n} value={n}>
+                  schedule {n}
+                </option>
+              ))}
+            </select>
+          </label>
+        )}
       </div>
       {blocked && <p className="muted small">The chart follows your edits once every field is valid.</p>}
       {sim.isError && (
@@ -566,7 +585,16 @@ function ProfileEditor({ profileId }: { profileId: string }) {
           </p>
         )}
       </form>
-      <RampSection profileId={profileId} own={own} dirty={dirty} blocked={errors.length > 0 || checking} />
+      <RampSection
+        profileId={profileId}
+        own={own}
+        dirty={dirty}
+        blocked={errors.length > 0 || checking}
+        schedules={Object.keys({
+          ...(inherited['schedule_overrides'] as Settings | undefined),
+          ...(own['schedule_overrides'] as Settings | undefined),
+        })}
+      />
       <HistorySection profileId={profileId} latest={e.version} />
       <DeploySection profileId={profileId} history={history} />
     </div>
