@@ -24,7 +24,7 @@ import { StationError } from '../util/errors.js';
 import { createLogger, type Logger } from '../util/log.js';
 import { CaptureService, captureView } from './capture-service.js';
 import { ClockService } from './clock-service.js';
-import { createDispatch, type DispatchResult } from './dispatch.js';
+import { createDispatch, type Dispatch, type DispatchResult } from './dispatch.js';
 import { EmbeddedAgentService } from './embedded-service.js';
 import { FleetService } from './fleet-service.js';
 import { StationMetrics } from './metrics.js';
@@ -96,23 +96,135 @@ export async function startStation(opts: StationOptions): Promise<Station> {
   const legacyState = await importLegacyState({ db, dataDir, log });
   const agentsRepo = new AgentsRepo(db);
   const captures = new CapturesRepo(db);
-  const listeners = new Set<(e: StationEvent) => void>();
+  const events = stationEvents(log);
+  const emit = events.emit;
   const metrics = new StationMetrics();
-  // Schedules, profiles, deployment, fleet capture, override tests and alerts (issue #5); set once started.
-  let orchestration: Orchestration | null = null;
+  const orch: Core['orch'] = { current: null };
+  const {
+    exportsService,
+    settings,
+    sync,
+    clocks,
+    fleetService,
+    embedded,
+    preview,
+    capture,
+    raise,
+    client,
+    agentNames,
+  } = await buildServices({
+    opts,
+    dataDir,
+    mediaDir,
+    log,
+    db,
+    agentsRepo,
+    captures,
+    emit,
+    metrics,
+    orch,
+  });
 
-  const emit = (e: StationEvent): void => {
-    for (const l of listeners) {
-      try {
-        l(e);
-      } catch (err) {
-        log.error({ err }, 'event listener failed');
-      }
-    }
+  // Started in this order, stopped in reverse: the preview first, the thumbnails queue last.
+  const services = await startServices(
+    [
+      sync,
+      embedded,
+      fleetService,
+      { name: 'exports', start: () => exportsService.start(), stop: () => exportsService.close() },
+      {
+        name: 'orchestration',
+        start: async () => {
+          const options = { ...opts.orchestration, weather: settings.weather };
+          // Orchestrated captures and A/B tests need the thumbnails and quality figures too.
+          const syncAgent = (agentId: string): Promise<number> => sync.syncWithDerivatives(agentId);
+          orch.current = await startOrchestration({
+            db,
+            dataDir,
+            fleet: fleetService.fleet,
+            emit,
+            syncAgent,
+            log,
+            options,
+          });
+        },
+        stop: () => orch.current?.close(),
+      },
+      { name: 'preview', stop: () => preview.close() },
+      { name: 'embedded-agent.add', start: () => embedded.addTo(fleetService.fleet) },
+    ],
+    log,
+  );
+  for (const p of legacyState.problems)
+    raise({ level: 'error', code: 'state_import_failed', message: p.message, key: `state_import:${p.file}` });
+
+  const orchestration = orch.current!;
+  const handlers: Handlers = {
+    ...orchestration.orchestrator.handlers,
+    ...exportHandlers(exportsService),
+    ...profileHandlers({
+      profiles: orchestration.profiles,
+      location: () => orchestration.orchestrator.handlers.getLocation({}),
+    }),
+    ...settings.handlers(),
+    ...galleryHandlers({
+      captures,
+      mediaDir,
+      toView: (c) => captureView(c, agentNames()),
+      agentNames,
+      client,
+      log,
+    }),
+    ...fleetService.handlers,
+    ...sync.handlers,
+    ...new SessionService({ client }).handlers,
+    ...clocks.handlers,
+    ...capture.handlers,
   };
+  const dispatch = createDispatch(handlers, { log, apiErrors: metrics.apiErrors });
+
+  let closed = false;
+  return {
+    dispatch,
+    call: (method, params) => callThrough(dispatch, method, params),
+    onEvent: events.on,
+    mediaDir,
+    dataDir,
+    log,
+    metrics,
+    preview,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await services.stop();
+      db.close();
+      events.clear();
+      log.flush();
+    },
+  };
+}
+
+/** What every service is built from: the data folder, its database and the station's log, events and metrics. */
+interface Core {
+  opts: StationOptions;
+  dataDir: string;
+  mediaDir: string;
+  log: Logger;
+  db: Db;
+  agentsRepo: AgentsRepo;
+  captures: CapturesRepo;
+  emit: (e: StationEvent) => void;
+  metrics: StationMetrics;
+  /** Schedules, profiles, deployment, fleet capture, override tests and alerts (issue #5); set once started. */
+  orch: { current: Orchestration | null };
+}
+
+/** Builds the station's services with their collaborators (nothing starts here). */
+async function buildServices(core: Core) {
+  const { opts, dataDir, mediaDir, log, db, agentsRepo, captures, emit, metrics, orch } = core;
   // Before orchestration runs there is no alert center: the alert goes to the UI as an event.
   const raise = (alert: RaiseAlert, time = new Date().toISOString()): void => {
-    if (orchestration) orchestration.alerts.raise(alert);
+    if (orch.current) orch.current.alerts.raise(alert);
     else emit({ event: 'alert', data: { ...alert, agentId: alert.agentId ?? null, time } });
   };
   const client = (id: string): AgentClient | undefined => fleetService.fleet.client(id);
@@ -135,7 +247,7 @@ export async function startStation(opts: StationOptions): Promise<Station> {
     log,
     vault: opts.settingsVault,
     fixedWeather: opts.orchestration?.weather,
-    location: () => orchestration?.orchestrator.location() ?? null,
+    location: () => orch.current?.orchestrator.location() ?? null,
     archive: exportsService,
   });
   const sync = new SyncService({
@@ -148,15 +260,11 @@ export async function startStation(opts: StationOptions): Promise<Station> {
       emit({ event: 'capture.added', data: captureView(row, agentNames()) });
       exportsService.noteImported(row);
     },
-    metrics: {
-      imported: () => metrics.imported.inc(),
-      bytes: (n) => metrics.syncBytes.inc(n),
-      errors: (n) => metrics.syncErrors.inc(n),
-    },
+    metrics,
     diskFull: {
       raise: (message) =>
-        orchestration?.alerts.raise({ level: 'error', code: 'station_disk_full', message, key: 'station_disk_full' }),
-      resolve: () => orchestration?.alerts.resolve('station_disk_full'),
+        orch.current?.alerts.raise({ level: 'error', code: 'station_disk_full', message, key: 'station_disk_full' }),
+      resolve: () => orch.current?.alerts.resolve('station_disk_full'),
     },
   });
   const clocks = new ClockService({
@@ -177,9 +285,9 @@ export async function startStation(opts: StationOptions): Promise<Station> {
     metrics,
     emit,
     raise,
-    observeAgents: (agents) => orchestration?.alerts.observeAgents(agents),
+    observeAgents: (agents) => orch.current?.alerts.observeAgents(agents),
     decorate: (a) => ({
-      ...(orchestration ? orchestration.orchestrator.decorate(a) : a),
+      ...(orch.current ? orch.current.orchestrator.decorate(a) : a),
       clockOffsetMs: clocks.offsetMs(a.id),
     }),
     syncAgent: (id) => sync.syncAgent(id),
@@ -204,89 +312,52 @@ export async function startStation(opts: StationOptions): Promise<Station> {
     log,
   });
 
-  // Started in this order, stopped in reverse: the preview first, the thumbnails queue last.
-  const services = await startServices(
-    [
-      sync,
-      embedded,
-      fleetService,
-      { name: 'exports', start: () => exportsService.start(), stop: () => exportsService.close() },
-      {
-        name: 'orchestration',
-        start: async () => {
-          orchestration = await startOrchestration({
-            db,
-            dataDir,
-            fleet: fleetService.fleet,
-            emit,
-            // Orchestrated captures and A/B tests need the thumbnails and quality figures too.
-            syncAgent: async (agentId: string) => {
-              const n = await sync.syncAgent(agentId);
-              await sync.derivatives.idle();
-              return n;
-            },
-            log,
-            options: { ...opts.orchestration, weather: settings.weather },
-          });
-        },
-        stop: () => orchestration?.close(),
-      },
-      { name: 'preview', stop: () => preview.close() },
-      { name: 'embedded-agent.add', start: () => embedded.addTo(fleetService.fleet) },
-    ],
-    log,
-  );
-  for (const p of legacyState.problems)
-    raise({ level: 'error', code: 'state_import_failed', message: p.message, key: `state_import:${p.file}` });
-
-  const handlers: Handlers = {
-    ...orchestration!.orchestrator.handlers,
-    ...exportHandlers(exportsService),
-    ...profileHandlers({
-      profiles: orchestration!.profiles,
-      location: () => orchestration!.orchestrator.handlers.getLocation({}),
-    }),
-    ...settings.handlers(),
-    ...galleryHandlers({
-      captures,
-      mediaDir,
-      toView: (c) => captureView(c, agentNames()),
-      agentNames,
-      client,
-      log,
-    }),
-    ...fleetService.handlers,
-    ...sync.handlers,
-    ...new SessionService({ client }).handlers,
-    ...clocks.handlers,
-    ...capture.handlers,
-  };
-  const dispatch = createDispatch(handlers, { log, apiErrors: metrics.apiErrors });
-
-  let closed = false;
   return {
-    dispatch,
-    async call<M extends MethodName>(method: M, params?: ParamsOf<M>): Promise<ResultOf<M>> {
-      const r = await dispatch(method, params);
-      if (!r.ok) throw new StationError(r.error.code, r.error.message);
-      return r.result as ResultOf<M>;
+    exportsService,
+    settings,
+    sync,
+    clocks,
+    fleetService,
+    embedded,
+    preview,
+    capture,
+    raise,
+    client,
+    agentNames,
+  };
+}
+/** The station's event fan-out: a listener that throws is logged and the others still hear the event. */
+function stationEvents(log: Logger): {
+  emit: (e: StationEvent) => void;
+  on: (listener: (e: StationEvent) => void) => () => void;
+  clear: () => void;
+} {
+  const listeners = new Set<(e: StationEvent) => void>();
+  return {
+    emit: (e) => {
+      for (const l of listeners) {
+        try {
+          l(e);
+        } catch (err) {
+          log.error({ err }, 'event listener failed');
+        }
+      }
     },
-    onEvent(listener) {
+    on: (listener) => {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
-    mediaDir,
-    dataDir,
-    log,
-    metrics,
-    preview,
-    async close() {
-      if (closed) return;
-      closed = true;
-      await services.stop();
-      db.close();
-      listeners.clear();
-      log.flush();
-    },
+    clear: () => listeners.clear(),
   };
+}
+
+/** Station.call: the dispatcher's result, or its error thrown as a StationError. */
+async function callThrough<M extends MethodName>(
+  dispatch: Dispatch,
+  method: M,
+  params?: ParamsOf<M>,
+): Promise<ResultOf<M>> {
+  const r = await dispatch(method, params);
+  if (!r.ok) throw new StationError(r.error.code, r.error.message);
+  return r.result as ResultOf<M>;
 }

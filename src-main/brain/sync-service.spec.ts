@@ -3,12 +3,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
+import type { Counter } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AgentClient } from '../agents/agent-client.js';
 import { findAppRoot, startEmbeddedAgent } from '../agents/embedded-agent.js';
 import { CapturesRepo, type StoredCapture } from '../db/captures-repo.js';
 import { openDatabase } from '../db/database.js';
 import { SensorsRepo } from '../db/sensors-repo.js';
+import { StationMetrics } from './metrics.js';
 import { SyncService } from './sync-service.js';
 
 const log = pino({ level: 'silent' });
@@ -33,7 +35,8 @@ describe('SyncService (a real simulated agent, a real gallery)', () => {
     const captures = new CapturesRepo(db);
     const sensors = new SensorsRepo(db);
     const imported: StoredCapture[] = [];
-    const counts = { imported: 0, bytes: 0, errors: 0 };
+    const metrics = new StationMetrics();
+    const count = async (c: Counter): Promise<number> => (await c.get()).values[0]?.value ?? 0;
     const svc = new SyncService({
       captures,
       sensors,
@@ -41,11 +44,7 @@ describe('SyncService (a real simulated agent, a real gallery)', () => {
       log,
       client: (id) => (id === 'cam' ? client : undefined),
       onImported: (row) => imported.push(row),
-      metrics: {
-        imported: () => counts.imported++,
-        bytes: (n) => (counts.bytes += n),
-        errors: (n) => (counts.errors += n),
-      },
+      metrics,
       diskFull: { raise: () => undefined, resolve: () => undefined },
     });
     svc.start();
@@ -59,8 +58,9 @@ describe('SyncService (a real simulated agent, a real gallery)', () => {
     expect(existsSync(join(dir, 'media', row.imagePath))).toBe(true);
     expect(existsSync(join(dir, 'media', row.thumbPath))).toBe(true);
     expect(imported.map((r) => r.captureId)).toEqual([shot.capture_id]);
-    expect(counts).toMatchObject({ imported: 1, errors: 0 });
-    expect(counts.bytes).toBe(row.sizeBytes);
+    expect(await count(metrics.imported)).toBe(1);
+    expect(await count(metrics.syncErrors)).toBe(0);
+    expect(await count(metrics.syncBytes)).toBe(row.sizeBytes);
     expect(await svc.handlers.syncAgent({ agentId: 'cam' })).toEqual({ imported: 0 });
 
     // The simulated sensor's readings follow the captures.

@@ -12,6 +12,7 @@ import { syncSensorReadings } from '../sync/sensor-sync.js';
 import { SyncEngine, type SyncOptions } from '../sync/sync-engine.js';
 import { StationError } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
+import type { StationMetrics } from './metrics.js';
 import type { HandlersFor, StationService } from './service.js';
 
 /** Live sensor events trigger a copy of the agent's series at most this often. */
@@ -25,7 +26,7 @@ export interface SyncServiceDeps {
   client(agentId: string): AgentClient | undefined;
   /** A capture is in the gallery with its thumbnail. */
   onImported(row: StoredCapture): void;
-  metrics: { imported(): void; bytes(n: number): void; errors(n: number): void };
+  metrics: Pick<StationMetrics, 'imported' | 'syncBytes' | 'syncErrors'>;
   /** A full data disk pauses syncing (the images stay safe on the cameras); its alert, raised once and resolved. */
   diskFull: { raise(message: string): void; resolve(): void };
   now?: () => number;
@@ -39,7 +40,7 @@ export class SyncService implements StationService {
 
   constructor(private readonly deps: SyncServiceDeps) {
     const onImported = (agentId: string, captureId: string): void => {
-      deps.metrics.imported();
+      deps.metrics.imported.inc();
       const row = deps.captures.get(agentId, captureId);
       if (row) deps.onImported(row);
     };
@@ -55,7 +56,7 @@ export class SyncService implements StationService {
       mediaDir: deps.mediaDir,
       log: deps.log,
       derivatives: this.derivatives,
-      onBytes: (n) => deps.metrics.bytes(n),
+      onBytes: (n) => deps.metrics.syncBytes.inc(n),
       onImported,
       onPaused: (pause) => deps.diskFull.raise(pause.message),
       onResumed: () => deps.diskFull.resolve(),
@@ -77,12 +78,19 @@ export class SyncService implements StationService {
     const client = this.deps.client(agentId);
     if (!client) throw new StationError('agent_unknown', `No agent with id ${agentId} is configured.`);
     const r = await this.engine.sync(agentId, client, opts);
-    if (r.failed > 0) this.deps.metrics.errors(r.failed);
+    if (r.failed > 0) this.deps.metrics.syncErrors.inc(r.failed);
     // The sensor time series follows the captures; a failure here never fails the capture sync.
     await syncSensorReadings(agentId, client, this.deps.sensors).catch((err: unknown) =>
       this.deps.log.warn({ err, agentId }, 'sensor readings sync failed; retried at the next sync'),
     );
     return r.imported;
+  }
+
+  /** Copies an agent's new captures and waits until their thumbnails and quality figures are made. */
+  async syncWithDerivatives(agentId: string): Promise<number> {
+    const n = await this.syncAgent(agentId);
+    await this.derivatives.idle();
+    return n;
   }
 
   /** Live readings: copy the series at most every few seconds per agent. */
