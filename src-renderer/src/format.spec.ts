@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatClockOffset } from './format';
+import { formatClockOffset, formatLux } from './format';
 
 describe('formatClockOffset', () => {
   it('says how far and which way, in the unit an operator would use', () => {
@@ -9,5 +9,22 @@ describe('formatClockOffset', () => {
     expect(formatClockOffset(5 * 3_600_000)).toBe('5 h ahead');
     // A Pi without a real-time clock that booted with the image's date.
     expect(formatClockOffset(-14_582_501_000)).toBe('169 days behind');
+  });
+});
+
+describe('formatLux', () => {
+  it('keeps a dark night readable and drops floating-point noise', () => {
+    expect(formatLux(0.0010000000000000002)).toBe('0.001 lx');
+    expect(formatLux(0.000123456)).toBe('0.000123 lx');
+    expect(formatLux(0)).toBe('0 lx');
+    expect(formatLux(3.14159)).toBe('3.14 lx');
+    expect(formatLux(52.25)).toBe('52.3 lx');
+  });
+  it('writes daylight as whole lux with thousands separators', () => {
+    expect(formatLux(123.6)).toBe('124 lx');
+    expect(formatLux(104_250.4)).toBe('104,250 lx');
+  });
+  it('says nothing for a value that is not a number', () => {
+    expect(formatLux(Number.NaN)).toBe('—');
   });
 });

@@ -26,6 +26,18 @@ export function formatClockOffset(offsetMs: number): string {
   return `${Math.round(s / 86400)} days ${way}`;
 }
 
+/**
+ * An illuminance as an operator reads it, from a moonless night (0.001 lx) to
+ * full sun (100,000 lx): three significant digits below 100 lx, whole lux with
+ * thousands separators above, never floating-point noise like
+ * "0.0010000000000000002" nor a night rounded to "0.0".
+ */
+export function formatLux(lux: number): string {
+  if (!Number.isFinite(lux)) return '—';
+  const digits = Math.abs(lux) >= 100 ? { maximumFractionDigits: 0 } : { maximumSignificantDigits: 3 };
+  return `${lux.toLocaleString('en-US', digits)} lx`;
+}
+
 export function formatPercent(value: number | null): string {
   return value === null ? '—' : `${Math.round(value)} %`;
 }

@@ -50,7 +50,7 @@ describe('event log', () => {
       bracket: { group: 'g', index: 1, count: 3, ev: 0 },
     } as unknown as CaptureView;
     expect(entryFromEvent({ event: 'capture.added', data: capture }, [], 'now')[0]?.message).toBe(
-      'Bracket frame 2/3 from ridge: ISO 800, 1/50.',
+      'Bracket frame 2/3 from ridge: 1/50 s, ISO 800.',
     );
     const now = '2026-12-07T02:30:00Z';
     const changed = entryFromEvent({ event: 'agents.changed', data: [agent('offline')] }, [agent('online')], now);

@@ -4,6 +4,7 @@
  * into log entries, filtered and newest first. Pure functions.
  */
 import { type AgentView, type AlertView, type StationEvent } from '@contract';
+import { exposureText } from '../gallery/exposure-text';
 
 export type EntryLevel = 'info' | 'warning' | 'error';
 export type EntryKind = 'alert' | 'capture' | 'camera' | 'export';
@@ -69,7 +70,7 @@ export function entryFromEvent(e: StationEvent, before: readonly AgentView[] | u
           level: 'info',
           kind: 'capture',
           agentId: c.agentId,
-          message: `${what} from ${c.agentName}: ISO ${c.iso}, ${c.shutterSpeed}${c.schedule ? `, schedule ${c.schedule}` : ''}.`,
+          message: `${what} from ${c.agentName}: ${exposureText(c.shutterSpeed, c.iso)}${c.schedule ? `, schedule ${c.schedule}` : ''}.`,
         },
       ];
     }

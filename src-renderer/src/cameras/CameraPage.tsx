@@ -20,7 +20,8 @@ import { CaptureExtras } from '../components/CaptureExtras';
 import { BracketProgress, Elapsed, StillProgress } from './Progress';
 import { PairForm } from '../components/PairForm';
 import { SensorChart } from '../components/SensorChart';
-import { errorText, formatPercent, formatTime } from '../format';
+import { errorText, formatLux, formatPercent, formatTime } from '../format';
+import { exposureText } from '../gallery/exposure-text';
 import { navigate } from '../shell/router';
 import { hrefFor } from '../shell/routes';
 import { SHORTCUT_EVENT, type ShortcutAction } from '../shell/shortcuts';
@@ -133,7 +134,8 @@ function CameraDetail({ agent }: { agent: AgentView }) {
           )}
           {capture.isSuccess && (
             <p className="muted small" role="status" data-testid="capture-done">
-              Captured at {formatTime(capture.data.capturedAt)}: ISO {capture.data.iso}, {capture.data.shutterSpeed}.
+              Captured at {formatTime(capture.data.capturedAt)}:{' '}
+              {exposureText(capture.data.shutterSpeed, capture.data.iso)}.
             </p>
           )}
           {status.canCapture && (
@@ -478,7 +480,7 @@ function SensorsPanel({ agentId }: { agentId: string }) {
                 </td>
                 <td>{formatTemperature(p.temperatureC) ?? '—'}</td>
                 <td>{p.humidityPercent === null ? '—' : `${p.humidityPercent.toFixed(0)} %`}</td>
-                <td>{p.lux === null ? '—' : `${p.lux.toPrecision(3)} lx`}</td>
+                <td>{p.lux === null ? '—' : formatLux(p.lux)}</td>
                 <td>{formatTime(p.time)}</td>
               </tr>
             ))}

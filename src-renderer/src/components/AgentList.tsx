@@ -4,6 +4,7 @@
  * profile and plan, next capture) and "Capture now". The camera's name opens
  * its page (#/camera/<id>).
  */
+import { exposureText } from '../gallery/exposure-text';
 import { stretchFilter } from '../gallery/stretch';
 import { useQuery } from '@tanstack/react-query';
 import { type AgentView, type PlanWindowView } from '@contract';
@@ -236,7 +237,7 @@ function NewestThumb({ agentId, name }: { agentId: string; name: string }) {
         </div>
       )}
       <figcaption className="muted small">
-        {formatTime(c.capturedAt)} · ISO {c.iso} · {c.shutterSpeed}
+        {formatTime(c.capturedAt)} · {exposureText(c.shutterSpeed, c.iso)}
       </figcaption>
     </figure>
   );

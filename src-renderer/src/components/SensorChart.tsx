@@ -17,7 +17,7 @@ import { errorText } from '../format';
 import { cssVar, cssVarAlpha, useThemeVersion } from '../planning/theme';
 import { clockIn, dayClockIn, hourTicks } from '../planning/zone';
 import { useLocation } from '../schedules/api';
-import { QUANTITIES, seriesOf } from './sensor-series';
+import { QUANTITIES, logTickLabel, reading, seriesOf } from './sensor-series';
 import '../planning/planning.css';
 import './sensors.css';
 
@@ -143,7 +143,12 @@ function QuantityChart({
           },
           y: {
             type: quantity.id === 'lux' ? 'logarithmic' : 'linear',
-            ticks: { color: muted },
+            ticks:
+              quantity.id === 'lux'
+                ? // chart.js labels every tick near the top of a log axis, where they overlap ("0.0100" over
+                  // "0.0080"): label 1, 2 and 5 of each decade only, and every tick when there are few.
+                  { color: muted, callback: (v, _i, ticks) => logTickLabel(Number(v), ticks.length) }
+                : { color: muted },
             grid: { color: grid },
             title: { display: true, text: `${quantity.label} (${quantity.unit})`, color: muted },
           },
@@ -159,8 +164,7 @@ function QuantityChart({
             borderWidth: 1,
             callbacks: {
               title: (items) => (items[0] ? dayClockIn(items[0].parsed.x ?? 0, timeZone) : ''),
-              label: (item) =>
-                `${item.dataset.label ?? ''}: ${(item.parsed.y ?? 0).toFixed(quantity.id === 'lux' ? 2 : 1)} ${quantity.unit}`,
+              label: (item) => `${item.dataset.label ?? ''}: ${reading(quantity, item.parsed.y ?? 0)}`,
             },
           },
         },
@@ -173,10 +177,7 @@ function QuantityChart({
       <figcaption>
         {quantity.label}
         {count > 0 && series.length === 1 && (
-          <span className="muted">
-            {' '}
-            · now {series[0]!.points[series[0]!.points.length - 1]!.y.toFixed(1)} {quantity.unit}
-          </span>
+          <span className="muted"> · now {reading(quantity, series[0]!.points[series[0]!.points.length - 1]!.y)}</span>
         )}
       </figcaption>
       {count === 0 ? (

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dewPointC, seriesOf } from './sensor-series';
+import { dewPointC, logTickLabel, reading, seriesOf } from './sensor-series';
 
 describe('sensor series', () => {
   it('dew point by the Magnus formula matches reference values', () => {
@@ -28,5 +28,23 @@ describe('sensor series', () => {
     ]);
     expect(seriesOf(readings, 'dewPoint').map((s) => s.key)).toEqual(['arduino']);
     expect(seriesOf(readings, 'lux')[0]!.points.map((p) => p.y)).toEqual([5, 3]);
+  });
+});
+
+describe('sensor readings as text', () => {
+  it('writes a dark night in lux without rounding it to zero, and the rest to 0.1', () => {
+    expect(reading({ id: 'lux', unit: 'lx' }, 0.0021)).toBe('0.0021 lx');
+    expect(reading({ id: 'temperature', unit: '°C' }, 5.75)).toBe('5.8 °C');
+  });
+  it('labels 1, 2 and 5 of each decade on the light axis and hides the crowded rest', () => {
+    expect(logTickLabel(0.01, 12)).toBe('0.01');
+    expect(logTickLabel(0.002, 12)).toBe('0.002');
+    expect(logTickLabel(0.005, 12)).toBe('0.005');
+    expect(logTickLabel(0.008, 12)).toBeNull();
+    expect(logTickLabel(30_000, 12)).toBeNull();
+    expect(logTickLabel(100_000, 12)).toBe('100,000');
+    // A short axis (less than a decade) keeps every label.
+    expect(logTickLabel(30_000, 3)).toBe('30,000');
+    expect(logTickLabel(0, 3)).toBeNull();
   });
 });

@@ -1,5 +1,6 @@
 /** Sensor readings turned into chart series (issue #17): per sensor/probe, with the dew point derived. */
 import type { SensorPointView } from '@contract';
+import { formatLux } from '../format';
 
 /**
  * Dew point in °C from air temperature (°C) and relative humidity (%), by the
@@ -22,6 +23,23 @@ export const QUANTITIES: readonly { id: Quantity; label: string; unit: string }[
   { id: 'dewPoint', label: 'Dew point', unit: '°C' },
   { id: 'lux', label: 'Light', unit: 'lx' },
 ];
+
+/** One reading with its unit: light by formatLux (a night's 0.002 lx is not "0.0 lx"), the others to 0.1. */
+export function reading(quantity: { id: Quantity; unit: string }, value: number): string {
+  return quantity.id === 'lux' ? formatLux(value) : `${value.toFixed(1)} ${quantity.unit}`;
+}
+
+/**
+ * The label of a tick on the logarithmic light axis: 1, 2 and 5 of each decade
+ * (without the unit), and every tick when the axis has only a few; null hides
+ * the others, which chart.js otherwise crowds together near the top.
+ */
+export function logTickLabel(value: number, tickCount: number): string | null {
+  if (!(value > 0)) return null;
+  const mantissa = value / 10 ** Math.floor(Math.log10(value) + 1e-9);
+  const keep = tickCount <= 4 || [1, 2, 5, 10].some((m) => Math.abs(mantissa - m) < 1e-6);
+  return keep ? formatLux(value).replace(/ lx$/, '') : null;
+}
 
 export interface Series {
   /** "sensor" or "sensor / probe". */

@@ -6,7 +6,7 @@ import { useEffect, useRef, useState } from 'react';
 import { useMutation, useQuery } from '@tanstack/react-query';
 import { type GalleryDetailView, type GalleryFilter, type GalleryNightView, StationApiError } from '@contract';
 import { useStation } from '../api/hooks';
-import { errorText, formatTime } from '../format';
+import { errorText, formatLux, formatTime } from '../format';
 import { histogramPath, lumaHistogram } from './histogram';
 import { buildLayout, locate } from './layout';
 import { lightboxKey } from './keys';
@@ -71,7 +71,7 @@ function Meta({ d }: { d: GalleryDetailView }) {
     ['Profile', d.profile ? `${d.profile}${d.profileVersion ? ` ${d.profileVersion}` : ''}` : '—'],
   ];
   if (d.testId) rows.push(['Test', `${d.testId}${d.variant ? `, variant ${d.variant}` : ''}`]);
-  if (d.lux !== null) rows.push(['Light', `${d.lux} lux`]);
+  if (d.lux !== null) rows.push(['Light', formatLux(d.lux)]);
   if (d.temperatureC !== null) rows.push(['Temperature', `${d.temperatureC.toFixed(1)} °C`]);
   if (d.bracket) rows.push(['Bracket', `image ${d.bracket.index + 1} of ${d.bracket.count}, ${d.bracket.ev} EV`]);
   if (d.meanBrightness !== null) rows.push(['Mean brightness', `${Math.round(d.meanBrightness)} of 255`]);
