@@ -7,13 +7,12 @@
  * Needs Debian's Chromium (`apt-get install chromium`) and a build
  * (`npm run build`). Browsers are never downloaded.
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, type RunningProcess } from '../helpers/processes.js';
-import { checkPrerequisites, openBrowser, startHeadlessStation } from './harness.js';
+import { ROOT } from '../helpers/processes.js';
+import { startStationInBrowser, type StationInBrowser } from './harness.js';
 
 const SCREENSHOT = join(ROOT, 'test-results/e2e-capture.png');
 
@@ -50,32 +49,22 @@ function findNewLoadedImage(
 }
 
 describe('capture from the UI in a browser', () => {
-  let dataDir: string | null = null;
-  let station: RunningProcess | null = null;
-  let browser: Browser | null = null;
+  let e2e: StationInBrowser | null = null;
   let page: Page;
   let baseUrl: string;
-  const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    checkPrerequisites();
-    dataDir = mkdtempSync(join(tmpdir(), 'skys-e2e-'));
-    ({ station, baseUrl } = await startHeadlessStation(dataDir, [], {
+    e2e = await startStationInBrowser({
+      prefix: 'skys-e2e-',
       // The embedded agent's simulated sensor reads every 300 ms, so the chart has points quickly.
-      SKYSTATION_SIM_SENSOR_INTERVAL_MS: '300',
-    }));
-    ({ browser, page } = await openBrowser(pageErrors));
+      env: { SKYSTATION_SIM_SENSOR_INTERVAL_MS: '300' },
+    });
+    ({ page, baseUrl } = e2e);
   }, 90_000);
 
-  afterAll(async () => {
-    await browser?.close().catch(() => undefined);
-    await station?.stop();
-    if (dataDir !== null) rmSync(dataDir, { recursive: true, force: true });
-  }, 30_000);
+  afterAll(() => e2e?.close(), 30_000);
 
-  /** Failure messages carry what the browser and the station said. */
-  const diagnostics = (): string =>
-    `\npage errors:\n${pageErrors.join('\n') || '(none)'}\nstation stderr:\n${station?.stderr.slice(-40).join('\n') ?? ''}`;
+  const diagnostics = (): string => e2e?.diagnostics(40) ?? '';
 
   it('shows the new image after "Capture now" without reloading', async () => {
     await page.goto(baseUrl);

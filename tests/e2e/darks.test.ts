@@ -8,16 +8,15 @@
  * SQLite, real JPEGs), with no camera: `--embedded-agent never`.
  * Needs Debian's Chromium and a build (`npm run build`); see harness.ts.
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CapturesRepo } from '../../src-main/db/captures-repo.js';
 import { openDatabase } from '../../src-main/db/database.js';
-import { ROOT, type RunningProcess } from '../helpers/processes.js';
-import { checkPrerequisites, openBrowser, startHeadlessStation } from './harness.js';
+import { ROOT } from '../helpers/processes.js';
+import { startStationInBrowser, type StationInBrowser } from './harness.js';
 
 const AGENT = 'cam-e2e-darks';
 const SCREENSHOT = join(ROOT, 'test-results/e2e-darks.png');
@@ -71,30 +70,26 @@ async function seedGallery(dataDir: string): Promise<string[]> {
 }
 
 describe('marking dark frames in the gallery (browser)', () => {
-  let dataDir: string | null = null;
-  let station: RunningProcess | null = null;
-  let browser: Browser | null = null;
+  let e2e: StationInBrowser | null = null;
   let page: Page;
   let baseUrl: string;
+  let pageErrors: string[] = [];
   let ids: string[];
-  const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    checkPrerequisites();
-    dataDir = mkdtempSync(join(tmpdir(), 'skys-e2e-darks-'));
-    ids = await seedGallery(dataDir);
-    ({ station, baseUrl } = await startHeadlessStation(dataDir, ['--embedded-agent', 'never']));
-    ({ browser, page } = await openBrowser(pageErrors));
+    e2e = await startStationInBrowser({
+      prefix: 'skys-e2e-darks-',
+      stationArgs: ['--embedded-agent', 'never'],
+      before: async (dir) => {
+        ids = await seedGallery(dir);
+      },
+    });
+    ({ page, baseUrl, pageErrors } = e2e);
   }, 90_000);
 
-  afterAll(async () => {
-    await browser?.close().catch(() => undefined);
-    await station?.stop();
-    if (dataDir !== null) rmSync(dataDir, { recursive: true, force: true });
-  }, 30_000);
+  afterAll(() => e2e?.close(), 30_000);
 
-  const diagnostics = (): string =>
-    `\npage errors:\n${pageErrors.join('\n') || '(none)'}\nstation stderr:\n${station?.stderr.slice(-40).join('\n') ?? ''}`;
+  const diagnostics = (): string => e2e?.diagnostics(40) ?? '';
 
   const item = (id: string) => page.locator('li.gallery-item', { has: page.locator(`[data-capture-id="${id}"]`) });
 

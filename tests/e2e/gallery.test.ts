@@ -9,45 +9,42 @@
  *
  * Needs /usr/bin/chromium and a build (`npm run build`).
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, type RunningProcess } from '../helpers/processes.js';
+import { ROOT } from '../helpers/processes.js';
 import { seedGallery, type SeededGallery } from '../helpers/seed-gallery.js';
-import { checkPrerequisites, openBrowser, startHeadlessStation } from './harness.js';
+import { startStationInBrowser, type StationInBrowser } from './harness.js';
 import { stationCall } from './rpc.js';
 
 const TOTAL = 12_000;
 const ARTIFACTS = join(ROOT, 'test-artifacts');
 
 describe('gallery view', () => {
-  let dataDir: string | null = null;
-  let station: RunningProcess | null = null;
-  let browser: Browser | null = null;
+  let e2e: StationInBrowser | null = null;
   let page: Page;
   let baseUrl: string;
+  let pageErrors: string[] = [];
+  let dataDir: string;
   let seeded: SeededGallery;
-  const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    checkPrerequisites();
-    dataDir = mkdtempSync(join(tmpdir(), 'skys-e2e-gallery-'));
-    seeded = await seedGallery(dataDir, { total: TOTAL });
-    ({ station, baseUrl } = await startHeadlessStation(dataDir, ['--embedded-agent', 'never']));
-    ({ browser, page } = await openBrowser(pageErrors, { width: 1400, height: 900 }));
     mkdirSync(ARTIFACTS, { recursive: true });
+    e2e = await startStationInBrowser({
+      prefix: 'skys-e2e-gallery-',
+      stationArgs: ['--embedded-agent', 'never'],
+      viewport: { width: 1400, height: 900 },
+      before: async (dir) => {
+        seeded = await seedGallery(dir, { total: TOTAL });
+      },
+    });
+    ({ page, baseUrl, pageErrors, dataDir } = e2e);
   }, 120_000);
 
-  afterAll(async () => {
-    await browser?.close().catch(() => undefined);
-    await station?.stop();
-    if (dataDir !== null) rmSync(dataDir, { recursive: true, force: true });
-  }, 30_000);
+  afterAll(() => e2e?.close(), 30_000);
 
-  const diagnostics = (): string =>
-    `\npage errors:\n${pageErrors.join('\n') || '(none)'}\nstation stderr:\n${station?.stderr.slice(-20).join('\n') ?? ''}`;
+  const diagnostics = (): string => e2e?.diagnostics(20) ?? '';
   const cells = () => page.getByTestId('gallery-cell');
   const total = () => page.getByTestId('gallery-total').textContent();
   /** Scrolls the grid to a fraction of its height (0 newest, 1 oldest). */
@@ -145,7 +142,7 @@ describe('gallery view', () => {
     await page.screenshot({ path: join(ARTIFACTS, 'gallery-lightbox.png') });
 
     // Delete it: the camera cannot be asked, so the station asks before deleting the only copy.
-    const file = join(dataDir!, 'media', 'originals', 'seed-cam-3', 's2.jpg');
+    const file = join(dataDir, 'media', 'originals', 'seed-cam-3', 's2.jpg');
     expect(existsSync(file)).toBe(true);
     await page.keyboard.press('Delete');
     await page.getByTestId('lightbox-delete-confirm').click();

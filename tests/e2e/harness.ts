@@ -3,7 +3,8 @@
  * and Debian's Chromium driven by playwright-core (never downloaded), with
  * page errors collected for failure messages.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { ROOT, freePort, run, waitForLine, type RunningProcess } from '../helpers/processes.js';
@@ -73,4 +74,75 @@ export async function openBrowser(
     });
   }
   return { browser, page };
+}
+
+/** A built headless station in a fresh data folder, and a Chromium page to drive it. */
+export interface StationInBrowser {
+  /** The temporary folder (the station's data folder, unless `stationDir` names one below it). */
+  dataDir: string;
+  station: RunningProcess;
+  baseUrl: string;
+  port: number;
+  browser: Browser;
+  page: Page;
+  pageErrors: string[];
+  /** Page errors and the station's last stderr lines, for failure messages. */
+  diagnostics(stderrLines?: number): string;
+  /** Closes the browser, stops the station and deletes the folder. */
+  close(): Promise<void>;
+}
+
+export interface StationInBrowserOptions {
+  /** Prefix of the temporary folder's name, e.g. "skys-e2e-gallery-". */
+  prefix: string;
+  stationArgs?: string[];
+  env?: Record<string, string>;
+  viewport?: { width: number; height: number };
+  /** false: only uncaught page errors count, not console errors (for tests that provoke logged failures). */
+  consoleErrors?: boolean;
+  /** The station's data folder below the temporary folder (when agents live beside it). */
+  stationDir?: string;
+  /** Runs once the folder exists and before the station starts: seed a gallery, start an agent. */
+  before?: (dataDir: string) => Promise<void>;
+}
+
+/** The usual beforeAll of a browser test: checks prerequisites, then starts the station and the browser. */
+export async function startStationInBrowser(opts: StationInBrowserOptions): Promise<StationInBrowser> {
+  checkPrerequisites();
+  const dataDir = mkdtempSync(join(tmpdir(), opts.prefix));
+  const pageErrors: string[] = [];
+  let station: RunningProcess | null = null;
+  let browser: Browser | null = null;
+  const close = async (): Promise<void> => {
+    await browser?.close().catch(() => undefined);
+    await station?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  try {
+    await opts.before?.(dataDir);
+    const started = await startHeadlessStation(
+      opts.stationDir === undefined ? dataDir : join(dataDir, opts.stationDir),
+      opts.stationArgs,
+      opts.env,
+    );
+    station = started.station;
+    const opened = await openBrowser(pageErrors, opts.viewport, opts.consoleErrors);
+    browser = opened.browser;
+    const running = station;
+    return {
+      dataDir,
+      station: running,
+      baseUrl: started.baseUrl,
+      port: started.port,
+      browser,
+      page: opened.page,
+      pageErrors,
+      diagnostics: (stderrLines = 30) =>
+        `\npage errors:\n${pageErrors.join('\n') || '(none)'}\nstation stderr:\n${running.stderr.slice(-stderrLines).join('\n')}`,
+      close,
+    };
+  } catch (err) {
+    await close();
+    throw err;
+  }
 }

@@ -10,14 +10,13 @@
  *
  * Screenshots land in test-artifacts/night-mode/ (not committed).
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, until, type RunningProcess } from '../helpers/processes.js';
-import { checkPrerequisites, openBrowser, startHeadlessStation } from './harness.js';
+import { ROOT, until } from '../helpers/processes.js';
+import { startStationInBrowser, type StationInBrowser } from './harness.js';
 import { stationCall } from './rpc.js';
 
 const THRESHOLD = 24;
@@ -105,35 +104,29 @@ function describeAt(p: { x: number; y: number }): string {
 }
 
 describe('night mode', () => {
-  let dataDir: string | null = null;
-  let station: RunningProcess | null = null;
-  let browser: Browser | null = null;
+  let e2e: StationInBrowser | null = null;
   let page: Page;
   let baseUrl: string;
-  const pageErrors: string[] = [];
+  let pageErrors: string[] = [];
 
   beforeAll(async () => {
-    checkPrerequisites();
     // Only this run's screenshots (camera ids differ between runs).
     rmSync(ARTIFACTS, { recursive: true, force: true });
     mkdirSync(ARTIFACTS, { recursive: true });
-    dataDir = mkdtempSync(join(tmpdir(), 'skys-night-'));
-    ({ station, baseUrl } = await startHeadlessStation(dataDir, [], {
-      SKYSTATION_SIM_SENSOR_INTERVAL_MS: '300',
-      // Night exposures last a hundredth of their time: the test does not depend on the hour.
-      SKYSTATION_SIM_TIME_SCALE: '0.01',
-    }));
-    ({ browser, page } = await openBrowser(pageErrors));
+    e2e = await startStationInBrowser({
+      prefix: 'skys-night-',
+      env: {
+        SKYSTATION_SIM_SENSOR_INTERVAL_MS: '300',
+        // Night exposures last a hundredth of their time: the test does not depend on the hour.
+        SKYSTATION_SIM_TIME_SCALE: '0.01',
+      },
+    });
+    ({ page, baseUrl, pageErrors } = e2e);
   }, 90_000);
 
-  afterAll(async () => {
-    await browser?.close().catch(() => undefined);
-    await station?.stop();
-    if (dataDir !== null) rmSync(dataDir, { recursive: true, force: true });
-  }, 30_000);
+  afterAll(() => e2e?.close(), 30_000);
 
-  const diagnostics = (): string =>
-    `\npage errors:\n${pageErrors.join('\n') || '(none)'}\nstation stderr:\n${station?.stderr.slice(-20).join('\n') ?? ''}`;
+  const diagnostics = (): string => e2e?.diagnostics(20) ?? '';
 
   /** Waits until two screenshots in a row are the same (data arrived, nothing still drawing), then returns it. */
   async function settledScreenshot(): Promise<Buffer> {

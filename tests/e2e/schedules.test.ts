@@ -7,37 +7,27 @@
  *
  * Needs Debian's Chromium at /usr/bin/chromium and a build (`npm run build`).
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, type RunningProcess } from '../helpers/processes.js';
-import { checkPrerequisites, openBrowser, startHeadlessStation } from './harness.js';
+import { ROOT } from '../helpers/processes.js';
+import { startStationInBrowser, type StationInBrowser } from './harness.js';
 
 describe('schedules and deployment from the UI', () => {
-  let dataDir: string | null = null;
-  let station: RunningProcess | null = null;
-  let browser: Browser | null = null;
+  let e2e: StationInBrowser | null = null;
   let page: Page;
   let baseUrl: string;
-  const pageErrors: string[] = [];
+  let pageErrors: string[] = [];
 
   beforeAll(async () => {
-    checkPrerequisites();
-    dataDir = mkdtempSync(join(tmpdir(), 'skys-e2e-sched-'));
-    ({ station, baseUrl } = await startHeadlessStation(dataDir));
-    ({ browser, page } = await openBrowser(pageErrors, { width: 1280, height: 900 }));
+    e2e = await startStationInBrowser({ prefix: 'skys-e2e-sched-', viewport: { width: 1280, height: 900 } });
+    ({ page, baseUrl, pageErrors } = e2e);
   }, 90_000);
 
-  afterAll(async () => {
-    await browser?.close().catch(() => undefined);
-    await station?.stop();
-    if (dataDir !== null) rmSync(dataDir, { recursive: true, force: true });
-  }, 30_000);
+  afterAll(() => e2e?.close(), 30_000);
 
-  const diagnostics = (): string =>
-    `\npage errors:\n${pageErrors.join('\n') || '(none)'}\nstation stderr:\n${station?.stderr.slice(-30).join('\n') ?? ''}`;
+  const diagnostics = (): string => e2e?.diagnostics(30) ?? '';
 
   it('creates a schedule, assigns it and deploys a profile to the camera', async () => {
     await page.goto(baseUrl);
