@@ -12,15 +12,16 @@
  * back, and its file descriptors (/proc/PID/fd) and RSS return near where
  * they started. Bounded: a few hundred requests, about a minute here.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { PairResponse, type DeploymentBundle } from '../../agent/src/protocol/index.js';
 import { startAgentProcess } from '../helpers/processes.js';
+import { snapshotFiles as snapshotUnder, wsFrame } from './wire.js';
 
 type Agent = Awaited<ReturnType<typeof startAgentProcess>>;
 
@@ -79,45 +80,6 @@ function httpBytes(method: string, path: string, headers: [string, string][], bo
 }
 
 // ---------------------------------------------------------------- raw WebSocket frames
-
-interface FrameSpec {
-  fin?: boolean;
-  rsv?: number;
-  opcode: number;
-  payload?: Buffer;
-  masked?: boolean;
-  /** Writes this length in the header instead of the payload's (64-bit form). */
-  declaredLength?: bigint;
-}
-
-function frame(f: FrameSpec): Buffer {
-  const payload = f.payload ?? Buffer.alloc(0);
-  const masked = f.masked ?? true;
-  const b0 = ((f.fin ?? true) ? 0x80 : 0) | ((f.rsv ?? 0) << 4) | (f.opcode & 0x0f);
-  const parts: Buffer[] = [];
-  const len = f.declaredLength ?? BigInt(payload.length);
-  if (f.declaredLength !== undefined || len > 65535n) {
-    const h = Buffer.alloc(10);
-    h[0] = b0;
-    h[1] = (masked ? 0x80 : 0) | 127;
-    h.writeBigUInt64BE(len, 2);
-    parts.push(h);
-  } else if (len > 125n) {
-    const h = Buffer.alloc(4);
-    h[0] = b0;
-    h[1] = (masked ? 0x80 : 0) | 126;
-    h.writeUInt16BE(Number(len), 2);
-    parts.push(h);
-  } else {
-    parts.push(Buffer.from([b0, (masked ? 0x80 : 0) | Number(len)]));
-  }
-  if (masked) {
-    const key = randomBytes(4);
-    parts.push(key);
-    parts.push(Buffer.from(payload.map((byte, i) => byte ^ key[i % 4]!)));
-  } else parts.push(payload);
-  return Buffer.concat(parts);
-}
 
 const closePayload = (code: number, reason = ''): Buffer => {
   const b = Buffer.alloc(2 + Buffer.byteLength(reason));
@@ -269,21 +231,8 @@ function alive(pid: number): boolean {
 }
 
 /** Every file under the data folder except the journal's database files and the logs, with a hash. */
-function snapshotFiles(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (d: string): void => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) {
-        if (e.name !== 'logs') walk(p);
-      } else if (!/journal\.sqlite/.test(e.name)) {
-        out[relative(dir, p)] = `${statSync(p).size}:${createHash('sha256').update(readFileSync(p)).digest('hex')}`;
-      }
-    }
-  };
-  walk(dir);
-  return out;
-}
+const snapshotFiles = (dir: string): Record<string, string> =>
+  snapshotUnder(dir, (name, isDir) => (isDir ? name === 'logs' : /journal\.sqlite/.test(name)));
 
 const BUNDLE: DeploymentBundle = {
   profile_id: 'agent_fuzz',
@@ -583,70 +532,74 @@ describe('fuzzing the agent over HTTP and raw WebSocket frames', () => {
       const cases: { name: string; bytes: Buffer | null; codes: (number | null)[] }[] = [
         {
           name: 'unmasked text frame',
-          bytes: frame({ opcode: 0x1, payload: text('hi'), masked: false }),
+          bytes: wsFrame({ opcode: 0x1, payload: text('hi'), masked: false }),
           codes: [1002],
         },
         {
           name: 'RSV1 without an extension',
-          bytes: frame({ opcode: 0x1, rsv: 0b100, payload: text('hi') }),
+          bytes: wsFrame({ opcode: 0x1, rsv: 0b100, payload: text('hi') }),
           codes: [1002],
         },
-        { name: 'RSV2', bytes: frame({ opcode: 0x2, rsv: 0b010, payload: text('hi') }), codes: [1002] },
-        { name: 'RSV3', bytes: frame({ opcode: 0x1, rsv: 0b001, payload: text('hi') }), codes: [1002] },
+        { name: 'RSV2', bytes: wsFrame({ opcode: 0x2, rsv: 0b010, payload: text('hi') }), codes: [1002] },
+        { name: 'RSV3', bytes: wsFrame({ opcode: 0x1, rsv: 0b001, payload: text('hi') }), codes: [1002] },
         ...[0x3, 0x4, 0x5, 0x6, 0x7, 0xb, 0xc, 0xd, 0xe, 0xf].map((op) => ({
           name: `reserved opcode 0x${op.toString(16)}`,
-          bytes: frame({ opcode: op, payload: text('x') }),
+          bytes: wsFrame({ opcode: op, payload: text('x') }),
           codes: [1002],
         })),
         {
           name: 'invalid UTF-8 text',
-          bytes: frame({ opcode: 0x1, payload: Buffer.from([0xc3, 0x28, 0xa0, 0xa1]) }),
+          bytes: wsFrame({ opcode: 0x1, payload: Buffer.from([0xc3, 0x28, 0xa0, 0xa1]) }),
           codes: [1007],
         },
         {
           name: 'overlong UTF-8 text',
-          bytes: frame({ opcode: 0x1, payload: Buffer.from([0xc0, 0xaf]) }),
+          bytes: wsFrame({ opcode: 0x1, payload: Buffer.from([0xc0, 0xaf]) }),
           codes: [1007],
         },
         {
           name: 'UTF-16 surrogate in text',
-          bytes: frame({ opcode: 0x1, payload: Buffer.from([0xed, 0xa0, 0x80]) }),
+          bytes: wsFrame({ opcode: 0x1, payload: Buffer.from([0xed, 0xa0, 0x80]) }),
           codes: [1007],
         },
-        { name: 'payload over the limit', bytes: frame({ opcode: 0x2, payload: randomBytes(70_000) }), codes: [1009] },
-        { name: 'declared 2^62 bytes', bytes: frame({ opcode: 0x2, declaredLength: 1n << 62n }), codes: [1009] },
+        {
+          name: 'payload over the limit',
+          bytes: wsFrame({ opcode: 0x2, payload: randomBytes(70_000) }),
+          codes: [1009],
+        },
+        { name: 'declared 2^62 bytes', bytes: wsFrame({ opcode: 0x2, declaredLength: 1n << 62n }), codes: [1009] },
         {
           name: '64-bit length with the top bit set',
-          bytes: frame({ opcode: 0x2, declaredLength: 1n << 63n }),
+          bytes: wsFrame({ opcode: 0x2, declaredLength: 1n << 63n }),
           codes: [1009, 1002],
         },
-        { name: 'fragmented ping', bytes: frame({ opcode: 0x9, fin: false, payload: text('p') }), codes: [1002] },
-        { name: 'ping over 125 bytes', bytes: frame({ opcode: 0x9, payload: randomBytes(200) }), codes: [1002] },
-        { name: 'continuation without a start', bytes: frame({ opcode: 0x0, payload: text('x') }), codes: [1002] },
+        { name: 'fragmented ping', bytes: wsFrame({ opcode: 0x9, fin: false, payload: text('p') }), codes: [1002] },
+        { name: 'ping over 125 bytes', bytes: wsFrame({ opcode: 0x9, payload: randomBytes(200) }), codes: [1002] },
+        { name: 'continuation without a start', bytes: wsFrame({ opcode: 0x0, payload: text('x') }), codes: [1002] },
         {
           name: 'new message inside a fragmented one',
           bytes: Buffer.concat([
-            frame({ opcode: 0x1, fin: false, payload: text('a') }),
-            frame({ opcode: 0x1, payload: text('b') }),
+            wsFrame({ opcode: 0x1, fin: false, payload: text('a') }),
+            wsFrame({ opcode: 0x1, payload: text('b') }),
           ]),
           codes: [1002],
         },
         {
           name: 'close with a one-byte payload',
-          bytes: frame({ opcode: 0x8, payload: Buffer.from([0x03]) }),
+          bytes: wsFrame({ opcode: 0x8, payload: Buffer.from([0x03]) }),
           codes: [1002],
         },
-        { name: 'close with code 999', bytes: frame({ opcode: 0x8, payload: closePayload(999) }), codes: [1002] },
-        { name: 'close with code 1005', bytes: frame({ opcode: 0x8, payload: closePayload(1005) }), codes: [1002] },
+        { name: 'close with code 999', bytes: wsFrame({ opcode: 0x8, payload: closePayload(999) }), codes: [1002] },
+        { name: 'close with code 1005', bytes: wsFrame({ opcode: 0x8, payload: closePayload(1005) }), codes: [1002] },
         {
           name: 'close with invalid UTF-8 reason',
-          bytes: frame({ opcode: 0x8, payload: Buffer.concat([closePayload(1000), Buffer.from([0xff])]) }),
+          bytes: wsFrame({ opcode: 0x8, payload: Buffer.concat([closePayload(1000), Buffer.from([0xff])]) }),
           codes: [1007],
         },
         { name: 'garbage after the handshake', bytes: randomBytes(64), codes: [1002, 1007, 1009, null] },
         {
           name: 'half a frame, then the client vanishes',
-          bytes: frame({ opcode: 0x1, payload: text('hello') }).subarray(0, 3),
+          bytes: wsFrame({ opcode: 0x1, payload: text('hello') }).subarray(0, 3),
           codes: [],
         },
         { name: 'client vanishes right after the handshake', bytes: null, codes: [] },

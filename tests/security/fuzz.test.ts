@@ -5,15 +5,15 @@
  * and nothing may change: journal counts, the deployed profile, the files in
  * the data folder and the paired tokens.
  */
-import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ErrorResponse, PairResponse, type DeploymentBundle } from '../../agent/src/protocol/index.js';
 import { runToExit, ROOT, startAgentProcess } from '../helpers/processes.js';
+import { parseHttpAnswer, snapshotFiles as snapshotUnder, type HttpAnswer } from './wire.js';
 
 type Agent = Awaited<ReturnType<typeof startAgentProcess>>;
 
@@ -21,11 +21,7 @@ type Agent = Awaited<ReturnType<typeof startAgentProcess>>;
 const ObscamError = z.object({ success: z.literal(false), error: z.string(), code: z.string() });
 const obscamPath = (label: string): boolean => / \/api\/|^(api capture|restore) /.test(label);
 
-interface RawResponse {
-  status: number;
-  headers: Record<string, string>;
-  body: Buffer;
-}
+type RawResponse = HttpAnswer;
 
 /** Sends raw bytes and reads one answer (complete by content-length, chunked end, or close). */
 function raw(port: number, request: Buffer | string): Promise<RawResponse> {
@@ -35,7 +31,7 @@ function raw(port: number, request: Buffer | string): Promise<RawResponse> {
     let done = false;
     const finish = (timedOut: boolean): void => {
       if (done) return;
-      const parsed = parse(Buffer.concat(chunks));
+      const parsed = parseHttpAnswer(Buffer.concat(chunks));
       if (!timedOut && parsed === null) return;
       done = true;
       socket.destroy();
@@ -51,44 +47,6 @@ function raw(port: number, request: Buffer | string): Promise<RawResponse> {
     socket.on('close', () => finish(true));
     socket.write(request);
   });
-}
-
-/** A complete response from `all`, or null while more bytes are due. */
-function parse(all: Buffer): RawResponse | null {
-  const end = all.indexOf('\r\n\r\n');
-  if (end < 0) return null;
-  const [statusLine, ...lines] = all.subarray(0, end).toString('latin1').split('\r\n');
-  const headers: Record<string, string> = {};
-  for (const l of lines) {
-    const i = l.indexOf(':');
-    headers[l.slice(0, i).trim().toLowerCase()] = l.slice(i + 1).trim();
-  }
-  let body = all.subarray(end + 4);
-  const status = Number(statusLine?.split(' ')[1] ?? 0);
-  if (status === 101) return { status, headers, body: Buffer.alloc(0) };
-  if (headers['transfer-encoding'] === 'chunked') {
-    if (!body.includes('\r\n0\r\n\r\n') && !body.subarray(0, 5).equals(Buffer.from('0\r\n\r\n'))) return null;
-    body = dechunk(body);
-  } else if (headers['content-length'] !== undefined) {
-    const n = Number(headers['content-length']);
-    if (body.length < n) return null;
-    body = body.subarray(0, n);
-  } else return null;
-  return { status, headers, body };
-}
-
-function dechunk(b: Buffer): Buffer {
-  const out: Buffer[] = [];
-  let i = 0;
-  for (;;) {
-    const eol = b.indexOf('\r\n', i);
-    if (eol < 0) break;
-    const n = parseInt(b.subarray(i, eol).toString('latin1'), 16);
-    if (!n) break;
-    out.push(b.subarray(eol + 2, eol + 2 + n));
-    i = eol + 2 + n + 2;
-  }
-  return Buffer.concat(out);
 }
 
 function request(
@@ -108,21 +66,9 @@ function request(
   return bytes ? Buffer.concat([Buffer.from(head, 'latin1'), bytes]) : Buffer.from(head, 'latin1');
 }
 
-/** Every file under the data folder except the journal's own database files, with a content hash. */
-function snapshotFiles(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (d: string): void => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (!/journal\.sqlite/.test(e.name) && !/\.log$/.test(e.name)) {
-        out[relative(dir, p)] = `${statSync(p).size}:${createHash('sha256').update(readFileSync(p)).digest('hex')}`;
-      }
-    }
-  };
-  walk(dir);
-  return out;
-}
+/** Every file under the data folder except the journal's own database files and logs, with a content hash. */
+const snapshotFiles = (dir: string): Record<string, string> =>
+  snapshotUnder(dir, (name, isDir) => !isDir && (/journal\.sqlite/.test(name) || /\.log$/.test(name)));
 
 const BUNDLE: DeploymentBundle = {
   profile_id: 'fuzz_profile',

@@ -5,14 +5,15 @@
  * raw bytes (node:net), WebSocket frames too: the ws client would refuse to
  * send most of them.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { ROOT, run, until, waitForLine, type RunningProcess } from '../helpers/processes.js';
+import { parseHttpAnswer, snapshotFiles as snapshotUnder, wsFrame } from './wire.js';
 
 interface RawResponse {
   status: number;
@@ -35,24 +36,6 @@ const rssMb = (): number => {
 };
 const alive = (): boolean => station.child.exitCode === null && station.child.signalCode === null;
 
-/** A complete response from `all`, or null while more bytes are due. */
-function parse(all: Buffer): Omit<RawResponse, 'sent'> | null {
-  const end = all.indexOf('\r\n\r\n');
-  if (end < 0) return null;
-  const [statusLine, ...lines] = all.subarray(0, end).toString('latin1').split('\r\n');
-  const headers: Record<string, string> = {};
-  for (const l of lines) {
-    const i = l.indexOf(':');
-    headers[l.slice(0, i).trim().toLowerCase()] = l.slice(i + 1).trim();
-  }
-  const status = Number(statusLine?.split(' ')[1] ?? 0);
-  const body = all.subarray(end + 4);
-  if (status === 101) return { status, headers, body: Buffer.alloc(0) };
-  const n = Number(headers['content-length'] ?? NaN);
-  if (Number.isNaN(n) || body.length < n) return null;
-  return { status, headers, body: body.subarray(0, n) };
-}
-
 /**
  * Send `head`, then (optionally) `bodyBytes` of filler as fast as the station
  * takes it, and read one answer. Resolves once the answer is complete and
@@ -72,14 +55,14 @@ function raw(
       done = true;
       clearTimeout(timer);
       socket.destroy();
-      const parsed = parse(Buffer.concat(chunks));
+      const parsed = parseHttpAnswer(Buffer.concat(chunks));
       resolve({ ...(parsed ?? { status: 0, headers: {}, body: Buffer.concat(chunks) }), sent });
     };
     const timer = setTimeout(finish, opts.timeoutMs ?? 10_000);
     socket.on('data', (d: Buffer) => {
       chunks.push(d);
       // Without a body to push, one complete answer is enough.
-      if (!opts.bodyBytes && parse(Buffer.concat(chunks)) !== null) finish();
+      if (!opts.bodyBytes && parseHttpAnswer(Buffer.concat(chunks)) !== null) finish();
     });
     socket.on('error', () => undefined);
     socket.on('close', finish);
@@ -120,30 +103,6 @@ function upgradeHead(path = '/api/ws', headers: Record<string, string> = {}): st
     'sec-websocket-version': '13',
     ...headers,
   });
-}
-
-/** One WebSocket frame, written by hand (RFC 6455 5.2). */
-function frame(o: { fin?: boolean; rsv?: number; op: number; mask?: boolean; payload?: Buffer; len?: bigint }): Buffer {
-  const payload = o.payload ?? Buffer.alloc(0);
-  const len = o.len ?? BigInt(payload.length);
-  const b0 = ((o.fin ?? true) ? 0x80 : 0) | ((o.rsv ?? 0) << 4) | o.op;
-  const m = (o.mask ?? true) ? 0x80 : 0;
-  let head: Buffer;
-  if (len < 126n) head = Buffer.from([b0, m | Number(len)]);
-  else if (len < 65536n) {
-    head = Buffer.from([b0, m | 126, 0, 0]);
-    head.writeUInt16BE(Number(len), 2);
-  } else {
-    head = Buffer.alloc(10);
-    head[0] = b0;
-    head[1] = m | 127;
-    head.writeBigUInt64BE(len, 2);
-  }
-  if (!m) return Buffer.concat([head, payload]);
-  const key = randomBytes(4);
-  const masked = Buffer.from(payload);
-  for (let i = 0; i < masked.length; i++) masked[i]! ^= key[i & 3]!;
-  return Buffer.concat([head, key, masked]);
 }
 
 /**
@@ -207,20 +166,8 @@ function rpc(method: string, params: unknown): Promise<{ ok: boolean; result?: u
 }
 
 /** Every file in the data folder except logs and the SQLite files, with a hash. */
-function snapshotFiles(): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (d: string): void => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (!/\.sqlite|\.log$/.test(e.name)) {
-        out[relative(dataDir, p)] = `${statSync(p).size}:${createHash('sha256').update(readFileSync(p)).digest('hex')}`;
-      }
-    }
-  };
-  walk(dataDir);
-  return out;
-}
+const snapshotFiles = (): Record<string, string> =>
+  snapshotUnder(dataDir, (name, isDir) => !isDir && /\.sqlite|\.log$/.test(name));
 
 async function state(): Promise<unknown> {
   return {
@@ -268,20 +215,20 @@ describe('the station boundary (issue 12)', () => {
   it('1: malformed WebSocket frames and oversized messages close that socket, never the station', async () => {
     const text = (s: string): Buffer => Buffer.from(s, 'utf8');
     const cases: [string, Buffer[], number[]][] = [
-      ['unmasked client frame', [frame({ op: 1, mask: false, payload: text('{}') })], [1002]],
-      ['RSV bits', [frame({ op: 1, rsv: 7, payload: text('{}') })], [1002]],
-      ['reserved data opcode', [frame({ op: 3, payload: text('{}') })], [1002]],
-      ['reserved control opcode', [frame({ op: 0xb })], [1002]],
-      ['fragmented control frame', [frame({ op: 9, fin: false })], [1002]],
-      ['invalid UTF-8', [frame({ op: 1, payload: Buffer.from([0x7b, 0xc3, 0x28, 0xff, 0x7d]) })], [1007]],
-      ['continuation without a start', [frame({ op: 0, payload: text('x') })], [1002]],
-      ['declared 1 TB message', [frame({ op: 1, len: 1n << 40n })], [1009]],
-      ['13 MB message', [frame({ op: 1, payload: Buffer.alloc(13_000_000, 0x20) })], [1009]],
+      ['unmasked client frame', [wsFrame({ opcode: 1, masked: false, payload: text('{}') })], [1002]],
+      ['RSV bits', [wsFrame({ opcode: 1, rsv: 7, payload: text('{}') })], [1002]],
+      ['reserved data opcode', [wsFrame({ opcode: 3, payload: text('{}') })], [1002]],
+      ['reserved control opcode', [wsFrame({ opcode: 0xb })], [1002]],
+      ['fragmented control frame', [wsFrame({ opcode: 9, fin: false })], [1002]],
+      ['invalid UTF-8', [wsFrame({ opcode: 1, payload: Buffer.from([0x7b, 0xc3, 0x28, 0xff, 0x7d]) })], [1007]],
+      ['continuation without a start', [wsFrame({ opcode: 0, payload: text('x') })], [1002]],
+      ['declared 1 TB message', [wsFrame({ opcode: 1, declaredLength: 1n << 40n })], [1009]],
+      ['13 MB message', [wsFrame({ opcode: 1, payload: Buffer.alloc(13_000_000, 0x20) })], [1009]],
       [
         '13 MB in fragments',
         [
-          frame({ op: 1, fin: false, payload: Buffer.alloc(7_000_000, 0x20) }),
-          frame({ op: 0, payload: Buffer.alloc(7_000_000, 0x20) }),
+          wsFrame({ opcode: 1, fin: false, payload: Buffer.alloc(7_000_000, 0x20) }),
+          wsFrame({ opcode: 0, payload: Buffer.alloc(7_000_000, 0x20) }),
         ],
         [1009],
       ],
@@ -479,11 +426,11 @@ describe('the station boundary (issue 12)', () => {
     };
     const wsCase = (): Promise<{ upgraded: boolean; close: number | null | 'open' }> => {
       const frames = Array.from({ length: 1 + Math.floor(rnd(4)) }, () =>
-        frame({
+        wsFrame({
           fin: rnd(4) >= 1,
           rsv: rnd(4) < 1 ? Math.floor(rnd(8)) : 0,
-          op: pick([0, 1, 2, 3, 7, 8, 9, 10, 11, 15]),
-          mask: rnd(8) >= 1,
+          opcode: pick([0, 1, 2, 3, 7, 8, 9, 10, 11, 15]),
+          masked: rnd(8) >= 1,
           payload:
             rnd(3) < 1
               ? Buffer.from(
@@ -494,7 +441,7 @@ describe('the station boundary (issue 12)', () => {
                   }),
                 )
               : garbage(Math.floor(rnd(200))),
-          ...(rnd(10) < 1 ? { len: BigInt(Math.floor(rnd(2 ** 40))) } : {}),
+          ...(rnd(10) < 1 ? { declaredLength: BigInt(Math.floor(rnd(2 ** 40))) } : {}),
         }),
       );
       // Every WebSocket route: the API and the live preview (an unknown camera, a malformed id).
