@@ -189,6 +189,218 @@ export function resultsTable(r: TestResults): string {
   return [head, rows, ...(failures.length ? ['Failures:', ...failures] : [])].join('\n');
 }
 
+/** What a command group gets: the client, the words after its name, the flags and the output. */
+interface CommandContext {
+  client: StationClient;
+  sub: string | undefined;
+  rest: string[];
+  flags: OrchestrationFlags;
+  out: (s: string) => void;
+  /** JSON with --json, else the human text. */
+  emit: (value: unknown, human: () => string) => void;
+}
+
+/** skystation schedules list | import | export | create | update | delete | assign. */
+async function schedulesCommand(c: CommandContext): Promise<number> {
+  const { client, sub, rest, flags, out, emit } = c;
+  switch (sub ?? 'list') {
+    case 'list': {
+      const list = await client.call('listSchedules');
+      emit(
+        list,
+        () =>
+          table([
+            ['NAME', 'TYPE', 'INTERVAL', 'ENABLED', 'CAMERAS'],
+            ...list.map((s) => [
+              s.name,
+              s.schedule.type,
+              `${s.schedule.interval_seconds}s`,
+              s.schedule.enabled === false ? 'no' : 'yes',
+              s.usedBy.join(',') || '-',
+            ]),
+          ]) || 'No schedules yet.',
+      );
+      return 0;
+    }
+    case 'import': {
+      if (!rest[0]) throw new UsageError('Usage: skystation schedules import FILE');
+      const text = await readFile(resolve(rest[0]), 'utf8');
+      const r = await client.call('importConfig', { config: text });
+      emit(
+        r,
+        () =>
+          `Imported ${r.schedules} schedule(s) and ${r.cameras} camera(s)` +
+          (r.unmatched.length ? `; not connected yet: ${r.unmatched.join(', ')}` : ''),
+      );
+      return 0;
+    }
+    case 'export': {
+      const { config } = await client.call('exportConfig');
+      const text = `${JSON.stringify(config, null, 2)}\n`;
+      if (rest[0]) {
+        await writeFileAtomic(resolve(rest[0]), text);
+        emit({ written: resolve(rest[0]) }, () => `Wrote ${resolve(rest[0]!)}`);
+      } else out(text.trimEnd());
+      return 0;
+    }
+    case 'create':
+    case 'update': {
+      if (!rest[0]) throw new UsageError(`Usage: skystation schedules ${sub} NAME JSON`);
+      const schedule = parseJson(rest[1], 'The schedule JSON') as never;
+      const s = await client.call(sub === 'create' ? 'createSchedule' : 'updateSchedule', {
+        name: rest[0],
+        schedule,
+      });
+      emit(s, () => `Saved schedule ${s.name} (${s.schedule.type})`);
+      return 0;
+    }
+    case 'delete': {
+      if (!rest[0]) throw new UsageError('Usage: skystation schedules delete NAME [--force]');
+      const r = await client.call('deleteSchedule', { name: rest[0], force: flags.force ?? false });
+      emit(r, () => (r.deleted ? `Deleted ${rest[0]!}` : `No schedule ${rest[0]!}`));
+      return 0;
+    }
+    case 'assign': {
+      const [camera, ...names] = rest;
+      if (!camera) throw new UsageError('Usage: skystation schedules assign CAMERA [SCHEDULE...] [--profile ID]');
+      const [agent] = await resolveCameras(client, camera);
+      const a = await client.call('assignSchedules', {
+        agentId: agent!.id,
+        schedules: names,
+        ...(flags.profile ? { profileId: flags.profile } : {}),
+      });
+      emit(a, () => `${a.cameraId}: ${a.schedules.join(', ') || 'no schedules'} (profile ${a.profileId ?? '-'})`);
+      return 0;
+    }
+    default:
+      throw new UsageError(`Unknown "schedules ${sub}".`);
+  }
+}
+
+/** skystation profiles list | show | create | … (the versioned profile library). */
+async function profilesCommand(c: CommandContext): Promise<number> {
+  const { client, sub, rest, flags, emit } = c;
+  switch (sub ?? 'list') {
+    case 'list': {
+      const list = await client.call('listProfiles');
+      emit(list, () =>
+        table([
+          ['ID', 'LATEST', 'VERSIONS', 'EXTENDS', 'NAME'],
+          ...list.map((p) => [p.profileId, p.latest, String(p.versions), p.extends ?? '-', p.name]),
+        ]),
+      );
+      return 0;
+    }
+    case 'get': {
+      if (!rest[0]) throw new UsageError('Usage: skystation profiles get ID [VERSION]');
+      const d = await client.call('getProfile', { profileId: rest[0], ...(rest[1] ? { version: rest[1] } : {}) });
+      emit(d, () => JSON.stringify(d, null, 2));
+      return 0;
+    }
+    case 'create': {
+      const draft = parseJson(rest[0], 'The profile JSON') as never;
+      const v = await client.call('createProfile', { draft });
+      emit(v, () => `Created ${v.profile_id} ${v.version}`);
+      return 0;
+    }
+    case 'extend': {
+      if (!rest[0]) throw new UsageError('Usage: skystation profiles extend PARENT[@VERSION] JSON');
+      const [profile_id, version] = rest[0].split('@');
+      const draft = parseJson(rest[1], 'The profile JSON') as never;
+      const v = await client.call('extendProfile', {
+        draft,
+        parent: { profile_id: profile_id!, ...(version ? { version } : {}) },
+      });
+      emit(v, () => `Created ${v.profile_id} ${v.version} extending ${rest[0]!}`);
+      return 0;
+    }
+    case 'version': {
+      if (!rest[0]) throw new UsageError('Usage: skystation profiles version ID SETTINGS_JSON [--bump minor]');
+      const settings = parseJson(rest[1], 'The settings JSON') as Record<string, unknown>;
+      const bump = flags.bump as 'major' | 'minor' | 'patch' | undefined;
+      const v = await client.call('saveProfileVersion', {
+        profileId: rest[0],
+        settings,
+        ...(bump ? { bump } : {}),
+        ...(flags.version ? { version: flags.version } : {}),
+      });
+      emit(v, () => `Saved ${v.profile_id} ${v.version}`);
+      return 0;
+    }
+    case 'diff': {
+      const [id, from, to] = rest;
+      if (!id || !from || !to) throw new UsageError('Usage: skystation profiles diff ID FROM TO');
+      const d = await client.call('diffProfile', { profileId: id, from, to });
+      emit(d, () =>
+        d.length === 0
+          ? 'No differences.'
+          : table([
+              ['FIELD', 'FROM', 'TO'],
+              ...d.map((c) => [c.field, JSON.stringify(c.from) ?? '-', JSON.stringify(c.to) ?? '-']),
+            ]),
+      );
+      return 0;
+    }
+    case 'rollback': {
+      const [id, to] = rest;
+      if (!id || !to) throw new UsageError('Usage: skystation profiles rollback ID VERSION');
+      const v = await client.call('rollbackProfile', { profileId: id, toVersion: to });
+      emit(v, () => `Rolled ${id} back to ${to} as ${v.version}`);
+      return 0;
+    }
+    default:
+      throw new UsageError(`Unknown "profiles ${sub}".`);
+  }
+}
+
+/** skystation test run … | test results ID (override tests). */
+async function testCommand(c: CommandContext): Promise<number> {
+  const { client, sub, rest, flags, emit } = c;
+  if (sub === 'run') {
+    const cams = await resolveCameras(client, flags.cameras);
+    const variants = (flags.variant ?? []).map(parseVariant);
+    if (variants.length === 0) throw new UsageError('Name at least one --variant name:JSON.');
+    const rounds = intFlag(flags.rounds, 'rounds');
+    const t = await client.call('runTest', {
+      agentIds: cams.map((c) => c.id),
+      variants,
+      ...(rounds ? { rounds } : {}),
+      ...(flags.schedule ? { schedule: flags.schedule } : {}),
+    });
+    const r = await client.call('testResults', { testId: t.id });
+    emit(r, () => resultsTable(r));
+    return t.status === 'failed' ? 1 : 0;
+  }
+  if (sub === 'results') {
+    if (!rest[0]) throw new UsageError('Usage: skystation test results ID');
+    const r = await client.call('testResults', { testId: rest[0] });
+    emit(r, () => resultsTable(r));
+    return 0;
+  }
+  throw new UsageError('Usage: skystation test run ... | test results ID');
+}
+
+/** skystation tests: the override tests, newest first. */
+async function testsCommand(c: CommandContext): Promise<number> {
+  const { client, emit } = c;
+  const list = await client.call('listTests');
+  emit(
+    list,
+    () =>
+      table([
+        ['ID', 'STATUS', 'CREATED', 'VARIANTS', 'CAMERAS'],
+        ...list.map((t) => [
+          t.id,
+          t.status,
+          t.createdAt,
+          t.variants.map((v) => v.name).join(','),
+          String(t.agentIds.length),
+        ]),
+      ]) || 'No tests yet.',
+  );
+  return 0;
+}
+
 /** Runs one command; returns the exit code (0 ok, 1 refused, 2 usage). */
 export async function runOrchestrationCommand(
   client: StationClient,
@@ -200,6 +412,7 @@ export async function runOrchestrationCommand(
   const emit = (value: unknown, human: () => string): void =>
     out(flags.json ? JSON.stringify(value, null, 2) : human());
   const [sub, ...rest] = args;
+  const ctx: CommandContext = { client, sub, rest, flags, out, emit };
   try {
     switch (command) {
       case 'location': {
@@ -223,153 +436,10 @@ export async function runOrchestrationCommand(
         }
         return 0;
       }
-      case 'schedules': {
-        switch (sub ?? 'list') {
-          case 'list': {
-            const list = await client.call('listSchedules');
-            emit(
-              list,
-              () =>
-                table([
-                  ['NAME', 'TYPE', 'INTERVAL', 'ENABLED', 'CAMERAS'],
-                  ...list.map((s) => [
-                    s.name,
-                    s.schedule.type,
-                    `${s.schedule.interval_seconds}s`,
-                    s.schedule.enabled === false ? 'no' : 'yes',
-                    s.usedBy.join(',') || '-',
-                  ]),
-                ]) || 'No schedules yet.',
-            );
-            return 0;
-          }
-          case 'import': {
-            if (!rest[0]) throw new UsageError('Usage: skystation schedules import FILE');
-            const text = await readFile(resolve(rest[0]), 'utf8');
-            const r = await client.call('importConfig', { config: text });
-            emit(
-              r,
-              () =>
-                `Imported ${r.schedules} schedule(s) and ${r.cameras} camera(s)` +
-                (r.unmatched.length ? `; not connected yet: ${r.unmatched.join(', ')}` : ''),
-            );
-            return 0;
-          }
-          case 'export': {
-            const { config } = await client.call('exportConfig');
-            const text = `${JSON.stringify(config, null, 2)}\n`;
-            if (rest[0]) {
-              await writeFileAtomic(resolve(rest[0]), text);
-              emit({ written: resolve(rest[0]) }, () => `Wrote ${resolve(rest[0]!)}`);
-            } else out(text.trimEnd());
-            return 0;
-          }
-          case 'create':
-          case 'update': {
-            if (!rest[0]) throw new UsageError(`Usage: skystation schedules ${sub} NAME JSON`);
-            const schedule = parseJson(rest[1], 'The schedule JSON') as never;
-            const s = await client.call(sub === 'create' ? 'createSchedule' : 'updateSchedule', {
-              name: rest[0],
-              schedule,
-            });
-            emit(s, () => `Saved schedule ${s.name} (${s.schedule.type})`);
-            return 0;
-          }
-          case 'delete': {
-            if (!rest[0]) throw new UsageError('Usage: skystation schedules delete NAME [--force]');
-            const r = await client.call('deleteSchedule', { name: rest[0], force: flags.force ?? false });
-            emit(r, () => (r.deleted ? `Deleted ${rest[0]!}` : `No schedule ${rest[0]!}`));
-            return 0;
-          }
-          case 'assign': {
-            const [camera, ...names] = rest;
-            if (!camera) throw new UsageError('Usage: skystation schedules assign CAMERA [SCHEDULE...] [--profile ID]');
-            const [agent] = await resolveCameras(client, camera);
-            const a = await client.call('assignSchedules', {
-              agentId: agent!.id,
-              schedules: names,
-              ...(flags.profile ? { profileId: flags.profile } : {}),
-            });
-            emit(a, () => `${a.cameraId}: ${a.schedules.join(', ') || 'no schedules'} (profile ${a.profileId ?? '-'})`);
-            return 0;
-          }
-          default:
-            throw new UsageError(`Unknown "schedules ${sub}".`);
-        }
-      }
-      case 'profiles': {
-        switch (sub ?? 'list') {
-          case 'list': {
-            const list = await client.call('listProfiles');
-            emit(list, () =>
-              table([
-                ['ID', 'LATEST', 'VERSIONS', 'EXTENDS', 'NAME'],
-                ...list.map((p) => [p.profileId, p.latest, String(p.versions), p.extends ?? '-', p.name]),
-              ]),
-            );
-            return 0;
-          }
-          case 'get': {
-            if (!rest[0]) throw new UsageError('Usage: skystation profiles get ID [VERSION]');
-            const d = await client.call('getProfile', { profileId: rest[0], ...(rest[1] ? { version: rest[1] } : {}) });
-            emit(d, () => JSON.stringify(d, null, 2));
-            return 0;
-          }
-          case 'create': {
-            const draft = parseJson(rest[0], 'The profile JSON') as never;
-            const v = await client.call('createProfile', { draft });
-            emit(v, () => `Created ${v.profile_id} ${v.version}`);
-            return 0;
-          }
-          case 'extend': {
-            if (!rest[0]) throw new UsageError('Usage: skystation profiles extend PARENT[@VERSION] JSON');
-            const [profile_id, version] = rest[0].split('@');
-            const draft = parseJson(rest[1], 'The profile JSON') as never;
-            const v = await client.call('extendProfile', {
-              draft,
-              parent: { profile_id: profile_id!, ...(version ? { version } : {}) },
-            });
-            emit(v, () => `Created ${v.profile_id} ${v.version} extending ${rest[0]!}`);
-            return 0;
-          }
-          case 'version': {
-            if (!rest[0]) throw new UsageError('Usage: skystation profiles version ID SETTINGS_JSON [--bump minor]');
-            const settings = parseJson(rest[1], 'The settings JSON') as Record<string, unknown>;
-            const bump = flags.bump as 'major' | 'minor' | 'patch' | undefined;
-            const v = await client.call('saveProfileVersion', {
-              profileId: rest[0],
-              settings,
-              ...(bump ? { bump } : {}),
-              ...(flags.version ? { version: flags.version } : {}),
-            });
-            emit(v, () => `Saved ${v.profile_id} ${v.version}`);
-            return 0;
-          }
-          case 'diff': {
-            const [id, from, to] = rest;
-            if (!id || !from || !to) throw new UsageError('Usage: skystation profiles diff ID FROM TO');
-            const d = await client.call('diffProfile', { profileId: id, from, to });
-            emit(d, () =>
-              d.length === 0
-                ? 'No differences.'
-                : table([
-                    ['FIELD', 'FROM', 'TO'],
-                    ...d.map((c) => [c.field, JSON.stringify(c.from) ?? '-', JSON.stringify(c.to) ?? '-']),
-                  ]),
-            );
-            return 0;
-          }
-          case 'rollback': {
-            const [id, to] = rest;
-            if (!id || !to) throw new UsageError('Usage: skystation profiles rollback ID VERSION');
-            const v = await client.call('rollbackProfile', { profileId: id, toVersion: to });
-            emit(v, () => `Rolled ${id} back to ${to} as ${v.version}`);
-            return 0;
-          }
-          default:
-            throw new UsageError(`Unknown "profiles ${sub}".`);
-        }
-      }
+      case 'schedules':
+        return await schedulesCommand(ctx);
+      case 'profiles':
+        return await profilesCommand(ctx);
       case 'plan': {
         const ids = args.length ? (await resolveCameras(client, args.join(','))).map((a) => a.id) : undefined;
         const days = intFlag(flags.days, 'days');
@@ -439,48 +509,10 @@ export async function runOrchestrationCommand(
         );
         return results.every((r) => r.ok) ? 0 : 1;
       }
-      case 'test': {
-        if (sub === 'run') {
-          const cams = await resolveCameras(client, flags.cameras);
-          const variants = (flags.variant ?? []).map(parseVariant);
-          if (variants.length === 0) throw new UsageError('Name at least one --variant name:JSON.');
-          const rounds = intFlag(flags.rounds, 'rounds');
-          const t = await client.call('runTest', {
-            agentIds: cams.map((c) => c.id),
-            variants,
-            ...(rounds ? { rounds } : {}),
-            ...(flags.schedule ? { schedule: flags.schedule } : {}),
-          });
-          const r = await client.call('testResults', { testId: t.id });
-          emit(r, () => resultsTable(r));
-          return t.status === 'failed' ? 1 : 0;
-        }
-        if (sub === 'results') {
-          if (!rest[0]) throw new UsageError('Usage: skystation test results ID');
-          const r = await client.call('testResults', { testId: rest[0] });
-          emit(r, () => resultsTable(r));
-          return 0;
-        }
-        throw new UsageError('Usage: skystation test run ... | test results ID');
-      }
-      case 'tests': {
-        const list = await client.call('listTests');
-        emit(
-          list,
-          () =>
-            table([
-              ['ID', 'STATUS', 'CREATED', 'VARIANTS', 'CAMERAS'],
-              ...list.map((t) => [
-                t.id,
-                t.status,
-                t.createdAt,
-                t.variants.map((v) => v.name).join(','),
-                String(t.agentIds.length),
-              ]),
-            ]) || 'No tests yet.',
-        );
-        return 0;
-      }
+      case 'test':
+        return await testCommand(ctx);
+      case 'tests':
+        return await testsCommand(ctx);
       case 'alerts': {
         const list = await client.call('listAlerts', { limit: 50 });
         emit(
