@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import { stopProgram } from '../../agent/src/util/run.js';
 import { StationError } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
 
@@ -54,8 +55,10 @@ export async function startEmbeddedAgent(opts: {
   appRoot: string;
   log: Logger;
   extraArgs?: string[];
+  /** The program and its first arguments (tests point it elsewhere); default agentCommand(appRoot). */
+  command?: { command: string; args: string[] };
 }): Promise<EmbeddedAgent> {
-  const { command, args } = agentCommand(opts.appRoot);
+  const { command, args } = opts.command ?? agentCommand(opts.appRoot);
   const child: ChildProcess = spawn(
     command,
     [
@@ -93,7 +96,7 @@ export async function startEmbeddedAgent(opts: {
       reject(
         new StationError('agent_start_timeout', `The simulated agent did not start in time. ${stderr.join('').trim()}`),
       );
-      child.kill('SIGKILL');
+      stopProgram(child, 'SIGKILL');
     }, 30_000);
     const rl = createInterface({ input: child.stdout! });
     rl.on('line', (line) => {
@@ -107,6 +110,15 @@ export async function startEmbeddedAgent(opts: {
         clearTimeout(timer);
         resolvePort(entry.port);
       }
+    });
+    // Not started at all (no `node` on the PATH inside the desktop app): say so now, not after 30 s.
+    child.once('error', (err: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      reject(
+        new StationError('agent_start_failed', `Could not run the simulated agent with "${command}": ${err.message}`, {
+          cause: err,
+        }),
+      );
     });
     child.once('exit', (code) => {
       clearTimeout(timer);
@@ -128,7 +140,7 @@ export async function startEmbeddedAgent(opts: {
   try {
     token = readFileSync(join(resolve(opts.appRoot, opts.dataDir), 'auth', 'admin.token'), 'utf8').trim();
   } catch (cause) {
-    child.kill('SIGKILL');
+    stopProgram(child, 'SIGKILL');
     throw new StationError('agent_start_failed', 'The simulated agent started but wrote no admin token.', { cause });
   }
 
@@ -139,12 +151,13 @@ export async function startEmbeddedAgent(opts: {
     stop: () =>
       new Promise<void>((done) => {
         if (child.exitCode !== null || child.signalCode !== null) return done();
-        const kill = setTimeout(() => child.kill('SIGKILL'), 5_000);
+        if (child.pid === undefined) return done();
+        const kill = setTimeout(() => stopProgram(child, 'SIGKILL'), 5_000);
         child.once('exit', () => {
           clearTimeout(kill);
           done();
         });
-        child.kill('SIGTERM');
+        stopProgram(child, 'SIGTERM');
       }),
   };
 }
