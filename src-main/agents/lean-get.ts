@@ -223,9 +223,11 @@ export async function leanGet(
 /** The agent closed a reused connection before answering; the request is safe to send again. */
 class StaleConnection extends Error {}
 
+// eslint-disable-next-line max-lines-per-function -- one HTTP exchange's state machine: its socket handlers share the parse state and must see events in order.
 function exchange(conn: Conn, request: string, signal: AbortSignal): Promise<LeanResponse> {
   const { socket } = conn;
   socket.ref();
+  // eslint-disable-next-line max-lines-per-function -- the state machine above.
   return new Promise<LeanResponse>((resolve, reject) => {
     let headBuf: Buffer | null = null;
     let gotAny = false;

@@ -274,6 +274,7 @@ function streamSource(
 }
 
 /** Run an export. Validates the request (throws `invalid_export_request` naming the field). */
+// eslint-disable-next-line max-lines-per-function -- one ffmpeg run: probing, planning, feeding frames and cleaning up share the process, the abort signal and the progress counters.
 export async function runExport(input: unknown, options: RunExportOptions = {}): Promise<ExportResult> {
   const req = parseExportRequest(input);
   const { signal, onProgress, log } = options;

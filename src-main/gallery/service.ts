@@ -74,6 +74,7 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   });
 }
 
+// eslint-disable-next-line max-lines-per-function -- the gallery's handler table, one short handler per API method.
 export function galleryHandlers(d: GalleryDeps): GalleryHandlers {
   const item = (c: StoredCapture, tags: string[]): GalleryItemView => ({
     ...d.toView(c),

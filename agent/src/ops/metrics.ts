@@ -73,6 +73,7 @@ export class AgentMetrics {
 
   private cameraName = 'camera';
 
+  // eslint-disable-next-line max-lines-per-function -- one declaration per metric (name, help, labels), read as the list /metrics prints.
   constructor(options: { processMetrics?: boolean } = {}) {
     const registers = [this.registry];
     const p = METRIC_PREFIX;
