@@ -180,6 +180,137 @@ function listen(server: AgentHttpServer['server'], host: string, port: number): 
   });
 }
 
+/** Sessions with the options' idle time (else SKYSTATION_SESSION_IDLE_MS, else the default) and connection limit. */
+function sessionManagerFor(options: AgentOptions): SessionManager {
+  const envIdle = Number(process.env['SKYSTATION_SESSION_IDLE_MS'] ?? '');
+  return new SessionManager({
+    ...(options.sessionIdleMs !== undefined
+      ? { idleMs: options.sessionIdleMs }
+      : Number.isFinite(envIdle) && envIdle > 0
+        ? { idleMs: envIdle }
+        : {}),
+    ...(options.maxConnections === undefined ? {} : { maxConnections: options.maxConnections }),
+  });
+}
+
+/** The chosen camera driver, under the watchdog + reconnect wrapper every driver runs in (camera/resilient.ts). */
+async function openCameraDriver(
+  options: AgentOptions,
+  ctx: {
+    clock: AgentClock;
+    location: { latitude: number; longitude: number };
+    log: Logger;
+    dataDir: string;
+    cameraIdentity: string;
+  },
+): Promise<ResilientCamera> {
+  const watchdog = watchdogFromEnv();
+  const driver = await selectCamera(options.camera ?? 'simulated', {
+    clock: ctx.clock,
+    location: ctx.location,
+    width: options.simWidth ?? 1920,
+    height: options.simHeight ?? 1080,
+    timeScale: options.timeScale ?? timeScaleFromEnv(),
+    log: ctx.log,
+    tempDir: join(ctx.dataDir, 'captures'),
+    marginMs: watchdog.marginMs,
+    indiServer: options.indiServer,
+    indiDevice: options.indiDevice,
+    gphoto2Port: options.gphoto2Port,
+    v4l2Device: options.v4l2Device,
+    cameraIdentity: ctx.cameraIdentity,
+  });
+  return new ResilientCamera(driver, { log: ctx.log, ...watchdog });
+}
+
+/** After a crash: unfinished temp files go, journal rows whose file vanished are marked missing, orphans adopted. */
+async function reconcileAfterCrash(store: CapturesStore, journal: Journal, log: Logger): Promise<void> {
+  for (const path of await store.removeTempFiles())
+    log.warn({ event: 'reconcile.temp_removed', path }, 'removed an unfinished capture file');
+  for (const row of journal.present()) {
+    if (!(await store.exists(row.file_name))) {
+      journal.markMissing(row.capture_id);
+      log.warn(
+        { event: 'reconcile.missing', capture_id: row.capture_id, file: row.file_name },
+        'capture file is missing; marked missing in the journal',
+      );
+    }
+  }
+  await reconcileOrphanFiles(store, journal, log);
+}
+
+/** The agent's own URL for the log and for tests: a wildcard host is reached on loopback. */
+function listeningUrl(host: string, port: number, tls: boolean): string {
+  const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+  return `${tls ? 'https' : 'http'}://${urlHost}:${port}`;
+}
+
+/**
+ * Logs that the agent listens and announces it over mDNS (unless turned off); a reopened or swapped
+ * camera is re-announced when its model changes.
+ */
+function announce(
+  options: AgentOptions,
+  a: {
+    log: Logger;
+    port: number;
+    url: string;
+    host: string;
+    dataDir: string;
+    id: string;
+    name: string;
+    camera: ResilientCamera;
+    tls: { fingerprint: string } | null;
+  },
+): ReturnType<typeof startAdvertiser> {
+  const tags = (): { cameraModel: string; capabilities: ReturnType<typeof capabilityTags> } => ({
+    cameraModel: a.camera.capabilities().model,
+    capabilities: capabilityTags(a.camera.capabilities()),
+  });
+  const advertiser = startAdvertiser({
+    enabled: options.mdns ?? true,
+    mode: options.mdnsMode ?? 'bonjour',
+    log: a.log,
+    port: a.port,
+    id: a.id,
+    name: a.name,
+    version: AGENT_VERSION,
+    ...tags(),
+    tlsFingerprint: a.tls?.fingerprint ?? null,
+    refresh: tags,
+  });
+  a.log.info(
+    {
+      event: 'listening',
+      port: a.port,
+      url: a.url,
+      host: a.host,
+      id: a.id,
+      name: a.name,
+      camera: a.camera.driver,
+      data_dir: a.dataDir,
+      version: AGENT_VERSION,
+    },
+    'agent listening',
+  );
+  return advertiser;
+}
+
+/** The agent's identity, admin token and token store; prints the pairing code (to stdout only, never the logs: issue 12). */
+async function loadCredentials(
+  dataDir: string,
+  o: { log: Logger; quiet: boolean },
+): Promise<{ identity: Awaited<ReturnType<typeof loadOrCreateIdentity>>; adminToken: string; tokens: TokenStore }> {
+  const identity = await loadOrCreateIdentity(dataDir);
+  const adminToken = await loadOrCreateAdminToken(dataDir);
+  const tokens = new TokenStore(dataDir, adminToken);
+  await tokens.load();
+  const pairing = await loadOrCreatePairingCode(dataDir);
+  if (!o.quiet) printPairingBanner(pairing.code, pairing.expiresAt);
+  o.log.info({ event: 'pairing_ready' }, 'A pairing code is ready: "skystation-agent pair" on this camera shows it.');
+  return { identity, adminToken, tokens };
+}
+
 /** Starts the agent: identity, journal, camera, HTTP + WS server. Used by the CLI and by tests. */
 export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const dataDir = resolve(options.dataDir);
@@ -196,44 +327,13 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const boot = await bootstrapOps(options, dataDir);
   const log = boot.log;
   await clock.load(log);
-  const identity = await loadOrCreateIdentity(dataDir);
-  const adminToken = await loadOrCreateAdminToken(dataDir);
-  const tokens = new TokenStore(dataDir, adminToken);
-  await tokens.load();
-  const pairing = await loadOrCreatePairingCode(dataDir);
-  // The code goes to stdout only: never into the log files (issue 12).
-  if ((options.logLevel ?? boot.config.logging.level) !== 'silent') printPairingBanner(pairing.code, pairing.expiresAt);
-  log.info({ event: 'pairing_ready' }, 'A pairing code is ready: "skystation-agent pair" on this camera shows it.');
-  const tls = options.tls ? await ensureCertificate(dataDir, name) : null;
-  const envIdle = Number(process.env['SKYSTATION_SESSION_IDLE_MS'] ?? '');
-  const sessions = new SessionManager({
-    ...(options.sessionIdleMs !== undefined
-      ? { idleMs: options.sessionIdleMs }
-      : Number.isFinite(envIdle) && envIdle > 0
-        ? { idleMs: envIdle }
-        : {}),
-    ...(options.maxConnections === undefined ? {} : { maxConnections: options.maxConnections }),
+  const { identity, adminToken, tokens } = await loadCredentials(dataDir, {
+    log,
+    quiet: (options.logLevel ?? boot.config.logging.level) === 'silent',
   });
-  const watchdog = watchdogFromEnv();
-  // Every driver runs under the watchdog + reconnect wrapper (camera/resilient.ts).
-  const camera = new ResilientCamera(
-    await selectCamera(options.camera ?? 'simulated', {
-      clock,
-      location,
-      width: options.simWidth ?? 1920,
-      height: options.simHeight ?? 1080,
-      timeScale: options.timeScale ?? timeScaleFromEnv(),
-      log,
-      tempDir: join(dataDir, 'captures'),
-      marginMs: watchdog.marginMs,
-      indiServer: options.indiServer,
-      indiDevice: options.indiDevice,
-      gphoto2Port: options.gphoto2Port,
-      v4l2Device: options.v4l2Device,
-      cameraIdentity: identity.id,
-    }),
-    { log, ...watchdog },
-  );
+  const tls = options.tls ? await ensureCertificate(dataDir, name) : null;
+  const sessions = sessionManagerFor(options);
+  const camera = await openCameraDriver(options, { clock, location, log, dataDir, cameraIdentity: identity.id });
 
   const store = new CapturesStore(dataDir);
   await store.init();
@@ -250,19 +350,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   };
 
   try {
-    // Reconcile after a crash: temp files go, rows whose file vanished are marked missing.
-    for (const path of await store.removeTempFiles())
-      log.warn({ event: 'reconcile.temp_removed', path }, 'removed an unfinished capture file');
-    for (const row of journal.present()) {
-      if (!(await store.exists(row.file_name))) {
-        journal.markMissing(row.capture_id);
-        log.warn(
-          { event: 'reconcile.missing', capture_id: row.capture_id, file: row.file_name },
-          'capture file is missing; marked missing in the journal',
-        );
-      }
-    }
-    await reconcileOrphanFiles(store, journal, log);
+    await reconcileAfterCrash(store, journal, log);
 
     const deployments = new DeploymentStore(dataDir, log);
     await deployments.load();
@@ -355,40 +443,9 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     await modules.start();
     cleanup.push(() => modules.stop());
     await ops.start();
-    const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
-    const url = `${tls ? 'https' : 'http'}://${urlHost}:${port}`;
-    const advertiser = startAdvertiser({
-      enabled: options.mdns ?? true,
-      mode: options.mdnsMode ?? 'bonjour',
-      log,
-      port,
-      id: identity.id,
-      name,
-      version: AGENT_VERSION,
-      cameraModel: camera.capabilities().model,
-      capabilities: capabilityTags(camera.capabilities()),
-      tlsFingerprint: tls?.fingerprint ?? null,
-      // A reopened or swapped camera may be another model: re-announced when it changes.
-      refresh: () => ({
-        cameraModel: camera.capabilities().model,
-        capabilities: capabilityTags(camera.capabilities()),
-      }),
-    });
+    const url = listeningUrl(host, port, tls !== null);
+    const advertiser = announce(options, { log, port, url, host, dataDir, id: identity.id, name, camera, tls });
     cleanup.push(() => advertiser.stop());
-    log.info(
-      {
-        event: 'listening',
-        port,
-        url,
-        host,
-        id: identity.id,
-        name,
-        camera: camera.driver,
-        data_dir: dataDir,
-        version: AGENT_VERSION,
-      },
-      'agent listening',
-    );
     const systemd = systemdNotifier(log);
     await systemd.ready();
     cleanup.push(async () => {
