@@ -13,6 +13,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../helpers/processes.js';
 import { startStationInBrowser, type StationInBrowser } from './harness.js';
+import { stationCall } from './rpc.js';
 
 describe('schedules and deployment from the UI', () => {
   let e2e: StationInBrowser | null = null;
@@ -111,20 +112,21 @@ describe('schedules and deployment from the UI', () => {
 
   it("sets a profile's exposure ramp from the Profiles pane as a new version", async () => {
     await page.getByTestId('tab-profiles').click();
-    await page.locator('[data-testid="profile-row"]', { hasText: 'f' }).first().waitFor({ state: 'visible' });
     await page.locator('[data-testid="profile-row"] button', { hasText: /^f$/ }).click();
-    const detail = page.getByTestId('profile-detail');
-    await detail.waitFor({ state: 'visible', timeout: 15_000 });
-    const step = page.getByTestId('ramp-step');
-    await expect.poll(() => step.inputValue(), { timeout: 15_000 }).toBe(String(1 / 3));
+    const title = page.getByTestId('profile-title');
+    await expect.poll(() => title.textContent(), { timeout: 15_000 }).toMatch(/ 1\.0\.0$/);
+    const step = page.getByTestId('field-max_step_ev');
+    await expect.poll(async () => Number(await step.inputValue()), { timeout: 15_000 }).toBeCloseTo(1 / 3, 3);
     // Unchanged: nothing to save.
-    await expect(page.getByTestId('ramp-save').isDisabled()).resolves.toBe(true);
-    await step.selectOption(String(0.25));
-    await page.getByTestId('ramp-save').click();
-    // A new version holds it, and the compiled settings show it.
-    await expect.poll(() => detail.locator('h3').first().textContent(), { timeout: 15_000 }).toContain('1.1.0');
-    await expect.poll(() => detail.locator('pre').textContent(), { timeout: 15_000 }).toContain('"max_step_ev": 0.25');
+    await expect(page.getByTestId('profile-save').isDisabled()).resolves.toBe(true);
+    await step.fill('0.25');
+    await expect.poll(() => page.getByTestId('profile-save').isDisabled(), { timeout: 15_000 }).toBe(false);
+    await page.getByTestId('profile-save').click();
+    // A new version holds it, the form reads it back and the compiled settings carry it.
+    await expect.poll(() => title.textContent(), { timeout: 15_000 }).toMatch(/ 1\.1\.0$/);
     await expect.poll(() => step.inputValue(), { timeout: 15_000 }).toBe('0.25');
-    expect(pageErrors).toEqual([]);
+    const saved = await stationCall(baseUrl, 'getProfile', { profileId: 'f' });
+    expect(saved.resolved.settings).toMatchObject({ max_step_ev: 0.25 });
+    expect(pageErrors, diagnostics()).toEqual([]);
   }, 60_000);
 });
