@@ -10,7 +10,7 @@ import { splitCaptureId } from '../export/handlers.js';
 import type { SyncOptions } from '../sync/sync-engine.js';
 import { StationError } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
-import type { HandlersFor, StationService } from './service.js';
+import { knownAgent, type HandlersFor, type StationService } from './service.js';
 
 /** A gallery row as the UI sees it (`names`: agent id → name, looked up once per page). */
 export function captureView(c: StoredCapture, names: ReadonlyMap<string, string>): CaptureView {
@@ -66,9 +66,7 @@ export class CaptureService implements StationService {
   }
 
   private requireClient(agentId: string): AgentClient {
-    const client = this.deps.client(agentId);
-    if (!client) throw new StationError('agent_unknown', `No agent with id ${agentId} is configured.`);
-    return client;
+    return knownAgent(this.deps.client(agentId), agentId);
   }
 
   readonly handlers: HandlersFor<CaptureMethods> = {

@@ -5,8 +5,7 @@
  */
 import type { AgentClient } from '../agents/agent-client.js';
 import { compareClocks, describeOffset, type ClockComparison } from '../agents/clock-check.js';
-import { StationError } from '../util/errors.js';
-import type { HandlersFor, StationService } from './service.js';
+import { knownAgent, type HandlersFor, type StationService } from './service.js';
 
 export interface ClockAlert {
   level: 'warning';
@@ -52,8 +51,7 @@ export class ClockService implements StationService {
 
   readonly handlers: HandlersFor<'setAgentClock'> = {
     setAgentClock: async (p) => {
-      const client = this.deps.client(p.agentId);
-      if (!client) throw new StationError('agent_unknown', `No agent with id ${p.agentId} is configured.`);
+      const client = knownAgent(this.deps.client(p.agentId), p.agentId);
       const before = (await this.check(p.agentId))!;
       const r = await client.setClock(new Date(), true);
       const after = (await this.check(p.agentId))!;

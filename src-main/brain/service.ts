@@ -5,6 +5,7 @@
  * the services, starts them in order and stops them in reverse.
  */
 import type { methods, MethodName, ResultOf } from '../api/contract.js';
+import { StationError } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
 
 /** One API method's handler: the params its zod schema produced, the contract's result. */
@@ -56,4 +57,10 @@ export async function startServices(services: readonly StationService[], log: Lo
     started.push(s);
   }
   return { stop };
+}
+
+/** What a lookup by agent id found, or agent_unknown naming the id (every service asks this way). */
+export function knownAgent<T>(found: T | undefined, agentId: string): T {
+  if (found === undefined) throw new StationError('agent_unknown', `No agent with id ${agentId} is configured.`);
+  return found;
 }

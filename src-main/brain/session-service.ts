@@ -6,8 +6,7 @@ import type { AgentClient } from '../agents/agent-client.js';
 import type { SessionResponse, TimelapseStatusResponse } from '../agents/protocol.js';
 import type { AgentControlView, SessionView } from '../api/contract.js';
 import type { z } from 'zod';
-import { StationError } from '../util/errors.js';
-import type { HandlersFor, StationService } from './service.js';
+import { knownAgent, type HandlersFor, type StationService } from './service.js';
 
 type TimelapseStatus = z.infer<typeof TimelapseStatusResponse>;
 
@@ -47,9 +46,7 @@ export class SessionService implements StationService {
   constructor(private readonly deps: { client(agentId: string): AgentClient | undefined }) {}
 
   private requireClient(agentId: string): AgentClient {
-    const client = this.deps.client(agentId);
-    if (!client) throw new StationError('agent_unknown', `No agent with id ${agentId} is configured.`);
-    return client;
+    return knownAgent(this.deps.client(agentId), agentId);
   }
 
   readonly handlers: HandlersFor<SessionMethods> = {

@@ -10,10 +10,9 @@ import type { SensorsRepo } from '../db/sensors-repo.js';
 import { DerivativesQueue } from '../media/derivatives.js';
 import { syncSensorReadings } from '../sync/sensor-sync.js';
 import { SyncEngine, type SyncOptions } from '../sync/sync-engine.js';
-import { StationError } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
 import type { StationMetrics } from './metrics.js';
-import type { HandlersFor, StationService } from './service.js';
+import { knownAgent, type HandlersFor, type StationService } from './service.js';
 
 /** Live sensor events trigger a copy of the agent's series at most this often. */
 export const SENSOR_SYNC_MIN_MS = 5_000;
@@ -75,8 +74,7 @@ export class SyncService implements StationService {
 
   /** Copies an agent's new captures; resolves with how many were imported (with `first`: of those, see SyncOptions). */
   async syncAgent(agentId: string, opts: SyncOptions = {}): Promise<number> {
-    const client = this.deps.client(agentId);
-    if (!client) throw new StationError('agent_unknown', `No agent with id ${agentId} is configured.`);
+    const client = knownAgent(this.deps.client(agentId), agentId);
     const r = await this.engine.sync(agentId, client, opts);
     if (r.failed > 0) this.deps.metrics.syncErrors.inc(r.failed);
     // The sensor time series follows the captures; a failure here never fails the capture sync.

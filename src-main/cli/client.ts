@@ -10,7 +10,7 @@ import {
   type StationMethods,
 } from '../api/contract.js';
 import { cliLogin } from '../auth/cli-login.js';
-import { StationError } from '../util/errors.js';
+import { StationError, errorMessage } from '../util/errors.js';
 import { wsText } from '../util/ws-text.js';
 
 /** A StationApi client over the station's WebSocket, for the CLI and scripts. */
@@ -112,5 +112,21 @@ export class StationClient {
 
   close(): void {
     this.ws.close();
+  }
+}
+
+/**
+ * For a command: the client, or null once `say` was told why the station could not be reached (the
+ * command then exits with 3). `say` writes a line to stderr unless the command reports another way.
+ */
+export async function connectOrSay(
+  url: string,
+  say: (message: string) => void = (message) => process.stderr.write(`${message}\n`),
+): Promise<StationClient | null> {
+  try {
+    return await StationClient.connect(url);
+  } catch (err) {
+    say(errorMessage(err));
+    return null;
   }
 }

@@ -24,7 +24,7 @@ import {
   type StationEvent,
 } from '../api/contract.js';
 import { StationError, errorMessage } from '../util/errors.js';
-import { StationClient } from './client.js';
+import { connectOrSay } from './client.js';
 
 export const EXPORT_USAGE = `Usage: skystation export --camera ID --from ISO --to ISO [options]
   --camera ID            camera id, id prefix or name (repeat for several cameras)
@@ -231,14 +231,10 @@ export async function runExportCommand(
   const line = (value: Record<string, unknown>): void => out(JSON.stringify(value));
   const tty = !json && process.stderr.isTTY === true;
 
-  let client: StationClient;
-  try {
-    client = await StationClient.connect(parsed.url);
-  } catch (e) {
-    if (json) line({ event: 'error', error: { code: 'station_unreachable', message: errorMessage(e) } });
-    else err(errorMessage(e));
-    return 3;
-  }
+  const client = await connectOrSay(parsed.url, (message) =>
+    json ? line({ event: 'error', error: { code: 'station_unreachable', message } }) : err(message),
+  );
+  if (!client) return 3;
 
   let jobId: string | null = null;
   const early: StationEvent[] = [];

@@ -10,7 +10,7 @@
 import { parseArgs } from 'node:util';
 import { StationApiError, type AgentView } from '../api/contract.js';
 import { StationError, errorMessage } from '../util/errors.js';
-import { StationClient } from './client.js';
+import { connectOrSay } from './client.js';
 
 export const PAIR_USAGE = `Usage: skystation pair HOST:PORT CODE | skystation pair --id AGENT CODE [--json] [--url URL]
   HOST:PORT      the camera's address (port 8080 when left out; http(s)://HOST:PORT also works)
@@ -63,13 +63,8 @@ export async function runPairCommand(
     return 2;
   }
 
-  let client: StationClient;
-  try {
-    client = await StationClient.connect(values.url);
-  } catch (err) {
-    process.stderr.write(`${errorMessage(err)}\n`);
-    return 3;
-  }
+  const client = await connectOrSay(values.url);
+  if (!client) return 3;
   try {
     let params: { agentId: string; code: string } | { url: string; code: string };
     if (byId) {

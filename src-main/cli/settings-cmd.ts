@@ -12,7 +12,7 @@
 import { parseArgs } from 'node:util';
 import { StationApiError, type SettingsPatch, type SettingsView } from '../api/contract.js';
 import { StationError, errorMessage } from '../util/errors.js';
-import { StationClient } from './client.js';
+import { connectOrSay } from './client.js';
 
 type Kind = 'text' | 'nullable' | 'secret' | 'boolean';
 /** Every key `settings set` accepts, and how its VALUE is read. */
@@ -148,13 +148,8 @@ export async function runSettingsCommand(
     return 2;
   }
 
-  let client: StationClient;
-  try {
-    client = await StationClient.connect(parsed.values.url);
-  } catch (err) {
-    process.stderr.write(`${errorMessage(err)}\n`);
-    return 3;
-  }
+  const client = await connectOrSay(parsed.values.url);
+  if (!client) return 3;
   try {
     if (action === 'test' && rest[0] === 'weather') {
       const r = await client.call('testWeather', {});

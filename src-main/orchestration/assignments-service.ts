@@ -9,6 +9,7 @@ import type { AssignmentView } from '../api/orchestration.js';
 import type { AssignmentRow, OrchestrationRepo } from '../db/orchestration-repo.js';
 import type { ProfileLibrary } from '../profiles/store.js';
 import { exportConfig, importConfig, type StationConfig } from '../schedule/config.js';
+import { knownAgent } from '../brain/service.js';
 import { StationError } from '../util/errors.js';
 import { clock, type FleetAccess, type OrchHandlers } from './common.js';
 import type { LocationService } from './location-service.js';
@@ -58,15 +59,11 @@ export class AssignmentsService {
   }
 
   requireAgent(agentId: string): AgentView {
-    const v = this.deps.fleet.view(agentId);
-    if (!v) throw new StationError('agent_unknown', `No agent with id ${agentId} is configured.`);
-    return v;
+    return knownAgent(this.deps.fleet.view(agentId), agentId);
   }
 
   requireClient(agentId: string): AgentClient {
-    const c = this.deps.fleet.client(agentId);
-    if (!c) throw new StationError('agent_unknown', `No agent with id ${agentId} is configured.`);
-    return c;
+    return knownAgent(this.deps.fleet.client(agentId), agentId);
   }
 
   readonly handlers: OrchHandlers<AssignmentMethods> = {

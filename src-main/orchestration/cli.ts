@@ -17,9 +17,11 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { StationApiError, type AgentView } from '../api/contract.js';
 import type { TestResults } from '../api/orchestration.js';
-import { StationClient } from '../cli/client.js';
+import type { StationClient } from '../cli/client.js';
+import { connectOrSay } from '../cli/client.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { StationError, errorMessage } from '../util/errors.js';
+import { formatTable } from '../cli/table.js';
 
 export const ORCHESTRATION_COMMANDS = [
   'location',
@@ -76,13 +78,8 @@ export async function runOrchestrationCli(argv: string[], out: (s: string) => vo
     out(`Usage: skystation <command> [args] [--json] [--url ws://127.0.0.1:8082/api/ws]\n${ORCHESTRATION_USAGE}`);
     return 0;
   }
-  let client: StationClient;
-  try {
-    client = await StationClient.connect(parsed.values.url);
-  } catch (err) {
-    process.stderr.write(`${errorMessage(err)}\n`);
-    return 3;
-  }
+  const client = await connectOrSay(parsed.values.url);
+  if (!client) return 3;
   try {
     return await runOrchestrationCommand(client, command, rest, parsed.values, out);
   } finally {
@@ -104,19 +101,6 @@ export interface OrchestrationFlags {
 }
 
 class UsageError extends Error {}
-
-function table(rows: readonly (readonly string[])[]): string {
-  if (rows.length === 0) return '';
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows
-    .map((r) =>
-      r
-        .map((c, i) => c.padEnd(widths[i]!))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
-}
 
 function parseJson(text: string | undefined, what: string): unknown {
   if (text === undefined) throw new UsageError(`${what} is missing.`);
@@ -171,7 +155,7 @@ const fmt = (n: number | null, digits = 3): string => (n === null ? '-' : n.toFi
 
 export function resultsTable(r: TestResults): string {
   const head = `Test ${r.test.id}: ${r.test.status}, ${r.test.rounds} round(s) on ${r.test.agentIds.length} camera(s)`;
-  const rows = table([
+  const rows = formatTable([
     ['VARIANT', 'CAPTURES', 'BRIGHTNESS', 'CLIP HI', 'CLIP LO', 'FOCUS', 'ISO', 'SHUTTER', 'OVERRIDE'],
     ...r.variants.map((v) => [
       v.variant,
@@ -209,7 +193,7 @@ async function schedulesCommand(c: CommandContext): Promise<number> {
       emit(
         list,
         () =>
-          table([
+          formatTable([
             ['NAME', 'TYPE', 'INTERVAL', 'ENABLED', 'CAMERAS'],
             ...list.map((s) => [
               s.name,
@@ -284,7 +268,7 @@ async function profilesCommand(c: CommandContext): Promise<number> {
     case 'list': {
       const list = await client.call('listProfiles');
       emit(list, () =>
-        table([
+        formatTable([
           ['ID', 'LATEST', 'VERSIONS', 'EXTENDS', 'NAME'],
           ...list.map((p) => [p.profileId, p.latest, String(p.versions), p.extends ?? '-', p.name]),
         ]),
@@ -334,7 +318,7 @@ async function profilesCommand(c: CommandContext): Promise<number> {
       emit(d, () =>
         d.length === 0
           ? 'No differences.'
-          : table([
+          : formatTable([
               ['FIELD', 'FROM', 'TO'],
               ...d.map((c) => [c.field, JSON.stringify(c.from) ?? '-', JSON.stringify(c.to) ?? '-']),
             ]),
@@ -387,7 +371,7 @@ async function testsCommand(c: CommandContext): Promise<number> {
   emit(
     list,
     () =>
-      table([
+      formatTable([
         ['ID', 'STATUS', 'CREATED', 'VARIANTS', 'CAMERAS'],
         ...list.map((t) => [
           t.id,
@@ -454,7 +438,7 @@ export async function runOrchestrationCommand(
               .map(
                 (p) =>
                   `${p.cameraId}: ${p.windows.length} windows, ~${p.captures} captures until ${p.horizon}\n` +
-                  table([
+                  formatTable([
                     ['START', 'END', 'EVERY', 'SCHEDULE'],
                     ...p.windows.slice(0, 20).map((w) => [w.start, w.end, `${w.interval_seconds}s`, w.schedule]),
                   ]),
@@ -474,7 +458,7 @@ export async function runOrchestrationCommand(
           ...(days ? { days } : {}),
         });
         emit(results, () =>
-          table([
+          formatTable([
             ['CAMERA', 'RESULT', 'VERSION', 'WINDOWS', 'HORIZON', 'NOTE'],
             ...results.map((r) => [
               r.agentName,
@@ -495,7 +479,7 @@ export async function runOrchestrationCommand(
           ...(flags.schedule ? { schedule: flags.schedule } : {}),
         });
         emit(results, () =>
-          table([
+          formatTable([
             ['CAMERA', 'RESULT', 'ISO', 'SHUTTER', 'CAPTURE', 'ERROR'],
             ...results.map((r) => [
               r.agentName,
@@ -518,7 +502,7 @@ export async function runOrchestrationCommand(
         emit(
           list,
           () =>
-            table([
+            formatTable([
               ['TIME', 'LEVEL', 'CODE', 'OPEN', 'MESSAGE'],
               ...list.map((a) => [a.time, a.level, a.code, a.resolvedAt ? 'no' : 'yes', a.message]),
             ]) || 'No alerts.',
