@@ -2,6 +2,7 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { StationContext } from './api/hooks';
+import { shouldRetry } from './api/retry';
 import { connectStation } from './api/station';
 import { App } from './App';
 import { applyNightMode } from './shell/theme';
@@ -14,8 +15,9 @@ applyNightMode(useUiStore.getState().night);
 const station = connectStation();
 const queryClient = new QueryClient({
   defaultOptions: {
-    // Events keep the data fresh; refetch only on reconnect (see useStationEvents).
-    queries: { staleTime: Infinity, refetchOnWindowFocus: false, retry: 2 },
+    // Events keep the data fresh; refetch only on reconnect (see useStationEvents). A refusal
+    // (no location yet, an unknown camera) is shown at once instead of after two retries.
+    queries: { staleTime: Infinity, refetchOnWindowFocus: false, retry: shouldRetry },
     mutations: { retry: false },
   },
 });
