@@ -10,12 +10,13 @@
 import { parseArgs } from 'node:util';
 import { StationApiError, type AgentView, type CaptureView } from '../api/contract.js';
 import { StationError, errorMessage } from '../util/errors.js';
-import { StationClient } from './client.js';
+import { connectOrSay, type StationClient } from './client.js';
 import { runPasswordCommand } from '../auth/index.js';
 import { isOrchestrationCommand, ORCHESTRATION_USAGE, runOrchestrationCli } from '../orchestration/cli.js';
 import { runExportCommand } from './export-cmd.js';
 import { runPairCommand } from './pair-cmd.js';
 import { runSettingsCommand } from './settings-cmd.js';
+import { formatTable } from './table.js';
 
 const USAGE = `Usage: skystation <command> [args] [--json] [--url ws://127.0.0.1:8082/api/ws]
 Commands:
@@ -37,19 +38,6 @@ Commands:
   settings [get|set KEY VALUE|test weather|archive]   weather provider and S3 archive (skystation settings --help)
 ${ORCHESTRATION_USAGE}
   password set [--data-dir DIR]    the operator password for serving off this computer`;
-
-export function formatTable(rows: readonly (readonly string[])[]): string {
-  if (rows.length === 0) return '';
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows
-    .map((r) =>
-      r
-        .map((c, i) => c.padEnd(widths[i]!))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
-}
 
 function agentsTable(agents: readonly AgentView[]): string {
   return formatTable([
@@ -193,13 +181,8 @@ export async function runCli(
   )
     return 2;
 
-  let client: StationClient;
-  try {
-    client = await StationClient.connect(parsed.values.url);
-  } catch (err) {
-    process.stderr.write(`${errorMessage(err)}\n`);
-    return 3;
-  }
+  const client = await connectOrSay(parsed.values.url);
+  if (!client) return 3;
   try {
     switch (command) {
       case 'status': {

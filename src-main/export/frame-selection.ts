@@ -5,24 +5,19 @@
  * `darks: 'auto'` (matched to the lights in processing.ts).
  */
 import { resolve, sep } from 'node:path';
-import type { StoredCapture } from '../db/captures-repo.js';
+import type { CaptureQuery, StoredCapture } from '../db/captures-repo.js';
 import { StationError } from '../util/errors.js';
 import { shutterSeconds } from './imaging.js';
 import type { DarkSource } from './processing.js';
 
 /** What the service needs from the gallery (CapturesRepo satisfies it). */
 export interface GalleryReader {
-  page(query: {
-    agentId?: string | undefined;
-    from?: string | undefined;
-    to?: string | undefined;
-    schedule?: string | undefined;
-    profile?: string | undefined;
-    testId?: string | undefined;
-    frameKind?: 'light' | 'dark' | undefined;
-    cursor?: string | undefined;
-    limit: number;
-  }): { items: StoredCapture[]; nextCursor: string | null };
+  page(
+    query: Pick<
+      CaptureQuery,
+      'agentId' | 'from' | 'to' | 'schedule' | 'profile' | 'testId' | 'frameKind' | 'cursor' | 'limit'
+    >,
+  ): { items: StoredCapture[]; nextCursor: string | null };
 }
 
 export interface SelectedFrame {
