@@ -3,8 +3,8 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadSharp } from '../util/sharp.js';
 import { TEMP_PREFIX } from '../util/fs-atomic.js';
-import type { CameraCapabilities, PreviewFrame } from './driver.js';
-import { abortedError } from './failures.js';
+import type { CameraCapabilities, CameraStateName, CaptureResult, PreviewFrame } from './driver.js';
+import { abortedError, cameraError } from './failures.js';
 import { MjpegSplitter, jpegSize } from './mjpeg.js';
 
 /** A temp file inside the captures folder; the agent's reconcile step removes leftovers after a crash. */
@@ -78,6 +78,31 @@ export function linkedAbort(outer: AbortSignal | undefined): { controller: Abort
 
 export function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw abortedError();
+}
+
+/**
+ * Refuses a capture a camera in `state` cannot start: closed (`closedError`), busy with another capture,
+ * or already cancelled by the caller.
+ */
+export function refuseCapture(
+  state: CameraStateName,
+  signal: AbortSignal | undefined,
+  closedError: () => Error = () => cameraError('camera_closed', 'The camera is not open.'),
+): void {
+  if (state === 'disconnected') throw closedError();
+  if (state === 'busy')
+    throw cameraError('camera_busy', 'The camera is busy with another capture; try again in a moment.');
+  throwIfAborted(signal);
+}
+
+/** A capture's metadata: its light, when its exposure started, how long it took, its sensor temperature if known. */
+export function captureMetadata(lux: number, started: number, temperature: number | null): CaptureResult['metadata'] {
+  return {
+    lux,
+    exposure_started_at: new Date(started).toISOString(),
+    duration_ms: Date.now() - started,
+    ...(temperature === null ? {} : { temperature_c: temperature }),
+  };
 }
 
 /**

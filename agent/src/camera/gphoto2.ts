@@ -1,6 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import type { Logger } from '../util/log.js';
-import { baseCapabilities, meanLevel, removeQuietly, tempCapturePath, throwIfAborted } from './common.js';
+import {
+  baseCapabilities,
+  captureMetadata,
+  meanLevel,
+  removeQuietly,
+  tempCapturePath,
+  throwIfAborted,
+} from './common.js';
 import { ProgramCamera } from './program-camera.js';
 import type {
   CameraCapabilities,
@@ -11,7 +18,6 @@ import type {
   PreviewFrame,
   PreviewOptions,
 } from './driver.js';
-import { runProgram } from './exec.js';
 import { cameraError, lastLine, unsupportedSetting } from './failures.js';
 import { jpegSize } from './mjpeg.js';
 import { estimateLux, exposureSeconds } from './settings-map.js';
@@ -216,18 +222,8 @@ export class Gphoto2Camera extends ProgramCamera implements CameraDriver {
     timeoutMs: number,
     signal?: AbortSignal,
   ): Promise<{ stdout: Buffer; text: string; stderr: string; exitCode: number }> {
-    const call = this.inflight.track(signal);
-    try {
-      const r = await runProgram(this.program, args, {
-        timeoutMs,
-        signal: call.signal,
-        kill: call.kill,
-        log: this.options.log,
-      });
-      return { stdout: r.stdout, text: r.stdout.toString('utf8'), stderr: r.stderr, exitCode: r.exitCode };
-    } finally {
-      call.done();
-    }
+    const r = await this.runTracked(this.program, args, { timeoutMs, log: this.options.log, signal });
+    return { stdout: r.stdout, text: r.stdout.toString('utf8'), stderr: r.stderr, exitCode: r.exitCode };
   }
 
   /** The cameras gphoto2 sees now (empty when none). */
@@ -347,12 +343,7 @@ export class Gphoto2Camera extends ProgramCamera implements CameraDriver {
         jpeg,
         width: size.width,
         height: size.height,
-        metadata: {
-          lux,
-          exposure_started_at: new Date(started).toISOString(),
-          duration_ms: Date.now() - started,
-          ...(temperature === null ? {} : { temperature_c: temperature }),
-        },
+        metadata: captureMetadata(lux, started, temperature),
         // Only when the body listed its steps: otherwise it was asked for exactly what was requested.
         ...(this.steps ? { applied: { iso: snapped.iso, shutter_speed: wireShutter(snapped.seconds) } } : {}),
       };

@@ -2,7 +2,7 @@ import { connect, type Socket } from 'node:net';
 import { StringDecoder } from 'node:string_decoder';
 import type { Logger } from '../util/log.js';
 import { UsageError } from '../util/errors.js';
-import { baseCapabilities, throwIfAborted } from './common.js';
+import { baseCapabilities, captureMetadata, refuseCapture } from './common.js';
 import type {
   CameraCapabilities,
   CameraDriver,
@@ -364,10 +364,7 @@ export class IndiCamera implements CameraDriver {
   async capture(settings: DriverSettings, signal?: AbortSignal): Promise<CaptureResult> {
     const device = this.device;
     if (!device) throw cameraError('camera_closed', 'The camera is not open.');
-    if (this.current === 'disconnected') throw this.disconnectedError();
-    if (this.current === 'busy')
-      throw cameraError('camera_busy', 'The camera is busy with another capture; try again in a moment.');
-    throwIfAborted(signal);
+    refuseCapture(this.current, signal, () => this.disconnectedError());
     this.current = 'busy';
     const started = Date.now();
     try {
@@ -432,12 +429,7 @@ export class IndiCamera implements CameraDriver {
         jpeg: preview.jpeg,
         width: preview.width,
         height: preview.height,
-        metadata: {
-          lux,
-          exposure_started_at: new Date(started).toISOString(),
-          duration_ms: Date.now() - started,
-          ...(temperature === null ? {} : { temperature_c: temperature }),
-        },
+        metadata: captureMetadata(lux, started, temperature),
         extraFiles: [{ suffix: '.fits', data: fits }],
       };
     } finally {

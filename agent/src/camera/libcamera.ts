@@ -1,7 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import type { Logger } from '../util/log.js';
-import { baseCapabilities, meanLevel, removeQuietly, tempCapturePath, throwIfAborted } from './common.js';
+import {
+  baseCapabilities,
+  captureMetadata,
+  meanLevel,
+  refuseCapture,
+  removeQuietly,
+  tempCapturePath,
+} from './common.js';
 import { ProgramCamera } from './program-camera.js';
 import type {
   CameraCapabilities,
@@ -12,7 +19,6 @@ import type {
   PreviewFrame,
   PreviewOptions,
 } from './driver.js';
-import { runProgram } from './exec.js';
 import { cameraError, lastLine, unsupportedSetting } from './failures.js';
 import { jpegSize } from './mjpeg.js';
 import { awbGainsForKelvin, awbName, estimateLux, exposureSeconds, meteringName } from './settings-map.js';
@@ -115,13 +121,10 @@ export class LibcameraCamera extends ProgramCamera implements CameraDriver {
   }
 
   async open(): Promise<void> {
-    const call = this.inflight.track(undefined);
-    const result = await runProgram(this.still, ['--list-cameras'], {
+    const result = await this.runTracked(this.still, ['--list-cameras'], {
       timeoutMs: this.marginMs,
-      signal: call.signal,
-      kill: call.kill,
       log: this.options.log,
-    }).finally(call.done);
+    });
     const text = `${result.stdout.toString('utf8')}\n${result.stderr}`;
     const cameras = parseCameraList(text);
     const wanted = this.options.cameraIndex ?? 0;
@@ -163,9 +166,8 @@ export class LibcameraCamera extends ProgramCamera implements CameraDriver {
     if (this.lastLux !== null) return { lux: this.lastLux };
     // Nothing captured yet: a small auto-exposed frame gives libcamera's own lux estimate.
     const file = await tempCapturePath(this.options.tempDir, 'meter', '.jpg');
-    const call = this.inflight.track(undefined);
     try {
-      const result = await runProgram(
+      const result = await this.runTracked(
         this.still,
         [
           ...this.cameraArgs(),
@@ -182,14 +184,13 @@ export class LibcameraCamera extends ProgramCamera implements CameraDriver {
           '--metadata-format',
           'json',
         ],
-        { timeoutMs: this.marginMs, signal: call.signal, kill: call.kill, log: this.options.log },
+        { timeoutMs: this.marginMs, log: this.options.log },
       );
       if (result.exitCode !== 0) throw classifyRpicamError(this.still, result.stderr);
       const meta = parseMetadata(result.stdout);
       this.lastLux = meta.Lux ?? null;
       return { lux: this.lastLux ?? 0 };
     } finally {
-      call.done();
       await removeQuietly(file);
     }
   }
@@ -232,22 +233,16 @@ export class LibcameraCamera extends ProgramCamera implements CameraDriver {
   }
 
   async capture(settings: DriverSettings, signal?: AbortSignal): Promise<CaptureResult> {
-    if (this.current === 'disconnected') throw cameraError('camera_closed', 'The camera is not open.');
-    if (this.current === 'busy')
-      throw cameraError('camera_busy', 'The camera is busy with another capture; try again in a moment.');
-    throwIfAborted(signal);
+    refuseCapture(this.current, signal);
     this.current = 'busy';
     const started = Date.now();
-    const startedAt = new Date(started).toISOString();
     const file = await tempCapturePath(this.options.tempDir, 'rpicam', '.jpg');
-    const call = this.inflight.track(signal);
     try {
       const seconds = exposureSeconds(settings);
-      const result = await runProgram(this.still, this.stillArgs(settings, file), {
+      const result = await this.runTracked(this.still, this.stillArgs(settings, file), {
         timeoutMs: seconds * 1000 + this.marginMs,
-        signal: call.signal,
-        kill: call.kill,
         log: this.options.log,
+        signal,
       });
       if (result.exitCode !== 0) throw classifyRpicamError(this.still, result.stderr);
       const jpeg = await readFile(file).catch((err: unknown) => {
@@ -269,15 +264,11 @@ export class LibcameraCamera extends ProgramCamera implements CameraDriver {
         width: size.width,
         height: size.height,
         metadata: {
-          lux,
-          exposure_started_at: startedAt,
-          duration_ms: Date.now() - started,
+          ...captureMetadata(lux, started, meta.SensorTemperature ?? null),
           ...(meta.ColourTemperature === undefined ? {} : { colour_temperature_k: meta.ColourTemperature }),
-          ...(meta.SensorTemperature === undefined ? {} : { temperature_c: meta.SensorTemperature }),
         },
       };
     } finally {
-      call.done();
       if (this.current === 'busy') this.current = 'ready';
       await removeQuietly(file);
     }

@@ -1,6 +1,7 @@
+import type { Logger } from '../util/log.js';
 import { Inflight } from './common.js';
 import type { CameraStateName, PreviewFrame, PreviewOptions } from './driver.js';
-import { streamMjpeg } from './exec.js';
+import { runProgram, streamMjpeg, type RunResult } from './exec.js';
 
 /**
  * What the cameras driven through external programs (gphoto2, rpicam, ffmpeg)
@@ -19,6 +20,25 @@ export abstract class ProgramCamera {
 
   state(): CameraStateName {
     return this.current;
+  }
+
+  /** Runs `program args` as a call close() stops; `signal` cancels it (see exec.ts runProgram). */
+  protected async runTracked(
+    program: string,
+    args: readonly string[],
+    options: { timeoutMs: number; log: Logger | undefined; signal?: AbortSignal | undefined },
+  ): Promise<RunResult> {
+    const call = this.inflight.track(options.signal);
+    try {
+      return await runProgram(program, args, {
+        timeoutMs: options.timeoutMs,
+        signal: call.signal,
+        kill: call.kill,
+        log: options.log,
+      });
+    } finally {
+      call.done();
+    }
   }
 
   /** Preview frames from `program args` (MJPEG on stdout) until `signal` aborts or the camera closes. */

@@ -15,7 +15,7 @@
  * go through the same sRGB-like tone curve.
  */
 import { createHash } from 'node:crypto';
-import { mulberry32 } from './sky-render.js';
+import { mulberry32, xorshift32 } from './sky-render.js';
 
 /** Dark current of a normal pixel at 20 °C and ISO 100, in full scale per second. */
 export const DARK_RATE_PER_S = 3e-6;
@@ -118,18 +118,8 @@ export function renderDark(pattern: FixedPattern, e: DarkExposure, noiseSeed: nu
   // Read noise grows with gain; the dark current's shot noise with its square root.
   const sigma = 0.0003 * isoGain + 0.006 * Math.sqrt(isoGain * d);
   const out = Buffer.allocUnsafe(width * height * 3);
-  let s = noiseSeed | 1;
-  for (let i = 0; i < out.length; i++) {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    const u1 = (s >>> 0) / 4294967296;
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    const u2 = (s >>> 0) / 4294967296;
-    out[i] = tone(d + (u1 + u2 - 1) * 2.45 * sigma);
-  }
+  const uniform = xorshift32(noiseSeed);
+  for (let i = 0; i < out.length; i++) out[i] = tone(d + (uniform() + uniform() - 1) * 2.45 * sigma);
   for (let k = 0; k < hot.length; k++) {
     const i = hot[k]! * 3;
     for (let c = 0; c < 3; c++) {

@@ -1,5 +1,5 @@
 import type { Logger } from '../util/log.js';
-import { baseCapabilities, meanLevel, throwIfAborted } from './common.js';
+import { baseCapabilities, captureMetadata, meanLevel, refuseCapture } from './common.js';
 import { ProgramCamera } from './program-camera.js';
 import type {
   CameraCapabilities,
@@ -10,7 +10,6 @@ import type {
   PreviewFrame,
   PreviewOptions,
 } from './driver.js';
-import { runProgram } from './exec.js';
 import { cameraError, lastLine } from './failures.js';
 import { jpegSize } from './mjpeg.js';
 import { estimateLux, exposureSeconds } from './settings-map.js';
@@ -75,32 +74,27 @@ export class V4l2Camera extends ProgramCamera implements CameraDriver {
   }
 
   private async grab(timeoutMs: number, signal?: AbortSignal): Promise<Buffer> {
-    const call = this.inflight.track(signal);
-    try {
-      // Skip the first frames: UVC cameras need a moment for their auto exposure to settle.
-      const r = await runProgram(
-        this.ffmpeg,
-        [
-          ...this.inputArgs(),
-          '-vf',
-          'select=gte(n\\,3)',
-          '-frames:v',
-          '1',
-          '-c:v',
-          'mjpeg',
-          '-q:v',
-          '2',
-          '-f',
-          'image2pipe',
-          '-',
-        ],
-        { timeoutMs, signal: call.signal, kill: call.kill, log: this.options.log },
-      );
-      if (r.exitCode !== 0 || r.stdout.length === 0) throw classifyFfmpegV4l2Error(this.device, r.stderr);
-      return r.stdout;
-    } finally {
-      call.done();
-    }
+    // Skip the first frames: UVC cameras need a moment for their auto exposure to settle.
+    const r = await this.runTracked(
+      this.ffmpeg,
+      [
+        ...this.inputArgs(),
+        '-vf',
+        'select=gte(n\\,3)',
+        '-frames:v',
+        '1',
+        '-c:v',
+        'mjpeg',
+        '-q:v',
+        '2',
+        '-f',
+        'image2pipe',
+        '-',
+      ],
+      { timeoutMs, log: this.options.log, signal },
+    );
+    if (r.exitCode !== 0 || r.stdout.length === 0) throw classifyFfmpegV4l2Error(this.device, r.stderr);
+    return r.stdout;
   }
 
   async open(): Promise<void> {
@@ -126,10 +120,7 @@ export class V4l2Camera extends ProgramCamera implements CameraDriver {
   }
 
   async capture(settings: DriverSettings, signal?: AbortSignal): Promise<CaptureResult> {
-    if (this.current === 'disconnected') throw cameraError('camera_closed', 'The camera is not open.');
-    if (this.current === 'busy')
-      throw cameraError('camera_busy', 'The camera is busy with another capture; try again in a moment.');
-    throwIfAborted(signal);
+    refuseCapture(this.current, signal);
     this.current = 'busy';
     const started = Date.now();
     try {
@@ -144,7 +135,7 @@ export class V4l2Camera extends ProgramCamera implements CameraDriver {
         jpeg,
         width: size.width,
         height: size.height,
-        metadata: { lux, exposure_started_at: new Date(started).toISOString(), duration_ms: Date.now() - started },
+        metadata: captureMetadata(lux, started, null),
       };
     } finally {
       if (this.current === 'busy') this.current = 'ready';

@@ -97,7 +97,18 @@ const MIGRATIONS: readonly ((db: Db) => void)[] = [
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
-interface Row {
+/** What a capture was taken for and the light it was taken in: the same columns in a capture and its intent. */
+export type CaptureTags = Pick<
+  CaptureRecord,
+  'profile' | 'profile_version' | 'schedule' | 'test_id' | 'variant' | 'lux'
+>;
+
+function captureTags(from: CaptureTags): CaptureTags {
+  const { profile, profile_version, schedule, test_id, variant, lux } = from;
+  return { profile, profile_version, schedule, test_id, variant, lux };
+}
+
+interface Row extends CaptureTags {
   seq: number;
   capture_id: string;
   file_name: string;
@@ -107,12 +118,6 @@ interface Row {
   width: number;
   height: number;
   settings_json: string;
-  profile: string | null;
-  profile_version: string | null;
-  schedule: string | null;
-  test_id: string | null;
-  variant: string | null;
-  lux: number | null;
   temperature_c: number | null;
   synced: number;
   missing: number;
@@ -152,16 +157,10 @@ export interface DeletableCapture {
 export type NewCapture = Omit<CaptureRecord, 'synced'>;
 
 /** What a capture was asked for, journalled as its exposure starts (capture_intents). */
-export interface CaptureIntent {
+export interface CaptureIntent extends CaptureTags {
   capture_id: string;
   started_at: string;
   settings: SettingsUsed;
-  profile: string | null;
-  profile_version: string | null;
-  schedule: string | null;
-  test_id: string | null;
-  variant: string | null;
-  lux: number | null;
   frame_kind: 'light' | 'dark';
   bracket: BracketInfo | null;
 }
@@ -188,12 +187,7 @@ function toRecord(row: Row): CaptureRecord {
     width: row.width,
     height: row.height,
     settings_used: RecordedSettings.parse(JSON.parse(row.settings_json)),
-    profile: row.profile,
-    profile_version: row.profile_version,
-    schedule: row.schedule,
-    test_id: row.test_id,
-    variant: row.variant,
-    lux: row.lux,
+    ...captureTags(row),
     temperature_c: row.temperature_c,
     synced: row.synced === 1,
     clock_synced: row.clock_synced === 1,
@@ -327,12 +321,7 @@ export class Journal {
       width: capture.width,
       height: capture.height,
       settings_json: JSON.stringify(capture.settings_used),
-      profile: capture.profile,
-      profile_version: capture.profile_version,
-      schedule: capture.schedule,
-      test_id: capture.test_id,
-      variant: capture.variant,
-      lux: capture.lux,
+      ...captureTags(capture),
       temperature_c: capture.temperature_c ?? context?.temperature_c ?? null,
     };
     const clearIntent = this.db.prepare(`DELETE FROM capture_intents WHERE capture_id = ?`);
@@ -374,19 +363,13 @@ export class Journal {
   /** The intent journalled for a capture id (a file found after a crash), or null. */
   intent(captureId: string): CaptureIntent | null {
     const row = this.db.prepare(`SELECT * FROM capture_intents WHERE capture_id = ?`).get(captureId) as
-      | {
+      | (CaptureTags & {
           capture_id: string;
           started_at: string;
           settings_json: string;
-          profile: string | null;
-          profile_version: string | null;
-          schedule: string | null;
-          test_id: string | null;
-          variant: string | null;
-          lux: number | null;
           frame_kind: string;
           bracket_json: string | null;
-        }
+        })
       | undefined;
     if (!row) return null;
     const settings = SettingsUsed.safeParse(JSON.parse(row.settings_json));
@@ -395,12 +378,7 @@ export class Journal {
       capture_id: row.capture_id,
       started_at: row.started_at,
       settings: settings.data,
-      profile: row.profile,
-      profile_version: row.profile_version,
-      schedule: row.schedule,
-      test_id: row.test_id,
-      variant: row.variant,
-      lux: row.lux,
+      ...captureTags(row),
       frame_kind: row.frame_kind === 'dark' ? 'dark' : 'light',
       bracket: row.bracket_json ? (JSON.parse(row.bracket_json) as BracketInfo) : null,
     };

@@ -14,9 +14,9 @@
  * plan slot left `started`/`interrupted` at that instant gets the capture id.
  */
 import { createHash } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { parseFits } from '../camera/fits.js';
-import { join, relative, sep } from 'node:path';
+import { relative, sep } from 'node:path';
 import { loadSharp } from '../util/sharp.js';
 import type { CaptureIntent, Journal } from '../db/journal.js';
 import type { RecordedSettings } from '../protocol/index.js';
@@ -108,25 +108,12 @@ function fromCompact(s: string): string {
   return `${s.slice(0, 4)}-${s.slice(4, 6)}-${s.slice(6, 8)}T${s.slice(9, 11)}:${s.slice(11, 13)}:${s.slice(13, 15)}.${s.slice(15, 18)}Z`;
 }
 
-async function walk(dir: string, out: string[]): Promise<void> {
-  let entries;
-  try {
-    entries = await readdir(dir, { withFileTypes: true });
-  } catch {
-    return;
-  }
-  for (const entry of entries) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) await walk(path, out);
-    else if (entry.isFile() && entry.name.endsWith('.jpg') && !entry.name.startsWith(TEMP_PREFIX)) out.push(path);
-  }
-}
-
 /** Adds every capture file the journal does not know; returns the capture ids added. */
 export async function reconcileOrphanFiles(store: CapturesStore, journal: Journal, log: Logger): Promise<string[]> {
   const known = journal.knownFileNames();
-  const files: string[] = [];
-  await walk(store.root, files);
+  const files = await store.listBelow(
+    (entry) => entry.isFile() && entry.name.endsWith('.jpg') && !entry.name.startsWith(TEMP_PREFIX),
+  );
   const added: string[] = [];
   for (const path of files) {
     const fileName = relative(store.root, path).split(sep).join('/');

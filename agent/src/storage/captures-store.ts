@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { Dirent } from 'node:fs';
 import { mkdir, readdir, rm, stat, statfs } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { TEMP_PREFIX, writeFileAtomic } from '../util/fs-atomic.js';
@@ -121,9 +122,9 @@ export class CapturesStore {
     }
   }
 
-  /** Removes temp files a crash left behind; returns their paths. */
-  async removeTempFiles(): Promise<string[]> {
-    const removed: string[] = [];
+  /** The paths of the entries below the captures folder that `keep` accepts; a folder it cannot read is passed over. */
+  async listBelow(keep: (entry: Dirent) => boolean): Promise<string[]> {
+    const found: string[] = [];
     const walk = async (dir: string): Promise<void> => {
       let entries;
       try {
@@ -134,13 +135,17 @@ export class CapturesStore {
       for (const entry of entries) {
         const path = join(dir, entry.name);
         if (entry.isDirectory()) await walk(path);
-        else if (entry.name.startsWith(TEMP_PREFIX)) {
-          await rm(path, { force: true });
-          removed.push(path);
-        }
+        else if (keep(entry)) found.push(path);
       }
     };
     await walk(this.root);
+    return found;
+  }
+
+  /** Removes temp files a crash left behind; returns their paths. */
+  async removeTempFiles(): Promise<string[]> {
+    const removed = await this.listBelow((entry) => entry.name.startsWith(TEMP_PREFIX));
+    for (const path of removed) await rm(path, { force: true });
     return removed;
   }
 }
