@@ -177,14 +177,7 @@ export class AgentClient {
         res = await leanGet(this.address.host.replace(/^\[(.*)\]$/, '$1'), this.address.port, path, headers, abort);
       }
     } catch (cause) {
-      const timedOut = cause instanceof Error && (cause.name === 'TimeoutError' || cause.name === 'AbortError');
-      throw new StationError(
-        timedOut ? 'agent_timeout' : 'agent_unreachable',
-        timedOut
-          ? `The agent at ${this.baseUrl} did not answer in time. Check that it is running and the network is up.`
-          : `Cannot reach the agent at ${this.baseUrl}. Check that it is running and reachable from this computer.`,
-        { cause },
-      );
+      throw this.unreachable(cause);
     }
     if (res.status < 200 || res.status >= 300) {
       const chunks: Buffer[] = [];
@@ -252,15 +245,20 @@ export class AgentClient {
       return await pinnedFetch(`${this.baseUrl}${path}`, init, await this.pinnedTls());
     } catch (cause) {
       if (cause instanceof StationError) throw cause;
-      const timedOut = cause instanceof Error && (cause.name === 'TimeoutError' || cause.name === 'AbortError');
-      throw new StationError(
-        timedOut ? 'agent_timeout' : 'agent_unreachable',
-        timedOut
-          ? `The agent at ${this.baseUrl} did not answer in time. Check that it is running and the network is up.`
-          : `Cannot reach the agent at ${this.baseUrl}. Check that it is running and reachable from this computer.`,
-        { cause },
-      );
+      throw this.unreachable(cause);
     }
+  }
+
+  /** What a request that got no answer throws: agent_timeout when it ran out of time, else agent_unreachable. */
+  private unreachable(cause: unknown): StationError {
+    const timedOut = cause instanceof Error && (cause.name === 'TimeoutError' || cause.name === 'AbortError');
+    return new StationError(
+      timedOut ? 'agent_timeout' : 'agent_unreachable',
+      timedOut
+        ? `The agent at ${this.baseUrl} did not answer in time. Check that it is running and the network is up.`
+        : `Cannot reach the agent at ${this.baseUrl}. Check that it is running and reachable from this computer.`,
+      { cause },
+    );
   }
 
   private async pinnedTls(): Promise<PinnedTls> {

@@ -1,3 +1,4 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import WebSocket from 'ws';
 import {
   bindStationApi,
@@ -113,6 +114,43 @@ export class StationClient {
   close(): void {
     this.ws.close();
   }
+}
+
+type FlagsConfig = NonNullable<ParseArgsConfig['options']>;
+
+/** The flags of every command that reaches the station: --url (default $SKYSTATION_URL), --json, --help. */
+export function stationFlags() {
+  return {
+    url: { type: 'string', default: process.env['SKYSTATION_URL'] ?? 'ws://127.0.0.1:8082/api/ws' },
+    json: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  } as const satisfies FlagsConfig;
+}
+
+/**
+ * A command's flags and positionals (strict: an unknown flag is an error), or null once that error and
+ * `usage` went to stderr (the command then exits with 2).
+ */
+export function parseCommandArgs<O extends FlagsConfig>(args: string[], options: O, usage: string) {
+  try {
+    return parseArgs<{ args: string[]; options: O; allowPositionals: true; strict: true }>({
+      args,
+      options,
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (err) {
+    process.stderr.write(`${errorMessage(err)}\n${usage}\n`);
+    return null;
+  }
+}
+
+/** A command's failure: `{ok:false,error:{code,message}}` on `out` with --json, else its message on stderr. Exit code 1. */
+export function reportFailure(err: unknown, json: boolean, out: (s: string) => void): number {
+  const code = err instanceof StationApiError || err instanceof StationError ? err.code : 'error';
+  if (json) out(JSON.stringify({ ok: false, error: { code, message: errorMessage(err) } }));
+  else process.stderr.write(`${errorMessage(err)}\n`);
+  return 1;
 }
 
 /**

@@ -15,6 +15,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
+  ENCODER_PRESETS,
   EXPORT_PRESETS,
   StationApiError,
   type ExportJobView,
@@ -166,17 +167,7 @@ function parse(argv: string[]): Parsed | 'help' {
   if (hdr !== undefined && hdr !== 'fuse' && hdr !== 'middle') throw new UsageError('--hdr must be fuse or middle.');
   const darks = values.darks;
   if (darks !== undefined && darks !== 'auto' && darks !== 'off') throw new UsageError('--darks must be auto or off.');
-  const encoderPresets = [
-    'ultrafast',
-    'superfast',
-    'veryfast',
-    'faster',
-    'fast',
-    'medium',
-    'slow',
-    'slower',
-    'veryslow',
-  ];
+  const encoderPresets: readonly string[] = ENCODER_PRESETS;
   const ep = values['encoder-preset'];
   if (ep !== undefined && !encoderPresets.includes(ep)) {
     throw new UsageError(`--encoder-preset must be one of ${encoderPresets.join(', ')}.`);

@@ -7,10 +7,9 @@
  *
  * Exit codes: 0 ok, 1 the station refused or failed, 2 bad usage, 3 station unreachable.
  */
-import { parseArgs } from 'node:util';
-import { StationApiError, type AgentView, type CaptureView } from '../api/contract.js';
-import { StationError, errorMessage } from '../util/errors.js';
-import { connectOrSay, type StationClient } from './client.js';
+import type { AgentView, CaptureView } from '../api/contract.js';
+import { StationError } from '../util/errors.js';
+import { connectOrSay, parseCommandArgs, reportFailure, stationFlags, type StationClient } from './client.js';
 import { runPasswordCommand } from '../auth/index.js';
 import { isOrchestrationCommand, ORCHESTRATION_USAGE, runOrchestrationCli } from '../orchestration/cli.js';
 import { runExportCommand } from './export-cmd.js';
@@ -114,27 +113,19 @@ export async function runCli(
   if (argv[0] === 'settings') return runSettingsCommand(argv.slice(1), out);
   if (isOrchestrationCommand(argv[0])) return runOrchestrationCli(argv, out);
   if (argv[0] === 'password') return runPasswordCommand(argv.slice(1), out);
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: joinBracketValue(argv),
-      options: {
-        bracket: { type: 'string' },
-        dark: { type: 'boolean', default: false },
-        url: { type: 'string', default: process.env['SKYSTATION_URL'] ?? 'ws://127.0.0.1:8082/api/ws' },
-        json: { type: 'boolean', default: false },
-        set: { type: 'boolean', default: false },
-        darks: { type: 'boolean', default: false },
-        interval: { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      allowPositionals: true,
-      strict: true,
-    });
-  } catch (err) {
-    process.stderr.write(`${errorMessage(err)}\n${USAGE}\n`);
-    return 2;
-  }
+  const parsed = parseCommandArgs(
+    joinBracketValue(argv),
+    {
+      bracket: { type: 'string' },
+      dark: { type: 'boolean', default: false },
+      set: { type: 'boolean', default: false },
+      darks: { type: 'boolean', default: false },
+      interval: { type: 'string' },
+      ...stationFlags(),
+    },
+    USAGE,
+  );
+  if (!parsed) return 2;
   const [command, ...rest] = parsed.positionals;
   const json = parsed.values.json;
   if (parsed.values.help || command === undefined) {
@@ -309,10 +300,7 @@ export async function runCli(
     }
     return 0;
   } catch (err) {
-    const code = err instanceof StationApiError || err instanceof StationError ? err.code : 'error';
-    if (json) out(JSON.stringify({ ok: false, error: { code, message: errorMessage(err) } }));
-    else process.stderr.write(`${errorMessage(err)}\n`);
-    return 1;
+    return reportFailure(err, json, out);
   } finally {
     client.close();
   }

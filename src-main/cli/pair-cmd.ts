@@ -7,10 +7,9 @@
  *
  * Exit codes: 0 paired, 1 the camera or station refused, 2 bad usage, 3 station unreachable.
  */
-import { parseArgs } from 'node:util';
-import { StationApiError, type AgentView } from '../api/contract.js';
-import { StationError, errorMessage } from '../util/errors.js';
-import { connectOrSay } from './client.js';
+import type { AgentView } from '../api/contract.js';
+import { StationError } from '../util/errors.js';
+import { connectOrSay, parseCommandArgs, reportFailure, stationFlags } from './client.js';
 
 export const PAIR_USAGE = `Usage: skystation pair HOST:PORT CODE | skystation pair --id AGENT CODE [--json] [--url URL]
   HOST:PORT      the camera's address (port 8080 when left out; http(s)://HOST:PORT also works)
@@ -27,23 +26,8 @@ export async function runPairCommand(
   argv: string[],
   out: (s: string) => void = (s) => process.stdout.write(`${s}\n`),
 ): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      options: {
-        id: { type: 'string' },
-        url: { type: 'string', default: process.env['SKYSTATION_URL'] ?? 'ws://127.0.0.1:8082/api/ws' },
-        json: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      allowPositionals: true,
-      strict: true,
-    });
-  } catch (err) {
-    process.stderr.write(`${errorMessage(err)}\n${PAIR_USAGE}\n`);
-    return 2;
-  }
+  const parsed = parseCommandArgs(argv, { id: { type: 'string' }, ...stationFlags() }, PAIR_USAGE);
+  if (!parsed) return 2;
   const { values, positionals } = parsed;
   if (values.help) {
     out(PAIR_USAGE);
@@ -87,10 +71,7 @@ export async function runPairCommand(
     out(json(values.json, agent) ?? describe(agent));
     return 0;
   } catch (err) {
-    const errCode = err instanceof StationApiError || err instanceof StationError ? err.code : 'error';
-    if (values.json) out(JSON.stringify({ ok: false, error: { code: errCode, message: errorMessage(err) } }));
-    else process.stderr.write(`${errorMessage(err)}\n`);
-    return 1;
+    return reportFailure(err, values.json, out);
   } finally {
     client.close();
   }

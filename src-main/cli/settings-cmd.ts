@@ -9,10 +9,8 @@
  *
  * Exit codes: 0 ok, 1 refused or failed, 2 bad usage, 3 station unreachable.
  */
-import { parseArgs } from 'node:util';
-import { StationApiError, type SettingsPatch, type SettingsView } from '../api/contract.js';
-import { StationError, errorMessage } from '../util/errors.js';
-import { connectOrSay } from './client.js';
+import type { SettingsPatch, SettingsView } from '../api/contract.js';
+import { connectOrSay, parseCommandArgs, reportFailure, stationFlags } from './client.js';
 
 type Kind = 'text' | 'nullable' | 'secret' | 'boolean';
 /** Every key `settings set` accepts, and how its VALUE is read. */
@@ -105,22 +103,8 @@ export async function runSettingsCommand(
   out: (s: string) => void,
   readValue: () => Promise<string> = readStdin,
 ): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      options: {
-        url: { type: 'string', default: process.env['SKYSTATION_URL'] ?? 'ws://127.0.0.1:8082/api/ws' },
-        json: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      allowPositionals: true,
-      strict: true,
-    });
-  } catch (err) {
-    process.stderr.write(`${errorMessage(err)}\n${SETTINGS_USAGE}\n`);
-    return 2;
-  }
+  const parsed = parseCommandArgs(argv, stationFlags(), SETTINGS_USAGE);
+  if (!parsed) return 2;
   if (parsed.values.help) {
     out(SETTINGS_USAGE);
     return 0;
@@ -172,10 +156,7 @@ export async function runSettingsCommand(
     }
     return 0;
   } catch (err) {
-    const code = err instanceof StationApiError || err instanceof StationError ? err.code : 'error';
-    if (json) out(JSON.stringify({ ok: false, error: { code, message: errorMessage(err) } }));
-    else process.stderr.write(`${errorMessage(err)}\n`);
-    return 1;
+    return reportFailure(err, json, out);
   } finally {
     client.close();
   }

@@ -33,45 +33,74 @@ export type ExportSelection = z.input<typeof ExportSelection>;
 
 const even = z.number().int().positive().max(8192).multipleOf(2, { message: 'must be an even number of pixels' });
 
+export const ENCODER_PRESETS = [
+  'ultrafast',
+  'superfast',
+  'veryfast',
+  'faster',
+  'fast',
+  'medium',
+  'slow',
+  'slower',
+  'veryslow',
+] as const;
+
+/**
+ * The values of the render options, one list for the API (ExportOptions: each optional, the preset decides)
+ * and the render request (ExportRequestSchema in request.ts: each with its default).
+ */
+export const RenderOption = {
+  fps: z.union([z.literal(24), z.literal(25), z.literal(30), z.literal(60)]),
+  fit: z.enum(['cover', 'contain']),
+  /** The crop rectangle's fields, in source pixels. */
+  crop: {
+    left: z.number().int().nonnegative(),
+    top: z.number().int().nonnegative(),
+    width: z.number().int().positive(),
+    height: z.number().int().positive(),
+  },
+  /** Quality: constant rate factor (lower is better, larger files). */
+  crf: z.number().int().min(0).max(51),
+  /** x264/x265 speed preset. */
+  encoderPreset: z.enum(ENCODER_PRESETS),
+  deflicker: z.enum(['none', 'ffmpeg', 'smooth']),
+  deflickerWindow: z.number().int().min(3).max(301),
+  denoise: z.enum(['none', 'hqdn3d', 'atadenoise']),
+  hdr: z.enum(['fuse', 'middle']),
+  darks: z.enum(['off', 'auto']),
+  pacing: z.enum(['sequence', 'realtime']),
+  imageFormat: z.enum(['jpg', 'png']),
+};
+
 /** How to render; every field optional (the preset decides). */
 export const ExportOptions = z.strictObject({
   preset: z.enum(EXPORT_PRESETS).default('h264-1080p'),
-  fps: z.union([z.literal(24), z.literal(25), z.literal(30), z.literal(60)]).default(25),
+  fps: RenderOption.fps.default(25),
   width: even.optional(),
   height: even.optional(),
-  fit: z.enum(['cover', 'contain']).optional(),
-  crop: z
-    .strictObject({
-      left: z.number().int().nonnegative(),
-      top: z.number().int().nonnegative(),
-      width: z.number().int().positive(),
-      height: z.number().int().positive(),
-    })
-    .optional(),
-  /** Quality: constant rate factor (lower is better, larger files). */
-  crf: z.number().int().min(0).max(51).optional(),
-  encoderPreset: z
-    .enum(['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow', 'slower', 'veryslow'])
-    .optional(),
-  deflicker: z.enum(['none', 'ffmpeg', 'smooth']).optional(),
-  deflickerWindow: z.number().int().min(3).max(301).optional(),
+  fit: RenderOption.fit.optional(),
+  crop: z.strictObject(RenderOption.crop).optional(),
+  crf: RenderOption.crf.optional(),
+  encoderPreset: RenderOption.encoderPreset.optional(),
+  deflicker: RenderOption.deflicker.optional(),
+  deflickerWindow: RenderOption.deflickerWindow.optional(),
   stabilise: z.boolean().optional(),
   overlay: z.boolean().optional(),
   overlayTimeZone: z.string().min(1).max(64).optional(),
-  denoise: z.enum(['none', 'hqdn3d', 'atadenoise']).optional(),
+  denoise: RenderOption.denoise.optional(),
   /**
    * Bracketed sets (HDR): 'fuse' (default) merges each set into one frame by
    * exposure fusion; 'middle' keeps only the image taken at the metered exposure.
    */
-  hdr: z.enum(['fuse', 'middle']).optional(),
+  hdr: RenderOption.hdr.optional(),
   /**
    * Dark frames: 'auto' (default) subtracts from each light a master dark of the
    * same camera taken at the nearest exposure, gain and temperature (lights with
    * no dark close enough are left as they are); 'off' never does.
    */
-  darks: z.enum(['off', 'auto']).optional(),
-  pacing: z.enum(['sequence', 'realtime']).optional(),
-  imageFormat: z.enum(['jpg', 'png']).optional(),
+  darks: RenderOption.darks.optional(),
+  pacing: RenderOption.pacing.optional(),
+  imageFormat: RenderOption.imageFormat.optional(),
   /** File name (no folders) under the station's exports folder. */
   name: z
     .string()
@@ -131,20 +160,23 @@ export const ExportSettingsPatch = z.strictObject({
   s3: S3SettingsInput.nullable().optional(),
 });
 
+/** An S3 archive's connection as a view shows it: the secret only as whether it is set. */
+export interface S3SettingsView {
+  endpoint: string | null;
+  region: string;
+  bucket: string;
+  prefix: string;
+  accessKeyId: string;
+  secretAccessKeySet: boolean;
+  forcePathStyle: boolean;
+}
+
 export interface ExportSettingsView {
   autoNightProducts: boolean;
   nightQuietMinutes: number;
   archiveExports: boolean;
   archiveOriginals: boolean;
-  s3: {
-    endpoint: string | null;
-    region: string;
-    bucket: string;
-    prefix: string;
-    accessKeyId: string;
-    secretAccessKeySet: boolean;
-    forcePathStyle: boolean;
-  } | null;
+  s3: S3SettingsView | null;
   /** The S3 archive's state: uploads waiting or running, the last one finished, the last error. */
   archive: { queued: number; lastUploaded: string | null; lastError: string | null };
 }

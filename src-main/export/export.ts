@@ -403,6 +403,16 @@ export async function runExport(input: unknown, options: RunExportOptions = {}):
     const makeSource = (): InputSource => linked ?? streamSource(seq, req, size, gains);
     const { width, height } = size;
     const fps = String(req.fps);
+    /** One ffmpeg pass over the frames at the output rate: `args` say what it does with them. */
+    const ffmpegPass = (args: string[], onProgress: (p: FfmpegProgress) => void): Promise<void> => {
+      const src = makeSource();
+      return runFfmpeg(ffmpeg, ['-loglevel', 'error', '-xerror', '-framerate', fps, ...src.args, ...args], {
+        cwd: work,
+        signal,
+        onProgress,
+        ...(src.feed ? { feed: src.feed } : {}),
+      });
+    };
 
     const chain: string[] = [];
     if (linked) {
@@ -428,16 +438,8 @@ export async function runExport(input: unknown, options: RunExportOptions = {}):
     if (req.denoise === 'atadenoise') chain.push('atadenoise');
 
     if (req.stabilise) {
-      const src = makeSource();
-      await runFfmpeg(
-        ffmpeg,
+      await ffmpegPass(
         [
-          '-loglevel',
-          'error',
-          '-xerror',
-          '-framerate',
-          fps,
-          ...src.args,
           '-vf',
           [...chain, 'vidstabdetect=shakiness=5:accuracy=15:result=transforms.trf'].join(','),
           '-an',
@@ -445,12 +447,7 @@ export async function runExport(input: unknown, options: RunExportOptions = {}):
           'null',
           '-',
         ],
-        {
-          cwd: work,
-          signal,
-          onProgress: ffProgress('stabilising'),
-          ...(src.feed ? { feed: src.feed } : {}),
-        },
+        ffProgress('stabilising'),
       );
       chain.push(
         'vidstabtransform=input=transforms.trf:smoothing=15:optzoom=1:interpol=bicubic',
@@ -478,30 +475,11 @@ export async function runExport(input: unknown, options: RunExportOptions = {}):
       out.push('-start_number', '1', '-f', 'image2', '-y', pattern);
     }
     let lastFrame = 0;
-    const src = makeSource();
     const encodeProgress = ffProgress('encoding');
-    await runFfmpeg(
-      ffmpeg,
-      [
-        '-loglevel',
-        'error',
-        '-xerror',
-        '-framerate',
-        fps,
-        ...src.args,
-        ...(chain.length ? ['-vf', chain.join(',')] : []),
-        ...out,
-      ],
-      {
-        cwd: work,
-        signal,
-        onProgress: (p) => {
-          lastFrame = p.frame;
-          encodeProgress(p);
-        },
-        ...(src.feed ? { feed: src.feed } : {}),
-      },
-    );
+    await ffmpegPass([...(chain.length ? ['-vf', chain.join(',')] : []), ...out], (p) => {
+      lastFrame = p.frame;
+      encodeProgress(p);
+    });
     if (signal?.aborted) throw cancelled();
     if (lastFrame !== seq.length) {
       throw new StationError(

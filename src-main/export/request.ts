@@ -2,6 +2,7 @@
 import { extname, isAbsolute, join, relative, resolve } from 'node:path';
 import { z } from 'zod';
 import { StationError } from '../util/errors.js';
+import { EXPORT_PRODUCTS, RenderOption } from './api-types.js';
 
 /**
  * One file or folder name, never a path: no separators, not "." or "..", no
@@ -75,43 +76,33 @@ export const ExportRequestSchema = z
   .object({
     frames: z.array(FrameSchema).min(1, { message: 'select at least one frame' }),
     preset: z.enum(PRESET_NAMES),
-    fps: z.union([z.literal(24), z.literal(25), z.literal(30), z.literal(60)]).default(30),
+    fps: RenderOption.fps.default(30),
     /** Output size; a missing side follows the (cropped) source's aspect ratio. */
     width: evenPositive.optional(),
     height: evenPositive.optional(),
     /** How the source fills width×height: crop the excess (cover) or letterbox (contain). */
-    fit: z.enum(['cover', 'contain']).default('cover'),
+    fit: RenderOption.fit.default('cover'),
     /** Crop in source pixels, applied before scaling. */
-    crop: z
-      .object({
-        left: z.number().int().nonnegative(),
-        top: z.number().int().nonnegative(),
-        width: z.number().int().positive(),
-        height: z.number().int().positive(),
-      })
-      .optional(),
+    crop: z.object(RenderOption.crop).optional(),
     /** Constant rate factor; the preset's default when missing. */
-    crf: z.number().int().min(0).max(51).optional(),
-    /** x264/x265 speed preset. */
-    encoderPreset: z
-      .enum(['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow', 'slower', 'veryslow'])
-      .default('medium'),
-    deflicker: z.enum(['none', 'ffmpeg', 'smooth']).default('none'),
+    crf: RenderOption.crf.optional(),
+    encoderPreset: RenderOption.encoderPreset.default('medium'),
+    deflicker: RenderOption.deflicker.default('none'),
     /** Frames in the smoothing window ('smooth' and 'ffmpeg'). */
-    deflickerWindow: z.number().int().min(3).max(301).default(15),
+    deflickerWindow: RenderOption.deflickerWindow.default(15),
     stabilise: z.boolean().default(false),
     overlay: z.boolean().default(false),
     /** IANA time zone for the overlay's date and time; the station's own zone when missing. */
     overlayTimeZone: z.string().min(1).optional(),
-    denoise: z.enum(['none', 'hqdn3d', 'atadenoise']).default('none'),
+    denoise: RenderOption.denoise.default('none'),
     /**
      * Bracketed sets: 'fuse' makes one frame of each set by exposure fusion (at
      * the set's first capture time); 'middle' keeps only the image closest to
      * the metered exposure (ev nearest 0).
      */
-    hdr: z.enum(['fuse', 'middle']).default('fuse'),
+    hdr: RenderOption.hdr.default('fuse'),
     /** 'auto': subtract the best-matching dark of `darkFrames` (same camera, exposure, gain, temperature) from each light. */
-    darks: z.enum(['off', 'auto']).default('off'),
+    darks: RenderOption.darks.default('off'),
     darkFrames: z.array(DarkFrameSchema).max(10_000).optional(),
     /**
      * 'sequence': every frame once, at the constant output rate, in capture
@@ -119,14 +110,14 @@ export const ExportRequestSchema = z
      * dropped or held so that output time follows capture time at the median
      * interval; gaps longer than 10 intervals are shortened to one.
      */
-    pacing: z.enum(['sequence', 'realtime']).default('sequence'),
-    imageFormat: z.enum(['jpg', 'png']).default('jpg'),
+    pacing: RenderOption.pacing.default('sequence'),
+    imageFormat: RenderOption.imageFormat.default('jpg'),
     outputPath: z.string().min(1).optional(),
     outputDir: z.string().min(1).optional(),
     name: SafeFileName.optional(),
     overwrite: z.boolean().default(false),
     /** A timelapse (the default) or a night product made from the same frames (keogram, startrails). */
-    product: z.enum(['timelapse', 'keogram', 'startrails']).default('timelapse'),
+    product: z.enum(EXPORT_PRODUCTS).default('timelapse'),
     /** What a person reads in the job list. */
     label: z.string().max(300).optional(),
   })

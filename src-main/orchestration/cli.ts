@@ -14,11 +14,10 @@
  */
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
-import { StationApiError, type AgentView } from '../api/contract.js';
+import type { AgentView } from '../api/contract.js';
 import type { TestResults } from '../api/orchestration.js';
 import type { StationClient } from '../cli/client.js';
-import { connectOrSay } from '../cli/client.js';
+import { connectOrSay, parseCommandArgs, reportFailure, stationFlags } from '../cli/client.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { StationError, errorMessage } from '../util/errors.js';
 import { formatTable } from '../cli/table.js';
@@ -36,9 +35,7 @@ export const ORCHESTRATION_COMMANDS = [
 ] as const;
 
 const OPTIONS = {
-  url: { type: 'string', default: process.env['SKYSTATION_URL'] ?? 'ws://127.0.0.1:8082/api/ws' },
-  json: { type: 'boolean', default: false },
-  help: { type: 'boolean', short: 'h', default: false },
+  ...stationFlags(),
   cameras: { type: 'string' },
   variant: { type: 'string', multiple: true },
   rounds: { type: 'string' },
@@ -66,13 +63,8 @@ export function isOrchestrationCommand(command: string | undefined): boolean {
 
 /** Entry from cli/main.ts: parse flags, connect, run. Exit codes as in main.ts (3: station unreachable). */
 export async function runOrchestrationCli(argv: string[], out: (s: string) => void): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
-  } catch (err) {
-    process.stderr.write(`${errorMessage(err)}\n${ORCHESTRATION_USAGE}\n`);
-    return 2;
-  }
+  const parsed = parseCommandArgs(argv, OPTIONS, ORCHESTRATION_USAGE);
+  if (!parsed) return 2;
   const [command, ...rest] = parsed.positionals;
   if (parsed.values.help || command === undefined) {
     out(`Usage: skystation <command> [args] [--json] [--url ws://127.0.0.1:8082/api/ws]\n${ORCHESTRATION_USAGE}`);
@@ -517,9 +509,6 @@ export async function runOrchestrationCommand(
       process.stderr.write(`${err.message}\n`);
       return 2;
     }
-    const code = err instanceof StationApiError || err instanceof StationError ? err.code : 'error';
-    if (flags.json) out(JSON.stringify({ ok: false, error: { code, message: errorMessage(err) } }));
-    else process.stderr.write(`${errorMessage(err)}\n`);
-    return 1;
+    return reportFailure(err, flags.json, out);
   }
 }

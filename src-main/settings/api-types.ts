@@ -9,6 +9,7 @@
  */
 import { z } from 'zod';
 import { returns } from '../api/method.js';
+import type { S3SettingsView } from '../export/api-types.js';
 
 export const WEATHER_PROVIDERS = ['none', 'open-meteo', 'openweathermap'] as const;
 export type WeatherProviderName = (typeof WEATHER_PROVIDERS)[number];
@@ -117,14 +118,7 @@ export interface WeatherSettingsView {
   lastError: string | null;
 }
 
-export interface ArchiveSettingsView {
-  endpoint: string | null;
-  region: string;
-  bucket: string;
-  prefix: string;
-  accessKeyId: string;
-  secretAccessKeySet: boolean;
-  forcePathStyle: boolean;
+export interface ArchiveSettingsView extends S3SettingsView {
   uploadExports: boolean;
   uploadOriginals: boolean;
 }

@@ -69,21 +69,15 @@ function weatherConfig(
   };
 }
 
+/** The S3 connection of archive settings (what the archive uploads with and the archive test checks). */
+function s3Of(a: NonNullable<ResolvedSettings['archive']>): NonNullable<ArchiveTarget['s3']> {
+  const { endpoint, region, bucket, prefix, accessKeyId, secretAccessKey, forcePathStyle } = a;
+  return { endpoint, region, bucket, prefix, accessKeyId, secretAccessKey, forcePathStyle };
+}
+
 function toTarget(a: ResolvedSettings['archive']): ArchiveTarget | null {
   if (!a) return null;
-  return {
-    archiveExports: a.uploadExports,
-    archiveOriginals: a.uploadOriginals,
-    s3: {
-      endpoint: a.endpoint,
-      region: a.region,
-      bucket: a.bucket,
-      prefix: a.prefix,
-      accessKeyId: a.accessKeyId,
-      secretAccessKey: a.secretAccessKey,
-      forcePathStyle: a.forcePathStyle,
-    },
-  };
+  return { archiveExports: a.uploadExports, archiveOriginals: a.uploadOriginals, s3: s3Of(a) };
 }
 
 export class StationSettings {
@@ -234,15 +228,7 @@ export class StationSettings {
     if (!a) {
       throw new StationError('archive_not_configured', 'No S3 archive is set; enter the bucket and keys first.');
     }
-    return checkS3({
-      endpoint: a.endpoint,
-      region: a.region,
-      bucket: a.bucket,
-      prefix: a.prefix,
-      accessKeyId: a.accessKeyId,
-      secretAccessKey: a.secretAccessKey,
-      forcePathStyle: a.forcePathStyle,
-    });
+    return checkS3(s3Of(a));
   }
 
   handlers(): SettingsHandlers {
