@@ -7,6 +7,7 @@ import { useMemo, useState } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { AlertView } from '@contract';
 import { useAgents, useStation } from '../api/hooks';
+import { CameraOptions } from '../components/CameraOptions';
 import { errorText, formatTime } from '../format';
 import { orchKeys } from '../schedules/api';
 import { hrefFor } from '../shell/routes';
@@ -125,11 +126,7 @@ export function AlertList({ agentId, compact = false }: { agentId?: string; comp
               onChange={(e) => set({ agentId: e.target.value })}
             >
               <option value="all">all cameras</option>
-              {(agents.data ?? []).map((a) => (
-                <option key={a.id} value={a.id}>
-                  {a.name}
-                </option>
-              ))}
+              <CameraOptions agents={agents.data} />
             </select>
           </label>
         )}

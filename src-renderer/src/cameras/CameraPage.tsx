@@ -17,6 +17,7 @@ import {
   useStation,
 } from '../api/hooks';
 import { CaptureExtras } from '../components/CaptureExtras';
+import { CaptureFailed, CaptureNowButton } from '../components/CaptureNow';
 import { BracketProgress, Elapsed, StillProgress } from './Progress';
 import { PairForm } from '../components/PairForm';
 import { SensorChart } from '../components/SensorChart';
@@ -105,21 +106,12 @@ function CameraDetail({ agent }: { agent: AgentView }) {
         <section className="panel" aria-labelledby="cam-capture">
           <h3 id="cam-capture">Capture</h3>
           <div className="agent-actions">
-            <button
-              type="button"
-              className="primary"
-              data-testid="capture-now"
-              aria-label={`Capture now with ${agent.name}`}
+            <CaptureNowButton
+              agent={agent}
+              capture={capture}
               disabled={!status.canCapture || busy}
-              aria-busy={capture.isPending}
               title="Capture now (C)"
-              onClick={() => {
-                capture.reset();
-                capture.mutate();
-              }}
-            >
-              {capture.isPending ? 'Capturing…' : 'Capture now'}
-            </button>
+            />
             {capture.isPending && <StillProgress agentId={agent.id} since={capture.submittedAt} />}
           </div>
           {status.whyNot !== null && (
@@ -127,24 +119,14 @@ function CameraDetail({ agent }: { agent: AgentView }) {
               {status.whyNot}
             </p>
           )}
-          {capture.isError && (
-            <p className="error" role="alert" data-testid="capture-error">
-              Capture failed: {errorText(capture.error)}
-            </p>
-          )}
+          <CaptureFailed capture={capture} />
           {capture.isSuccess && (
             <p className="muted small" role="status" data-testid="capture-done">
               Captured at {formatTime(capture.data.capturedAt)}:{' '}
               {exposureText(capture.data.shutterSpeed, capture.data.iso)}.
             </p>
           )}
-          {status.canCapture && (
-            <CaptureExtras
-              agent={agent}
-              disabled={capture.isPending}
-              canBracket={agent.capabilities?.includes('bracketing') ?? true}
-            />
-          )}
+          {status.canCapture && <CaptureExtras agent={agent} disabled={capture.isPending} />}
           {bracketing && bracketStart !== null && <BracketProgress agentId={agent.id} since={bracketStart} />}
         </section>
 

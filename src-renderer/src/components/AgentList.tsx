@@ -19,6 +19,7 @@ import {
 } from '../api/hooks';
 import { BracketProgress, StillProgress } from '../cameras/Progress';
 import { CaptureExtras } from './CaptureExtras';
+import { CaptureFailed, CaptureNowButton } from './CaptureNow';
 import {
   agentNow,
   cameraStatus,
@@ -27,7 +28,7 @@ import {
   planSummary,
   relativeTime,
 } from '../cameras/fleet-logic';
-import { errorText, formatClockOffset, formatPercent, formatTime } from '../format';
+import { formatClockOffset, formatPercent, formatTime } from '../format';
 import { hrefFor } from '../shell/routes';
 import { useUiStore } from '../state/ui-store';
 import { PairForm } from './PairForm';
@@ -157,21 +158,12 @@ function AgentCard({ agent, windows }: { agent: AgentView; windows: PlanWindowVi
       {usable && <SensorChart agentId={agent.id} />}
       {(agent.state === 'unpaired' || agent.state === 'discovered') && <PairForm agent={agent} />}
       <div className="agent-actions">
-        <button
-          type="button"
-          className="primary"
-          data-testid="capture-now"
-          aria-label={`Capture now with ${agent.name}`}
+        <CaptureNowButton
+          agent={agent}
+          capture={capture}
           disabled={!canCapture}
-          aria-busy={capture.isPending}
-          aria-describedby={status.whyNot ? `${headingId}-why` : undefined}
-          onClick={() => {
-            capture.reset();
-            capture.mutate();
-          }}
-        >
-          {capture.isPending ? 'Capturing…' : 'Capture now'}
-        </button>
+          describedBy={status.whyNot ? `${headingId}-why` : undefined}
+        />
         <a href={hrefFor('camera', agent.id)} className="button-link">
           Open camera
         </a>
@@ -187,24 +179,14 @@ function AgentCard({ agent, windows }: { agent: AgentView; windows: PlanWindowVi
         )}
         {capture.isPending && <StillProgress agentId={agent.id} since={capture.submittedAt} />}
       </div>
-      {status.canCapture && (
-        <CaptureExtras
-          agent={agent}
-          disabled={capture.isPending}
-          canBracket={agent.capabilities?.includes('bracketing') ?? true}
-        />
-      )}
+      {status.canCapture && <CaptureExtras agent={agent} disabled={capture.isPending} />}
       {bracketStart !== null && <BracketProgress agentId={agent.id} since={bracketStart} />}
       {status.whyNot !== null && (
         <p className="muted small" id={`${headingId}-why`} data-testid="capture-why-not">
           {status.whyNot}
         </p>
       )}
-      {capture.isError && (
-        <p className="error" role="alert" data-testid="capture-error">
-          Capture failed: {errorText(capture.error)}
-        </p>
-      )}
+      <CaptureFailed capture={capture} />
       {agent.lastError !== null && agent.state !== 'online' && <p className="muted small">{agent.lastError}</p>}
     </li>
   );

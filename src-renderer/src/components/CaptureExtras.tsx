@@ -24,11 +24,11 @@ export function parseEvs(text: string): number[] | string {
 export function CaptureExtras({
   agent,
   disabled,
-  canBracket = true,
+  canBracket = agent.capabilities?.includes('bracketing') ?? true,
 }: {
   agent: AgentView;
   disabled: boolean;
-  /** False when the camera reports it cannot bracket: the bracket controls are hidden. */
+  /** False when the camera cannot bracket (by default: it does not list 'bracketing'): the bracket controls are hidden. */
   canBracket?: boolean;
 }) {
   const { api } = useStation();

@@ -14,7 +14,8 @@ import {
 import type { SensorPointView } from '@contract';
 import { useAgents, useStation } from '../api/hooks';
 import { errorText } from '../format';
-import { cssVar, cssVarAlpha, useThemeVersion } from '../planning/theme';
+import { CameraOptions } from './CameraOptions';
+import { cssVar, cssVarAlpha, themedTooltip, useThemeVersion } from '../planning/theme';
 import { clockIn, dayClockIn, hourTicks } from '../planning/zone';
 import { useLocation } from '../schedules/api';
 import { QUANTITIES, logTickLabel, reading, seriesOf } from './sensor-series';
@@ -157,11 +158,7 @@ function QuantityChart({
           decimation: { enabled: true, algorithm: 'lttb', samples: 600 },
           legend: { display: series.length > 1, labels: { color: text } },
           tooltip: {
-            backgroundColor: cssVar('--panel-2'),
-            titleColor: text,
-            bodyColor: text,
-            borderColor: cssVar('--line'),
-            borderWidth: 1,
+            ...themedTooltip(),
             callbacks: {
               title: (items) => (items[0] ? dayClockIn(items[0].parsed.x ?? 0, timeZone) : ''),
               label: (item) => `${item.dataset.label ?? ''}: ${reading(quantity, item.parsed.y ?? 0)}`,
@@ -224,11 +221,7 @@ export function SensorsView() {
         <label>
           Camera
           <select data-testid="sensors-camera" value={agentId ?? ''} onChange={(e) => setCamera(e.target.value)}>
-            {agents.data?.map((a) => (
-              <option key={a.id} value={a.id}>
-                {a.name}
-              </option>
-            ))}
+            <CameraOptions agents={agents.data} />
           </select>
         </label>
         <label>

@@ -14,6 +14,7 @@ import { errorText, formatTime } from '../format';
 import { useUiStore } from '../state/ui-store';
 import { etaText, folderOf, localInput, QUICK_RANGES, quickRange, resultKind, type QuickRange } from './export-format';
 import './exports.css';
+import { CameraOptions } from '../components/CameraOptions';
 import { LoadFailed } from '../components/LoadFailed';
 
 export const exportKeys = { jobs: ['exports', 'jobs'] as const, settings: ['exports', 'settings'] as const };
@@ -130,11 +131,7 @@ function CreateExportForm() {
         <label>
           Camera
           <select value={camera} onChange={(e) => setAgentId(e.target.value)} data-testid="export-camera">
-            {(agents.data ?? []).map((a) => (
-              <option key={a.id} value={a.id}>
-                {a.name}
-              </option>
-            ))}
+            <CameraOptions agents={agents.data} />
           </select>
         </label>
         <label>
@@ -449,11 +446,7 @@ function SessionControl() {
         <label>
           Camera
           <select data-testid="session-camera" value={camera} onChange={(e) => setAgentId(e.target.value)}>
-            {(agents.data ?? []).map((a) => (
-              <option key={a.id} value={a.id}>
-                {a.name}
-              </option>
-            ))}
+            <CameraOptions agents={agents.data} />
           </select>
         </label>
         <label>

@@ -16,7 +16,7 @@ import {
   type Plugin,
 } from 'chart.js';
 import type { PlanningBand, PlanningDayView } from '@contract';
-import { cssVar, cssVarAlpha, useThemeVersion } from './theme';
+import { cssVar, cssVarAlpha, themedTooltip, useThemeVersion } from './theme';
 import { clockIn, hourTicks } from './zone';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, Tooltip);
@@ -153,11 +153,7 @@ export function DayTimeline({ day }: { day: PlanningDayView }) {
         plugins: {
           legend: { display: false },
           tooltip: {
-            backgroundColor: cssVar('--panel-2'),
-            titleColor: text,
-            bodyColor: text,
-            borderColor: cssVar('--line'),
-            borderWidth: 1,
+            ...themedTooltip(),
             callbacks: {
               title: (items) => (items[0] ? clockIn(items[0].parsed.x ?? 0, tz) : ''),
               label: (item) => `${item.dataset.label ?? ''}: ${(item.parsed.y ?? 0).toFixed(1)}°`,

@@ -37,6 +37,18 @@ export function cssVarAlpha(name: ThemeVariable, alpha: number): string {
   return rgb ? `rgba(${rgb[0]}, ${rgb[1]}, ${rgb[2]}, ${alpha})` : value;
 }
 
+/** A chart.js tooltip's colours from the theme (every canvas chart's tooltip looks the same). */
+export function themedTooltip() {
+  const text = cssVar('--text');
+  return {
+    backgroundColor: cssVar('--panel-2'),
+    titleColor: text,
+    bodyColor: text,
+    borderColor: cssVar('--line'),
+    borderWidth: 1,
+  };
+}
+
 /** A number that changes when the page's theme may have changed (attributes or class of <html>). */
 export function useThemeVersion(): number {
   const [version, setVersion] = useState(0);

@@ -20,7 +20,7 @@ import {
   type TooltipItem,
 } from 'chart.js';
 import type { RampSimulationView } from '@contract';
-import { cssVar, cssVarAlpha, useThemeVersion } from '../planning/theme';
+import { cssVar, cssVarAlpha, themedTooltip, useThemeVersion } from '../planning/theme';
 import { clockIn } from '../planning/zone';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, LogarithmicScale, Tooltip);
@@ -79,18 +79,6 @@ function useChart(
     return () => chart.destroy();
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, deps);
-}
-
-/** Tooltip colours from the theme (shared with the curve editor). */
-export function themedTooltip() {
-  const text = cssVar('--text');
-  return {
-    backgroundColor: cssVar('--panel-2'),
-    titleColor: text,
-    bodyColor: text,
-    borderColor: cssVar('--line'),
-    borderWidth: 1,
-  };
 }
 
 type Datasets = ChartConfiguration<'line'>['data']['datasets'];

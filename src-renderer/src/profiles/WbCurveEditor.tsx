@@ -17,8 +17,7 @@ import {
   Tooltip,
   type ChartDataset,
 } from 'chart.js';
-import { cssVar, cssVarAlpha, useThemeVersion } from '../planning/theme';
-import { themedTooltip } from './RampChart';
+import { cssVar, cssVarAlpha, themedTooltip, useThemeVersion } from '../planning/theme';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, LogarithmicScale, Tooltip);
 

@@ -77,6 +77,40 @@ function useSaveSettings() {
   });
 }
 
+/**
+ * Save and Test for one section of the settings: `patchOf` gives the section's patch, or null once it showed
+ * the form's errors; a refusal is shown on the field the station names, else on the section.
+ */
+function useSectionActions<K extends 'weather' | 'archive'>(
+  section: K,
+  patchOf: () => NonNullable<SettingsPatch[K]> | null,
+  setErrors: (errors: FieldErrors) => void,
+  test: (patch: NonNullable<SettingsPatch[K]>) => void,
+  onSaved: () => void,
+) {
+  const save = useSaveSettings();
+  const onSubmit = (e: FormEvent): void => {
+    e.preventDefault();
+    const patch = patchOf();
+    if (!patch) return;
+    save.mutate(
+      { [section]: patch },
+      {
+        onSuccess: onSaved,
+        onError: (err) => {
+          const { field, message } = splitFieldError(err);
+          setErrors({ [field ?? section]: message });
+        },
+      },
+    );
+  };
+  const onTest = (): void => {
+    const patch = patchOf();
+    if (patch) test(patch);
+  };
+  return { save, onSubmit, onTest };
+}
+
 export function SettingsPane() {
   const { api } = useStation();
   const settings = useQuery({ queryKey: settingsKeys.all, queryFn: () => api.getSettings() });
@@ -116,7 +150,6 @@ function WeatherForm({ view }: { view: SettingsView }) {
   const [removeKey, setRemoveKey] = useState(false);
   const [errors, setErrors] = useState<FieldErrors>({});
   const [saved, setSaved] = useState(false);
-  const save = useSaveSettings();
   const test = useMutation({ mutationFn: (weather: SettingsPatch['weather']) => api.testWeather({ weather }) });
 
   const touched = (): void => {
@@ -141,30 +174,11 @@ function WeatherForm({ view }: { view: SettingsView }) {
     return Object.keys(found).length === 0 ? patch : null;
   };
 
-  const onSubmit = (e: FormEvent): void => {
-    e.preventDefault();
-    const patch = patchOf();
-    if (!patch) return;
-    save.mutate(
-      { weather: patch },
-      {
-        onSuccess: () => {
-          setSaved(true);
-          setApiKey('');
-          setRemoveKey(false);
-        },
-        onError: (err) => {
-          const { field, message } = splitFieldError(err);
-          setErrors({ [field ?? 'weather']: message });
-        },
-      },
-    );
-  };
-
-  const onTest = (): void => {
-    const patch = patchOf();
-    if (patch) test.mutate(patch);
-  };
+  const { save, onSubmit, onTest } = useSectionActions('weather', patchOf, setErrors, test.mutate, () => {
+    setSaved(true);
+    setApiKey('');
+    setRemoveKey(false);
+  });
 
   const envNote =
     w.effective.source === 'environment'
@@ -328,7 +342,6 @@ function ArchiveForm({ archive }: { archive: ArchiveSettingsView | null }) {
   const [f, setF] = useState<ArchiveFields>(() => archiveFields(archive));
   const [errors, setErrors] = useState<FieldErrors>({});
   const [saved, setSaved] = useState<string | null>(null);
-  const save = useSaveSettings();
   const test = useMutation({ mutationFn: (a: SettingsPatch['archive']) => api.testArchive({ archive: a ?? {} }) });
 
   const set = <K extends keyof ArchiveFields>(key: K, value: ArchiveFields[K]): void => {
@@ -360,24 +373,10 @@ function ArchiveForm({ archive }: { archive: ArchiveSettingsView | null }) {
     return Object.keys(found).length === 0 ? patch : null;
   };
 
-  const onSubmit = (e: FormEvent): void => {
-    e.preventDefault();
-    const patch = patchOf();
-    if (!patch) return;
-    save.mutate(
-      { archive: patch },
-      {
-        onSuccess: () => {
-          setSaved('Saved; exports use it now.');
-          setF((old) => ({ ...old, secretAccessKey: '' }));
-        },
-        onError: (err) => {
-          const { field, message } = splitFieldError(err);
-          setErrors({ [field ?? 'archive']: message });
-        },
-      },
-    );
-  };
+  const { save, onSubmit, onTest } = useSectionActions('archive', patchOf, setErrors, test.mutate, () => {
+    setSaved('Saved; exports use it now.');
+    setF((old) => ({ ...old, secretAccessKey: '' }));
+  });
 
   const onRemove = (): void => {
     save.mutate(
@@ -390,11 +389,6 @@ function ArchiveForm({ archive }: { archive: ArchiveSettingsView | null }) {
         onError: (err) => setErrors({ archive: splitFieldError(err).message }),
       },
     );
-  };
-
-  const onTest = (): void => {
-    const patch = patchOf();
-    if (patch) test.mutate(patch);
   };
 
   const text = (key: 'endpoint' | 'region' | 'bucket' | 'prefix' | 'accessKeyId', label: string, hint = '') => (
