@@ -3,6 +3,7 @@ import WebSocket from 'ws';
 import {
   bindStationApi,
   StationApiError,
+  type AgentView,
   type MethodName,
   type ParamsOf,
   type ResponseMessage,
@@ -151,6 +152,27 @@ export function reportFailure(err: unknown, json: boolean, out: (s: string) => v
   if (json) out(JSON.stringify({ ok: false, error: { code, message: errorMessage(err) } }));
   else process.stderr.write(`${errorMessage(err)}\n`);
   return 1;
+}
+
+/**
+ * The one camera `ref` names: its id or name, else the only id that begins with it. Otherwise agent_unknown,
+ * listing the cameras as `describe` writes them, or agent_ambiguous.
+ */
+export function agentByRef(
+  agents: readonly AgentView[],
+  ref: string,
+  describe: (a: AgentView) => string = (a) => a.name,
+): AgentView {
+  const exact = agents.find((a) => a.id === ref || a.name === ref);
+  if (exact) return exact;
+  const hits = agents.filter((a) => a.id.startsWith(ref));
+  if (hits.length === 1) return hits[0]!;
+  throw new StationError(
+    hits.length === 0 ? 'agent_unknown' : 'agent_ambiguous',
+    hits.length === 0
+      ? `No camera matches "${ref}". Known: ${agents.map(describe).join(', ') || 'none'}.`
+      : `"${ref}" matches several cameras; use more of the id.`,
+  );
 }
 
 /**

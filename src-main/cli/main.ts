@@ -8,8 +8,14 @@
  * Exit codes: 0 ok, 1 the station refused or failed, 2 bad usage, 3 station unreachable.
  */
 import type { AgentView, CaptureView } from '../api/contract.js';
-import { StationError } from '../util/errors.js';
-import { connectOrSay, parseCommandArgs, reportFailure, stationFlags, type StationClient } from './client.js';
+import {
+  agentByRef,
+  connectOrSay,
+  parseCommandArgs,
+  reportFailure,
+  stationFlags,
+  type StationClient,
+} from './client.js';
 import { runPasswordCommand } from '../auth/index.js';
 import { isOrchestrationCommand, ORCHESTRATION_USAGE, runOrchestrationCli } from '../orchestration/cli.js';
 import { runExportCommand } from './export-cmd.js';
@@ -80,15 +86,7 @@ function capturesTable(items: readonly CaptureView[]): string {
 }
 
 async function resolveAgent(client: StationClient, ref: string): Promise<AgentView> {
-  const agents = await client.call('listAgents');
-  const hits = agents.filter((a) => a.id === ref || a.id.startsWith(ref) || a.name === ref);
-  if (hits.length === 1) return hits[0]!;
-  throw new StationError(
-    hits.length === 0 ? 'agent_unknown' : 'agent_ambiguous',
-    hits.length === 0
-      ? `No agent matches "${ref}". Known: ${agents.map((a) => a.name).join(', ') || 'none'}.`
-      : `"${ref}" matches several agents; use more of the id.`,
-  );
+  return agentByRef(await client.call('listAgents'), ref);
 }
 
 /** `--bracket -2,0,2`: a value that starts with a dash would read as an option, so it is joined as `--bracket=-2,0,2`. */

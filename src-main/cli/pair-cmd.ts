@@ -8,8 +8,7 @@
  * Exit codes: 0 paired, 1 the camera or station refused, 2 bad usage, 3 station unreachable.
  */
 import type { AgentView } from '../api/contract.js';
-import { StationError } from '../util/errors.js';
-import { connectOrSay, parseCommandArgs, reportFailure, stationFlags } from './client.js';
+import { agentByRef, connectOrSay, parseCommandArgs, reportFailure, stationFlags } from './client.js';
 
 export const PAIR_USAGE = `Usage: skystation pair HOST:PORT CODE | skystation pair --id AGENT CODE [--json] [--url URL]
   HOST:PORT      the camera's address (port 8080 when left out; http(s)://HOST:PORT also works)
@@ -52,18 +51,8 @@ export async function runPairCommand(
   try {
     let params: { agentId: string; code: string } | { url: string; code: string };
     if (byId) {
-      const ref = values.id!;
-      const agents = await client.call('listAgents');
-      const hits = agents.filter((a) => a.id === ref || a.id.startsWith(ref) || a.name === ref);
-      if (hits.length !== 1) {
-        throw new StationError(
-          hits.length === 0 ? 'agent_unknown' : 'agent_ambiguous',
-          hits.length === 0
-            ? `No camera matches "${ref}". Seen: ${agents.map((a) => `${a.name} (${a.state})`).join(', ') || 'none'}.`
-            : `"${ref}" matches several cameras; use more of the id.`,
-        );
-      }
-      params = { agentId: hits[0]!.id, code };
+      const agent = agentByRef(await client.call('listAgents'), values.id!, (a) => `${a.name} (${a.state})`);
+      params = { agentId: agent.id, code };
     } else {
       params = { url: positionals[0]!, code };
     }

@@ -17,9 +17,9 @@ import { resolve } from 'node:path';
 import type { AgentView } from '../api/contract.js';
 import type { TestResults } from '../api/orchestration.js';
 import type { StationClient } from '../cli/client.js';
-import { connectOrSay, parseCommandArgs, reportFailure, stationFlags } from '../cli/client.js';
+import { agentByRef, connectOrSay, parseCommandArgs, reportFailure, stationFlags } from '../cli/client.js';
 import { writeFileAtomic } from '../util/atomic.js';
-import { StationError, errorMessage } from '../util/errors.js';
+import { errorMessage } from '../util/errors.js';
 import { formatTable } from '../cli/table.js';
 
 export const ORCHESTRATION_COMMANDS = [
@@ -118,18 +118,7 @@ async function resolveCameras(client: StationClient, spec: string | undefined): 
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean)
-    .map((ref) => {
-      const hits = agents.filter((a) => a.id === ref || a.name === ref || a.id.startsWith(ref));
-      const exact = hits.find((a) => a.id === ref || a.name === ref);
-      if (exact) return exact;
-      if (hits.length === 1) return hits[0]!;
-      throw new StationError(
-        hits.length === 0 ? 'agent_unknown' : 'agent_ambiguous',
-        hits.length === 0
-          ? `No camera matches "${ref}". Known: ${agents.map((a) => a.name).join(', ') || 'none'}.`
-          : `"${ref}" matches several cameras; use more of the id.`,
-      );
-    });
+    .map((ref) => agentByRef(agents, ref));
 }
 
 /** "name:{json}" → a variant. */
