@@ -4,6 +4,7 @@
  * Values that have a zod schema are stored as JSON and validated on read by
  * the caller (src-main/orchestration).
  */
+import type { AlertView, DeploymentView } from '../api/orchestration.js';
 import type { Db } from './database.js';
 
 export interface AssignmentRow {
@@ -16,17 +17,8 @@ export interface AssignmentRow {
   schedules: string[];
 }
 
-export interface DeploymentRow {
-  agentId: string;
-  profileId: string;
-  version: string;
-  status: 'deployed' | 'failed';
-  deployedAt: string;
-  horizon: string | null;
-  windows: number;
-  error: string | null;
-  redeploys: number;
-}
+/** A camera's deployment as stored, which is what the API shows. */
+export type DeploymentRow = DeploymentView;
 
 export interface TestRow {
   id: string;
@@ -37,15 +29,9 @@ export interface TestRow {
   failuresJson: string;
 }
 
-export interface AlertRow {
-  id: number;
-  time: string;
-  level: 'info' | 'warning' | 'error';
-  code: string;
-  message: string;
-  agentId: string | null;
+/** An alert as stored: its view, the key that folds repeats into it, and an acknowledgement older rows lack. */
+export interface AlertRow extends Omit<AlertView, 'acknowledgedAt'> {
   dedupeKey: string | null;
-  resolvedAt: string | null;
   /** When an operator acknowledged it (seen, being handled); null until then. */
   acknowledgedAt?: string | null;
 }

@@ -1,14 +1,9 @@
 import type { SensorReadingRecord } from '../agents/protocol.js';
+import type { SensorPointView } from '../api/contract.js';
 import type { Db } from './database.js';
 
-export interface SensorPoint {
-  sensor: string;
-  probe: string | null;
-  time: string;
-  temperatureC: number | null;
-  humidityPercent: number | null;
-  lux: number | null;
-}
+/** A stored reading as the API shows it. */
+export type SensorPoint = SensorPointView;
 
 export interface SensorSeriesQuery {
   agentId: string;

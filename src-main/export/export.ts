@@ -26,6 +26,7 @@ import { basename, dirname, extname, join, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import sharp from 'sharp';
 import { fsyncDir } from '../util/atomic.js';
+import { WALL_CLOCK_PARTS } from '../schedule/time.js';
 import { StationError } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
 import { deflickerGains, measureAll } from './deflicker.js';
@@ -139,16 +140,7 @@ export async function resolveOutputSize(
 }
 
 function overlayText(f: TimedFrame, tz: string | undefined): string {
-  const parts = new Intl.DateTimeFormat('en-GB', {
-    timeZone: tz,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-    hourCycle: 'h23',
-  }).formatToParts(new Date(f.t));
+  const parts = new Intl.DateTimeFormat('en-GB', { timeZone: tz, ...WALL_CLOCK_PARTS }).formatToParts(new Date(f.t));
   const p = (type: string): string => parts.find((x) => x.type === type)?.value ?? '';
   let text = `${p('year')}-${p('month')}-${p('day')} ${p('hour')}:${p('minute')}:${p('second')}`;
   if (typeof f.temperatureC === 'number') text += `   ${f.temperatureC.toFixed(1)} °C`;

@@ -7,20 +7,11 @@
  * and cameraStatus, as plain JSON (errors: {status:"error", error:{code, message}}).
  */
 import type { ServerResponse } from 'node:http';
+import { sendJson as send } from '../../agent/src/http/router.js';
 import type { DispatchResult } from '../brain/index.js';
 
 export interface Dispatcher {
   dispatch(method: string, params: unknown): Promise<DispatchResult>;
-}
-
-function send(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(text),
-    'cache-control': 'no-store',
-  });
-  res.end(text);
 }
 
 const CAMERA_STATUS = /^\/cameras\/([^/]{1,128})\/status$/;
