@@ -1,5 +1,6 @@
 import { CLOCK_WARN_MS } from './protocol.js';
 import type { AgentClient } from './agent-client.js';
+import { formatClockOffset } from '../api/clock-words.js';
 
 export interface ClockComparison {
   /** Agent time minus station time, in ms (positive: the agent is ahead). */
@@ -28,7 +29,6 @@ export async function compareClocks(client: AgentClient, now: () => number = Dat
 }
 
 export function describeOffset(name: string, offsetMs: number): string {
-  const s = Math.abs(offsetMs / 1000);
-  const amount = s >= 120 ? `${(s / 60).toFixed(0)} min` : `${s.toFixed(1)} s`;
-  return `${name}'s clock is ${amount} ${offsetMs > 0 ? 'ahead of' : 'behind'} the station's; its captures carry that time. Set it from the station (skystation clock ${name} --set).`;
+  const offset = formatClockOffset(offsetMs).replace(/ ahead$/, ' ahead of');
+  return `${name}'s clock is ${offset} the station's; its captures carry that time. Set it from the station (skystation clock ${name} --set).`;
 }

@@ -376,3 +376,6 @@ export class StationApiError extends Error {
     this.details = error.details;
   }
 }
+
+/** A clock offset in an operator's words (the brain's clock alert and the fleet card). */
+export { formatClockOffset } from './clock-words.js';

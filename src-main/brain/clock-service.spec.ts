@@ -51,7 +51,7 @@ describe('ClockService', () => {
         level: 'warning',
         code: 'clock_offset',
         agentId: 'late',
-        message: expect.stringContaining("Roof's clock is 90.0 s behind the station's") as string,
+        message: expect.stringContaining("Roof's clock is 2 min behind the station's") as string,
       },
     ]);
     expect(await svc.check('unknown')).toBeNull();
