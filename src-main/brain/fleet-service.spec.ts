@@ -33,23 +33,27 @@ describe('FleetService (a real simulated agent)', () => {
     const events: StationEvent[] = [];
     const synced: string[] = [];
     const clocks: string[] = [];
+    // The offset is known once the clock check has answered, as with the real ClockService.
+    let offset: number | null = null;
     const metrics = new StationMetrics();
     const svc = new FleetService({
-      fleet: { repo: new AgentsRepo(db), log, pollIntervalMs: 200 },
+      fleet: { repo: new AgentsRepo(db), log, pollIntervalMs: 60_000 },
       log,
       metrics,
       emit: (e) => events.push(e),
       raise: () => undefined,
       observeAgents: () => undefined,
-      decorate: (a) => ({ ...a, clockOffsetMs: 42 }),
+      decorate: (a) => ({ ...a, clockOffsetMs: offset }),
       syncAgent: (id) => {
         synced.push(id);
         return Promise.resolve(0);
       },
       sensorReading: () => undefined,
-      checkClock: (id) => {
+      checkClock: async (id) => {
         clocks.push(id);
-        return Promise.resolve(null);
+        await new Promise((r) => setTimeout(r, 50));
+        offset = 42;
+        return null;
       },
       health: { version: '9.9.9', startedAt: '2026-01-10T20:00:00Z', captures: () => 7 },
     });
@@ -68,11 +72,15 @@ describe('FleetService (a real simulated agent)', () => {
       ([s, c]) => s! >= 1 && c! >= 1,
     );
     expect(clocks).toContain(id);
+    // The views were sent again once the clock check answered, with its offset.
+    const changed = await until(
+      () => events.filter((e) => e.event === 'agents.changed'),
+      (list) => (list.at(-1)?.data as { clockOffsetMs?: number }[] | undefined)?.[0]?.clockOffsetMs === 42,
+    );
+    expect(changed.at(-1)?.data).toEqual([expect.objectContaining({ id, clockOffsetMs: 42 })]);
     expect(await svc.handlers.listAgents({})).toEqual([
       expect.objectContaining({ id, name: 'Roof', clockOffsetMs: 42 }),
     ]);
-    const changed = events.filter((e) => e.event === 'agents.changed');
-    expect(changed.at(-1)?.data).toEqual([expect.objectContaining({ id, clockOffsetMs: 42 })]);
     expect(await metrics.registry.getSingleMetricAsString('skystation_station_agents')).toContain('state="online"} 1');
     expect(await svc.handlers.health({})).toEqual({
       status: 'ok',

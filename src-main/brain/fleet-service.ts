@@ -37,6 +37,7 @@ type FleetMethods = 'health' | 'listAgents' | 'pairAgent' | 'addAgent' | 'remove
 export class FleetService implements StationService {
   readonly name = 'fleet';
   readonly fleet: Fleet;
+  private stopped = false;
 
   constructor(private readonly deps: FleetServiceDeps) {
     this.fleet = new Fleet({
@@ -46,7 +47,14 @@ export class FleetService implements StationService {
         onAgentEvent: (agentId, event) => this.agentEvent(agentId, event),
         onAgentOnline: (agentId) => {
           deps.syncAgent(agentId).catch((err: unknown) => deps.log.warn({ err, agentId }, 'sync on reconnect failed'));
-          deps.checkClock(agentId).catch((err: unknown) => deps.log.warn({ err, agentId }, 'clock check failed'));
+          // The views carry the clock offset, so they are sent again once it is known (a camera page
+          // opened before it would otherwise count a session's next capture on the wrong clock).
+          deps
+            .checkClock(agentId)
+            .then(() => {
+              if (!this.stopped) this.agentsChanged(this.fleet.views());
+            })
+            .catch((err: unknown) => deps.log.warn({ err, agentId }, 'clock check failed'));
         },
       },
     });
@@ -57,6 +65,7 @@ export class FleetService implements StationService {
   }
 
   stop(): Promise<void> {
+    this.stopped = true;
     return this.fleet.close();
   }
 
