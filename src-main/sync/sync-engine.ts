@@ -689,10 +689,15 @@ export class SyncEngine {
           // A short write is a full disk (ENOSPC comes only on the next call): what did reach the file is a
           // correct prefix, so the next attempt resumes after it.
           const { bytesWritten } = await out.writev(bufs);
-          if (bytesWritten !== n)
+          if (bytesWritten !== n) {
+            // The prefix stays on disk (and so the partial copy is kept): removed, it would hand its space back,
+            // the paused sync would see room and ask the camera for the same image again, and fail again.
+            written += bytesWritten;
+            if (bytesWritten > 0) this.deps.onBytes?.(bytesWritten);
             throw Object.assign(new Error(`short write (${bytesWritten} of ${n} bytes): no space left on device`), {
               code: 'ENOSPC',
             });
+          }
           for (const b of bufs) res.recycle?.(b);
           written += n;
           this.deps.onBytes?.(n);

@@ -131,6 +131,54 @@ describe.skipIf(!isRoot)('the station on a full data disk (8 MiB tmpfs)', { time
       db.close();
     });
 
+    it('keeps the prefix a short write left, so a paused sync stays paused instead of fetching the image again', async () => {
+      const station = join(fs.mnt, 'station-short');
+      await mkdir(station);
+      const db = openDatabase(join(station, 'gallery.sqlite'));
+      const repo = new CapturesRepo(db);
+      let resumed = 0;
+      let bytes = 0;
+      const engine = new SyncEngine({
+        captures: repo,
+        mediaDir: join(station, 'media'),
+        log: createLogger(station, 'info'),
+        onImported: () => undefined,
+        onBytes: (n) => (bytes += n),
+        onResumed: () => resumed++,
+      });
+      const client = new AgentClient({ host: '127.0.0.1', port: agent.port }, { token: agent.token });
+      await client.capture({ iso: 25600, shutter_speed: '1/30' });
+      const [image] = (await client.listCaptures(0, 100, true)).items;
+      // Room for part of the image only, but more than the 5 % (410 KiB) a paused sync waits for.
+      const ballast = await fillCompletely(fs.mnt);
+      const { truncate, stat, statfs } = await import('node:fs/promises');
+      await truncate(ballast, (await stat(ballast)).size - Math.floor(image!.size_bytes * 0.6));
+      await expect(engine.sync('a1', client)).rejects.toMatchObject({ code: 'station_disk_full' });
+      // Whatever reached the disk is kept as the partial copy: the disk stays full.
+      const parts = readdirSync(join(station, 'media'), { recursive: true, encoding: 'utf8' }).filter((f) =>
+        f.endsWith('.part'),
+      );
+      expect(parts).toHaveLength(1);
+      expect(statSync(join(station, 'media', parts[0]!)).size).toBe(bytes);
+      expect(bytes).toBeGreaterThan(0);
+      const free = await statfs(fs.mnt);
+      expect(free.bavail * free.bsize).toBeLessThan(0.05 * free.blocks * free.bsize);
+      // So the next sync is refused without resuming (which would ask the camera for the image again).
+      const before = bytes;
+      await expect(engine.sync('a1', client)).rejects.toMatchObject({ code: 'station_disk_full' });
+      expect(resumed).toBe(0);
+      expect(bytes).toBe(before);
+      // With room, the copy resumes after the prefix and is verified.
+      await rm(ballast);
+      const r = await engine.sync('a1', client);
+      expect(r.failed).toBe(0);
+      expect(resumed).toBe(1);
+      expect(bytes).toBe(image!.size_bytes);
+      expect(repo.page({ limit: 10 }).items.map((c) => c.captureId)).toEqual([image!.capture_id]);
+      db.close();
+      await rm(station, { recursive: true, force: true });
+    });
+
     it('a whole station raises one station_disk_full alert, keeps answering, and resolves it when there is room', async () => {
       const { startStation } = await import('../../src-main/brain/index.js');
       await rm(join(fs.mnt, 'station'), { recursive: true, force: true }); // the test before's gallery
