@@ -113,7 +113,9 @@ describe('planning, schedules and A/B tests from the UI', () => {
     // The day timeline of the equinox in Denver.
     await page.getByTestId('tab-planning').click();
     await page.getByTestId('planning-date').fill(DAY);
-    await expect.poll(() => page.getByTestId('planning-zone').textContent()).toMatch(/America\/Denver \(MDT, GMT-6\)/);
+    await expect
+      .poll(() => page.getByTestId('planning-zone').textContent(), { timeout: 15_000 })
+      .toMatch(/America\/Denver \(MDT, GMT-6\)/);
     const obs = new Observer(DENVER.latitude, DENVER.longitude, 0);
     const from = new Date(`${DAY}T06:00:00Z`);
     const sunrise = SearchRiseSet(Body.Sun, obs, +1, from, 1)!.date.getTime();

