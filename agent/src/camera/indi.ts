@@ -247,6 +247,15 @@ export class IndiCamera implements CameraDriver {
           `The INDI device "${device}" did not connect within ${Math.round(this.marginMs / 1000)} s.`,
         ),
     );
+    // The sensor size (CCD_INFO) may follow the connection by a moment; capabilities() reads it. A driver that
+    // never sends it still opens (its size then reads 0).
+    await this.until(
+      () => this.props.number(device, 'CCD_INFO', 'CCD_MAX_X') !== null,
+      Math.min(this.marginMs, 3000),
+      () => cameraError('camera_timeout', 'no CCD_INFO'),
+    ).catch((err: unknown) => {
+      if (this.socket !== socket) throw err; // the connection was lost while waiting: that is an error
+    });
     // FITS frames as BLOBs on this connection, uncompressed, uploaded to the client.
     this.send(`<enableBLOB device="${escapeXml(device)}">Also</enableBLOB>\n`);
     if (this.props.switchOn(device, 'CCD_COMPRESSION', 'INDI_ENABLED')) {
