@@ -5,13 +5,10 @@
  * the 30-day strip fits without a sideways scroll; the lightbox writes light
  * and exposure with units and without floating-point noise.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { until, type RunningProcess } from '../helpers/processes.js';
-import { checkPrerequisites, openBrowser, startHeadlessStation } from './harness.js';
+import { until } from '../helpers/processes.js';
+import { startStationInBrowser, type StationInBrowser } from './harness.js';
 import { stationCall } from './rpc.js';
 
 /* What the page-side callbacks touch (this project's node tsconfig has no DOM types). */
@@ -24,20 +21,20 @@ interface ScrollLike {
 }
 
 describe('a new operator on a small screen', () => {
-  let dataDir: string | null = null;
-  let station: RunningProcess | null = null;
-  let browser: Browser | null = null;
+  let e2e: StationInBrowser | null = null;
   let page: Page;
   let baseUrl: string;
-  const pageErrors: string[] = [];
+  let pageErrors: string[] = [];
   /** Station API methods the page asked for, in order (from its WebSocket frames). */
   const asked: string[] = [];
 
   beforeAll(async () => {
-    checkPrerequisites();
-    dataDir = mkdtempSync(join(tmpdir(), 'skys-operator-'));
-    ({ station, baseUrl } = await startHeadlessStation(dataDir, [], { SKYSTATION_SIM_TIME_SCALE: '0.01' }));
-    ({ browser, page } = await openBrowser(pageErrors, { width: 1024, height: 700 }));
+    e2e = await startStationInBrowser({
+      prefix: 'skys-operator-',
+      env: { SKYSTATION_SIM_TIME_SCALE: '0.01' },
+      viewport: { width: 1024, height: 700 },
+    });
+    ({ page, baseUrl, pageErrors } = e2e);
     page.on('websocket', (ws) =>
       ws.on('framesent', (f) => {
         const m = /"method":"([A-Za-z]+)"/.exec(typeof f.payload === 'string' ? f.payload : f.payload.toString('utf8'));
@@ -46,14 +43,9 @@ describe('a new operator on a small screen', () => {
     );
   }, 90_000);
 
-  afterAll(async () => {
-    await browser?.close().catch(() => undefined);
-    await station?.stop();
-    if (dataDir !== null) rmSync(dataDir, { recursive: true, force: true });
-  }, 30_000);
+  afterAll(() => e2e?.close(), 30_000);
 
-  const diagnostics = (): string =>
-    `\npage errors:\n${pageErrors.join('\n') || '(none)'}\nstation stderr:\n${station?.stderr.slice(-20).join('\n') ?? ''}`;
+  const diagnostics = (): string => e2e?.diagnostics(20) ?? '';
 
   it('says at once that plans need a location, without asking the station again', async () => {
     const agents = await until(

@@ -82,23 +82,27 @@ describe.skipIf(!isRoot)('the station on a full data disk (8 MiB tmpfs)', { time
       await agent?.stop();
     });
 
-    it('pauses with one message, asks the agent nothing while full, and resumes once there is room', async () => {
-      const station = join(fs.mnt, 'station');
+    /** A sync engine with its gallery in a new folder on the small disk, and what it reported. */
+    const engineOnDisk = async (name: string) => {
+      const station = join(fs.mnt, name);
       await mkdir(station);
       const db = openDatabase(join(station, 'gallery.sqlite'));
       const repo = new CapturesRepo(db);
-      const pauses: SyncPause[] = [];
-      let resumed = 0;
-      let bytes = 0;
+      const seen = { pauses: [] as SyncPause[], resumed: 0, bytes: 0 };
       const engine = new SyncEngine({
         captures: repo,
         mediaDir: join(station, 'media'),
         log: createLogger(station, 'info'),
         onImported: () => undefined,
-        onBytes: (n) => (bytes += n),
-        onPaused: (p) => pauses.push(p),
-        onResumed: () => resumed++,
+        onBytes: (n) => (seen.bytes += n),
+        onPaused: (p) => seen.pauses.push(p),
+        onResumed: () => seen.resumed++,
       });
+      return { station, db, repo, engine, seen };
+    };
+
+    it('pauses with one message, asks the agent nothing while full, and resumes once there is room', async () => {
+      const { station, db, repo, engine, seen } = await engineOnDisk('station');
       const client = new AgentClient({ host: '127.0.0.1', port: agent.port }, { token: agent.token });
       const all = (await client.listCaptures(0, 100, true)).items;
       expect(all).toHaveLength(6);
@@ -108,21 +112,21 @@ describe.skipIf(!isRoot)('the station on a full data disk (8 MiB tmpfs)', { time
       await truncate(ballast, (await stat(ballast)).size - all[0]!.size_bytes - 256 * 1024);
 
       await expect(engine.sync('a1', client)).rejects.toMatchObject({ code: 'station_disk_full' });
-      expect(pauses).toHaveLength(1);
-      expect(pauses[0]!.message).toMatch(/disk is full/);
+      expect(seen.pauses).toHaveLength(1);
+      expect(seen.pauses[0]!.message).toMatch(/disk is full/);
       expect(engine.paused()).not.toBeNull();
       // Still full: refused at once, nothing asked of the agent, no second alert.
-      const before = bytes;
+      const before = seen.bytes;
       await expect(engine.sync('a1', client)).rejects.toMatchObject({ code: 'station_disk_full' });
-      expect(bytes).toBe(before);
-      expect(pauses).toHaveLength(1);
+      expect(seen.bytes).toBe(before);
+      expect(seen.pauses).toHaveLength(1);
       // Nothing unverified was acknowledged: the agent still has every capture the gallery lacks.
       const unsynced = (await client.listCaptures(0, 100, true)).items.length;
       expect(unsynced + repo.page({ limit: 100 }).items.length).toBe(6);
 
       await rm(ballast);
       const r = await engine.sync('a1', client);
-      expect(resumed).toBe(1);
+      expect(seen.resumed).toBe(1);
       expect(engine.paused()).toBeNull();
       expect(r.failed).toBe(0);
       expect(repo.page({ limit: 100 }).items).toHaveLength(6);
@@ -132,20 +136,7 @@ describe.skipIf(!isRoot)('the station on a full data disk (8 MiB tmpfs)', { time
     });
 
     it('keeps the prefix a short write left, so a paused sync stays paused instead of fetching the image again', async () => {
-      const station = join(fs.mnt, 'station-short');
-      await mkdir(station);
-      const db = openDatabase(join(station, 'gallery.sqlite'));
-      const repo = new CapturesRepo(db);
-      let resumed = 0;
-      let bytes = 0;
-      const engine = new SyncEngine({
-        captures: repo,
-        mediaDir: join(station, 'media'),
-        log: createLogger(station, 'info'),
-        onImported: () => undefined,
-        onBytes: (n) => (bytes += n),
-        onResumed: () => resumed++,
-      });
+      const { station, db, repo, engine, seen } = await engineOnDisk('station-short');
       const client = new AgentClient({ host: '127.0.0.1', port: agent.port }, { token: agent.token });
       await client.capture({ iso: 25600, shutter_speed: '1/30' });
       const [image] = (await client.listCaptures(0, 100, true)).items;
@@ -159,21 +150,21 @@ describe.skipIf(!isRoot)('the station on a full data disk (8 MiB tmpfs)', { time
         f.endsWith('.part'),
       );
       expect(parts).toHaveLength(1);
-      expect(statSync(join(station, 'media', parts[0]!)).size).toBe(bytes);
-      expect(bytes).toBeGreaterThan(0);
+      expect(statSync(join(station, 'media', parts[0]!)).size).toBe(seen.bytes);
+      expect(seen.bytes).toBeGreaterThan(0);
       const free = await statfs(fs.mnt);
       expect(free.bavail * free.bsize).toBeLessThan(0.05 * free.blocks * free.bsize);
       // So the next sync is refused without resuming (which would ask the camera for the image again).
-      const before = bytes;
+      const before = seen.bytes;
       await expect(engine.sync('a1', client)).rejects.toMatchObject({ code: 'station_disk_full' });
-      expect(resumed).toBe(0);
-      expect(bytes).toBe(before);
+      expect(seen.resumed).toBe(0);
+      expect(seen.bytes).toBe(before);
       // With room, the copy resumes after the prefix and is verified.
       await rm(ballast);
       const r = await engine.sync('a1', client);
       expect(r.failed).toBe(0);
-      expect(resumed).toBe(1);
-      expect(bytes).toBe(image!.size_bytes);
+      expect(seen.resumed).toBe(1);
+      expect(seen.bytes).toBe(image!.size_bytes);
       expect(repo.page({ limit: 10 }).items.map((c) => c.captureId)).toEqual([image!.capture_id]);
       db.close();
       await rm(station, { recursive: true, force: true });
