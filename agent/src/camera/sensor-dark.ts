@@ -118,8 +118,14 @@ export function renderDark(pattern: FixedPattern, e: DarkExposure, noiseSeed: nu
   // Read noise grows with gain; the dark current's shot noise with its square root.
   const sigma = 0.0003 * isoGain + 0.006 * Math.sqrt(isoGain * d);
   const out = Buffer.allocUnsafe(width * height * 3);
-  const uniform = xorshift32(noiseSeed);
-  for (let i = 0; i < out.length; i++) out[i] = tone(d + (uniform() + uniform() - 1) * 2.45 * sigma);
+  let s = noiseSeed | 1;
+  for (let i = 0; i < out.length; i++) {
+    s = xorshift32(s);
+    const u1 = (s >>> 0) / 4294967296;
+    s = xorshift32(s);
+    const u2 = (s >>> 0) / 4294967296;
+    out[i] = tone(d + (u1 + u2 - 1) * 2.45 * sigma);
+  }
   for (let k = 0; k < hot.length; k++) {
     const i = hot[k]! * 3;
     for (let c = 0; c < 3; c++) {
