@@ -247,11 +247,12 @@ export class IndiCamera implements CameraDriver {
           `The INDI device "${device}" did not connect within ${Math.round(this.marginMs / 1000)} s.`,
         ),
     );
-    // The sensor size (CCD_INFO) may follow the connection by a moment; capabilities() reads it. A driver that
-    // never sends it still opens (its size then reads 0).
+    // The sensor size (CCD_INFO) may follow the connection by a moment, and the simulator first defines the
+    // vector with zeros and sets the real size after; capabilities() reads it. A driver that never sends a size
+    // still opens (its size then reads 0).
     await this.until(
-      () => this.props.number(device, 'CCD_INFO', 'CCD_MAX_X') !== null,
-      Math.min(this.marginMs, 3000),
+      () => (this.props.number(device, 'CCD_INFO', 'CCD_MAX_X') ?? 0) > 0,
+      Math.min(this.marginMs, 5000),
       () => cameraError('camera_timeout', 'no CCD_INFO'),
     ).catch((err: unknown) => {
       if (this.socket !== socket) throw err; // the connection was lost while waiting: that is an error
