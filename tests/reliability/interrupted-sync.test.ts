@@ -26,12 +26,22 @@ const CAPTURES = 16;
 /** Bytes a run may move before it is killed. */
 const CUT_BYTES = 8_000_000;
 
+interface SlowRelay {
+  port: number;
+  moved: () => number;
+  /**
+   * Let only `bytes` more through, then hold the link: the returned promise resolves when they have crossed it.
+   * The cut is made here, on the byte that spends the budget, not by a poll that a loaded host runs late.
+   */
+  cutAfter: (bytes: number) => Promise<void>;
+  close: () => Promise<void>;
+}
+
 /** A loopback relay that passes the agent's answers at `rate` bytes/s and counts them. */
-async function slowRelay(
-  port: number,
-  rate: number,
-): Promise<{ port: number; moved: () => number; close: () => Promise<void> }> {
+async function slowRelay(port: number, rate: number): Promise<SlowRelay> {
   let moved = 0;
+  let cutAt = Infinity;
+  let onCut: (() => void) | null = null;
   const sockets = new Set<Socket>();
   const server: Server = createServer((down) => {
     const up = createConnection({ host: '127.0.0.1', port });
@@ -46,8 +56,15 @@ async function slowRelay(
     // A link, not a buffer: what the station does not take stays with the agent (TCP flow control), so
     // `moved` counts bytes handed to the station's socket, not bytes queued in this relay.
     up.on('data', (chunk: Buffer) => {
-      moved += chunk.length;
       up.pause();
+      // Past the cut the link holds: the chunk never reaches the station, and the upstream stays paused until the
+      // station's end closes.
+      if (moved >= cutAt) return;
+      moved += chunk.length;
+      if (moved >= cutAt) {
+        onCut?.();
+        onCut = null;
+      }
       const resume = (): void => void setTimeout(() => up.resume(), (chunk.length / rate) * 1000);
       if (down.write(chunk)) resume();
       else down.once('drain', resume);
@@ -57,6 +74,11 @@ async function slowRelay(
   return {
     port: (server.address() as { port: number }).port,
     moved: () => moved,
+    cutAfter: (bytes) =>
+      new Promise<void>((resolve) => {
+        cutAt = moved + bytes;
+        onCut = resolve;
+      }),
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();
@@ -73,8 +95,15 @@ describe('a sync killed again and again through a slow link', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'skys-sync-cut-'));
-    // Noisy 6 MP frames (ISO 25600), over a megabyte each.
-    agent = await startAgentProcess(join(dir, 'agent'), ['--sim-resolution', '3000x2000']);
+    // Noisy 6 MP frames (ISO 25600 at the camera's midnight), over a megabyte each. The simulated clock is fixed:
+    // at the real time of day the same settings give a blown-out daylight frame of some 100 kB, and the images then
+    // fit in a single run.
+    agent = await startAgentProcess(join(dir, 'agent'), [
+      '--sim-resolution',
+      '3000x2000',
+      '--sim-time',
+      '2026-01-15T07:00:00Z',
+    ]);
     const client = new AgentClient({ host: '127.0.0.1', port: agent.port }, { token: agent.token, timeoutMs: 60_000 });
     for (let i = 0; i < CAPTURES; i++) await client.capture({ iso: 25600, shutter_speed: '1/30' });
     records = (await client.listCaptures(0, 100, true)).items;
@@ -114,10 +143,12 @@ describe('a sync killed again and again through a slow link', () => {
     let grew = 0;
     let indexedBefore = 0;
     try {
-      // Each run is killed mid-transfer, some 8 MB (several images) after its first byte crossed the link.
+      // Each run is killed mid-transfer: once it has moved CUT_BYTES (several images; the link then holds, so no run
+      // can move more), or 3 s after its first byte crossed the link, whichever comes first.
       for (; cycles < 20 && !completed; cycles++) {
-        const child = run(process.execPath, args);
         const startedWith = relay.moved();
+        const spent = relay.cutAfter(CUT_BYTES);
+        const child = run(process.execPath, args);
         const exited = new Promise<number | null>((resolve) => child.child.once('exit', resolve));
         const first = await Promise.race([
           until(
@@ -128,19 +159,12 @@ describe('a sync killed again and again through a slow link', () => {
           exited.then(() => 'exited' as const),
         ]);
         if (first === 'moving') {
-          // Killed once this run moved CUT_BYTES (about 3 s of the link), or 3 s after its first byte.
-          const done = await Promise.race([
-            until(
-              () => relay.moved() - startedWith,
-              (m) => m >= CUT_BYTES,
-              3000,
-            ).then(
-              () => false,
-              () => false,
-            ),
-            exited.then(() => true),
+          const cut = await Promise.race([
+            spent.then(() => true),
+            new Promise<boolean>((resolve) => setTimeout(() => resolve(true), 3000)),
+            exited.then(() => false),
           ]);
-          if (!done) child.child.kill('SIGKILL');
+          if (cut) child.child.kill('SIGKILL');
         }
         await exited;
         if (child.child.signalCode === 'SIGKILL') {
@@ -155,7 +179,9 @@ describe('a sync killed again and again through a slow link', () => {
       await relay.close();
     }
     expect(completed, `the sync finished within ${cycles} runs`).toBe(true);
-    expect(cycles, 'the sync was cut short at least twice').toBeGreaterThanOrEqual(3);
+    // No run moves more than CUT_BYTES (plus the chunk that spent it), so the images alone need three runs.
+    expect(totalBytes, 'the images fill more than two runs').toBeGreaterThan(2 * CUT_BYTES + 1024 * 1024);
+    expect(cycles, `the sync was cut short at least twice (${relay.moved()} bytes moved)`).toBeGreaterThanOrEqual(3);
     expect(indexed()).toBe(CAPTURES);
     const ratio = relay.moved() / totalBytes;
     console.log(
