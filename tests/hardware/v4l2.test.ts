@@ -81,7 +81,8 @@ describe('v4l2 driver (ffmpeg stand-in for a USB camera)', () => {
   });
 
   it('under the watchdog, a hung ffmpeg is killed and the camera is reopened when it answers again', async () => {
-    const cam = new ResilientCamera(camera(), { marginMs: 1_000, initialBackoffMs: 60_000 });
+    // The margin covers the reopen too, which starts ffmpeg: 1 s was too short on a loaded CI host.
+    const cam = new ResilientCamera(camera(), { marginMs: 4_000, initialBackoffMs: 60_000 });
     await cam.open();
     setMode('hang-hard');
     const before = standInRuns(runLog).length;

@@ -6,6 +6,13 @@ import { createInterface } from 'node:readline';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 
+/**
+ * A simulated agent's clock at the default location's midnight. Tests that need big, noisy frames (ISO 25600) start
+ * their agent with it: at the real time of day the same settings give a blown-out daylight frame a tenth the size,
+ * so a test run in the afternoon would measure other files than one run at night.
+ */
+export const SIM_MIDNIGHT = ['--sim-time', '2026-01-15T07:00:00Z'] as const;
+
 /** A free TCP port on 127.0.0.1 (bind to 0, read it, release it). */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -17,7 +17,7 @@ import type { CaptureRecord } from '../../src-main/agents/protocol.js';
 import { CapturesRepo } from '../../src-main/db/captures-repo.js';
 import { openDatabase } from '../../src-main/db/database.js';
 import { SYNC_CONCURRENCY } from '../../src-main/sync/sync-engine.js';
-import { ROOT, run, startAgentProcess, until, type RunningProcess } from '../helpers/processes.js';
+import { ROOT, run, SIM_MIDNIGHT, startAgentProcess, until, type RunningProcess } from '../helpers/processes.js';
 
 type Agent = RunningProcess & { port: number; token: string };
 
@@ -95,15 +95,8 @@ describe('a sync killed again and again through a slow link', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'skys-sync-cut-'));
-    // Noisy 6 MP frames (ISO 25600 at the camera's midnight), over a megabyte each. The simulated clock is fixed:
-    // at the real time of day the same settings give a blown-out daylight frame of some 100 kB, and the images then
-    // fit in a single run.
-    agent = await startAgentProcess(join(dir, 'agent'), [
-      '--sim-resolution',
-      '3000x2000',
-      '--sim-time',
-      '2026-01-15T07:00:00Z',
-    ]);
+    // Noisy 6 MP frames (ISO 25600 at the camera's midnight), over a megabyte each; by day they fit in one run.
+    agent = await startAgentProcess(join(dir, 'agent'), ['--sim-resolution', '3000x2000', ...SIM_MIDNIGHT]);
     const client = new AgentClient({ host: '127.0.0.1', port: agent.port }, { token: agent.token, timeoutMs: 60_000 });
     for (let i = 0; i < CAPTURES; i++) await client.capture({ iso: 25600, shutter_speed: '1/30' });
     records = (await client.listCaptures(0, 100, true)).items;

@@ -17,7 +17,7 @@ import { openDatabase, type Db } from '../../src-main/db/database.js';
 import { SyncEngine, type SyncResult } from '../../src-main/sync/sync-engine.js';
 import { createLogger } from '../../src-main/util/log.js';
 import { filesUnder } from '../helpers/files.js';
-import { startAgentProcess, type RunningProcess } from '../helpers/processes.js';
+import { SIM_MIDNIGHT, startAgentProcess, type RunningProcess } from '../helpers/processes.js';
 
 type Agent = RunningProcess & { port: number; token?: string };
 
@@ -96,8 +96,8 @@ describe('sync with the agent killed mid-download', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'skys-sync-kill-'));
-    // Noisy 6 MP frames (ISO 25600, over a megabyte each) so the cut lands well inside the second file.
-    agent = await startAgentProcess(join(dir, 'agent'), ['--sim-resolution', '3000x2000']);
+    // Noisy 6 MP frames (ISO 25600 at the camera's midnight, over a megabyte each) so the cut lands well inside the second file.
+    agent = await startAgentProcess(join(dir, 'agent'), ['--sim-resolution', '3000x2000', ...SIM_MIDNIGHT]);
     for (let i = 0; i < 3; i++) await client().capture({ iso: 25600, shutter_speed: '1/30' });
     records = (await client().listCaptures(0, 100, true)).items;
     totalBytes = records.reduce((n, r) => n + r.size_bytes, 0);
@@ -144,7 +144,7 @@ describe('sync with the agent killed mid-download', () => {
     expect(downloadedBefore).toBeLessThan(totalBytes);
 
     // The agent comes back (same data folder, new port); the next sync finishes the job.
-    agent = await startAgentProcess(join(dir, 'agent'), ['--sim-resolution', '3000x2000']);
+    agent = await startAgentProcess(join(dir, 'agent'), ['--sim-resolution', '3000x2000', ...SIM_MIDNIGHT]);
     const second = await engine().sync('a1', client());
     expect(second.failed).toBe(0);
     // Resumed, not restarted: every byte was written once.
