@@ -3,7 +3,9 @@ import { formatClockOffset, formatLux } from './format';
 
 describe('formatClockOffset', () => {
   it('says how far and which way, in the unit an operator would use', () => {
-    expect(formatClockOffset(3_400)).toBe('3 s ahead');
+    expect(formatClockOffset(3_400)).toBe('3.4 s ahead');
+    expect(formatClockOffset(-20)).toBe('in step');
+    expect(formatClockOffset(-400)).toBe('0.4 s behind');
     expect(formatClockOffset(-45_000)).toBe('45 s behind');
     expect(formatClockOffset(-12 * 60_000)).toBe('12 min behind');
     expect(formatClockOffset(5 * 3_600_000)).toBe('5 h ahead');
