@@ -161,6 +161,12 @@ describe('soak: three agents on a plan, the station killed at random', () => {
           `agent-${i}`,
         ]);
       const rss: number[][] = agents.map(() => []);
+      /** Peak RSS of each station run that finished its sync, in order: the station's memory over the run. */
+      const stationRss: number[] = [];
+      const peakOf = (child: RunningProcess): void => {
+        const line = child.stdout.find((l) => l.startsWith('{"imported"'));
+        if (line) stationRss.push((JSON.parse(line) as { maxRssMb: number }).maxRssMb);
+      };
       const until = Date.now() + REAL_MS + 4000;
       let kills = 0;
       let runs = 0;
@@ -178,6 +184,7 @@ describe('soak: three agents on a plan, the station killed at random', () => {
             }
           }
           await exited;
+          peakOf(child);
           rss[i]!.push(rssMb(agents[i]!.child.pid!));
         }
       }
@@ -186,8 +193,17 @@ describe('soak: three agents on a plan, the station killed at random', () => {
         const child = sync(i);
         await new Promise((r) => child.child.once('exit', r));
         expect(child.stdout.join('\n'), child.stderr.join('\n')).toMatch(/"imported"/);
+        peakOf(child);
       }
       expect(kills).toBeGreaterThan(0);
+      // The station's memory stays flat as its gallery grows: the peak of a finished run late in the soak against
+      // one early on (medians of the first and last thirds).
+      const stationThird = Math.max(1, Math.floor(stationRss.length / 3));
+      const stationEarly = median(stationRss.slice(0, stationThird));
+      const stationLate = median(stationRss.slice(-stationThird));
+      const stationMemory = `station peak RSS ${stationEarly.toFixed(1)} -> ${stationLate.toFixed(1)} MB over ${stationRss.length} finished runs`;
+      expect(stationLate - stationEarly, stationMemory).toBeLessThan(25);
+      console.log(`soak ${stationMemory}`);
 
       const db = openDatabase(gallery);
       try {

@@ -1,7 +1,7 @@
 /**
  * One station sync in a process of its own, so a test can SIGKILL it mid-transfer as a power cut or a killed
  * station would: node --import tsx sync-child.ts <port> <token> <mediaDir> <galleryDb> [agentId].
- * Prints one JSON line with the result (when it lives that long).
+ * Prints one JSON line with the result and the process's peak RSS (when it lives that long).
  */
 import { AgentClient } from '../../src-main/agents/agent-client.js';
 import { CapturesRepo } from '../../src-main/db/captures-repo.js';
@@ -20,7 +20,8 @@ const engine = new SyncEngine({
 const client = new AgentClient({ host: '127.0.0.1', port: Number(port) }, { token: token!, timeoutMs: 60_000 });
 engine.sync(agentId, client).then(
   (r) => {
-    process.stdout.write(`${JSON.stringify(r)}\n`);
+    // The run's peak memory (resourceUsage reports kB), for the soak's "station memory stays flat".
+    process.stdout.write(`${JSON.stringify({ ...r, maxRssMb: process.resourceUsage().maxRSS / 1024 })}\n`);
     db.close();
     process.exit(0);
   },
