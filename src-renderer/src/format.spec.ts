@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatClockOffset, formatLux } from './format';
+import { formatClockOffset, formatLux, formatTime, formatTimeOfDay } from './format';
 
 describe('formatClockOffset', () => {
   it('says how far and which way, in the unit an operator would use', () => {
@@ -28,5 +28,17 @@ describe('formatLux', () => {
   });
   it('says nothing for a value that is not a number', () => {
     expect(formatLux(Number.NaN)).toBe('—');
+  });
+});
+
+describe('formatTimeOfDay', () => {
+  it('drops the date for an instant of the same day, and keeps it for another day', () => {
+    const now = new Date(2026, 11, 7, 18, 0, 0).getTime();
+    const today = new Date(2026, 11, 7, 15, 24, 57).toISOString();
+    const yesterday = new Date(2026, 11, 6, 23, 59, 0).toISOString();
+    expect(formatTimeOfDay(today, now)).not.toMatch(/Dec/);
+    expect(formatTimeOfDay(today, now)).toMatch(/24:57/);
+    expect(formatTimeOfDay(yesterday, now)).toBe(formatTime(yesterday));
+    expect(formatTimeOfDay('not a time', now)).toBe('not a time');
   });
 });

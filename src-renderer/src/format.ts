@@ -13,6 +13,14 @@ export function formatTime(iso: string): string {
   });
 }
 
+/** The time of day alone for an instant of the same local day as `now` ("03:24:57 PM"); the full date otherwise. */
+export function formatTimeOfDay(iso: string, now: number = Date.now()): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  if (d.toDateString() !== new Date(now).toDateString()) return formatTime(iso);
+  return d.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+}
+
 /** The clock offset in an operator's words, as the brain's clock alert says it. */
 export { formatClockOffset } from '@contract';
 

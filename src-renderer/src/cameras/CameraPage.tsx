@@ -21,7 +21,7 @@ import { CaptureFailed, CaptureNowButton } from '../components/CaptureNow';
 import { BracketProgress, Elapsed, StillProgress } from './Progress';
 import { PairForm } from '../components/PairForm';
 import { SensorChart } from '../components/SensorChart';
-import { errorText, formatClockOffset, formatLux, formatPercent, formatTime } from '../format';
+import { errorText, formatClockOffset, formatLux, formatPercent, formatTime, formatTimeOfDay } from '../format';
 import { exposureText } from '../gallery/exposure-text';
 import { navigate } from '../shell/router';
 import { hrefFor } from '../shell/routes';
@@ -110,32 +110,42 @@ function CameraDetail({ agent }: { agent: AgentView }) {
       </div>
 
       <div className="camera-grid">
-        <section className="panel" aria-labelledby="cam-capture">
-          <h3 id="cam-capture">Capture</h3>
-          <div className="agent-actions">
-            <CaptureNowButton
-              agent={agent}
-              capture={capture}
-              disabled={!status.canCapture || busy}
-              title="Capture now (C)"
-            />
-            {capture.isPending && <StillProgress agentId={agent.id} since={capture.submittedAt} />}
-          </div>
-          {status.whyNot !== null && (
-            <p className="muted small" data-testid="capture-why-not">
-              {status.whyNot}
-            </p>
-          )}
-          <CaptureFailed capture={capture} />
-          {capture.isSuccess && (
-            <p className="muted small" role="status" data-testid="capture-done">
-              Captured at {formatTime(capture.data.capturedAt)}:{' '}
-              {exposureText(capture.data.shutterSpeed, capture.data.iso)}.
-            </p>
-          )}
-          {status.canCapture && <CaptureExtras agent={agent} disabled={capture.isPending} />}
-          {bracketing && bracketStart !== null && <BracketProgress agentId={agent.id} since={bracketStart} />}
-        </section>
+        {/* Capture and the timelapse session share a column: both are short, and side by side with the tall
+            Camera card each would leave a gap under it. */}
+        <div className="panel-stack">
+          <section className="panel" aria-labelledby="cam-capture">
+            <h3 id="cam-capture">Capture</h3>
+            <div className="agent-actions">
+              <CaptureNowButton
+                agent={agent}
+                capture={capture}
+                disabled={!status.canCapture || busy}
+                title="Capture now (C)"
+              />
+              {capture.isPending && <StillProgress agentId={agent.id} since={capture.submittedAt} />}
+            </div>
+            {status.whyNot !== null && (
+              <p className="muted small" data-testid="capture-why-not">
+                {status.whyNot}
+              </p>
+            )}
+            <CaptureFailed capture={capture} />
+            {capture.isSuccess && (
+              <p className="muted small" role="status" data-testid="capture-done">
+                Captured at {formatTime(capture.data.capturedAt)}:{' '}
+                {exposureText(capture.data.shutterSpeed, capture.data.iso)}.
+              </p>
+            )}
+            {status.canCapture && <CaptureExtras agent={agent} disabled={capture.isPending} />}
+            {bracketing && bracketStart !== null && <BracketProgress agentId={agent.id} since={bracketStart} />}
+          </section>
+          <SessionPanel
+            agentId={agent.id}
+            canStart={status.canCapture}
+            whyNot={status.whyNot}
+            clockOffsetMs={agent.clockOffsetMs ?? null}
+          />
+        </div>
 
         <section className="panel" aria-labelledby="cam-facts">
           <h3 id="cam-facts">Camera</h3>
@@ -179,13 +189,6 @@ function CameraDetail({ agent }: { agent: AgentView }) {
             <a href={hrefFor('profiles')}>Deploy a profile</a> · <a href={hrefFor('schedules')}>Schedules</a>
           </p>
         </section>
-
-        <SessionPanel
-          agentId={agent.id}
-          canStart={status.canCapture}
-          whyNot={status.whyNot}
-          clockOffsetMs={agent.clockOffsetMs ?? null}
-        />
 
         <section className="panel wide" aria-labelledby="cam-images">
           <h3 id="cam-images">Newest images</h3>
@@ -470,7 +473,7 @@ function SensorsPanel({ agentId }: { agentId: string }) {
                 <td>{formatTemperature(p.temperatureC) ?? '—'}</td>
                 <td>{p.humidityPercent === null ? '—' : `${p.humidityPercent.toFixed(0)} %`}</td>
                 <td>{p.lux === null ? '—' : formatLux(p.lux)}</td>
-                <td>{formatTime(p.time)}</td>
+                <td title={formatTime(p.time)}>{formatTimeOfDay(p.time)}</td>
               </tr>
             ))}
           </tbody>
