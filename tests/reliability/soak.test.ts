@@ -214,45 +214,46 @@ describe('soak: three agents on a plan, the station killed at random', () => {
       const stationEarly = median(stationRss.slice(0, stationThird));
       const stationLate = median(stationRss.slice(-stationThird));
       const stationMemory = `station peak RSS ${stationEarly.toFixed(1)} -> ${stationLate.toFixed(1)} MB over ${stationRss.length} finished runs`;
-      expect(stationLate - stationEarly, stationMemory).toBeLessThan(25);
       console.log(`soak ${stationMemory}`);
+      expect.soft(stationLate - stationEarly, stationMemory).toBeLessThan(25);
 
       const db = openDatabase(gallery);
       try {
         const repo = new CapturesRepo(db);
+        // Soft: every camera is checked and its figures printed even when an earlier one fails.
         for (let i = 0; i < AGENTS; i++) {
           const http = https[i]!;
           const w = windows[i]!;
           const list = await slots(http);
           // Every planned instant of the window has exactly one row: captured, or reported.
           const instants = new Set(list.map((s) => Date.parse(s.planned_at)));
-          expect(instants.size).toBe(list.length);
+          expect.soft(instants.size).toBe(list.length);
           for (let t = w.start; t < w.end; t += INTERVAL_MS)
-            expect(instants.has(t), `slot ${new Date(t).toISOString()}`).toBe(true);
+            expect.soft(instants.has(t), `slot ${new Date(t).toISOString()}`).toBe(true);
           const captured = list.filter((s) => s.status === 'captured');
-          expect(captured.length).toBeGreaterThan(SLOTS * 0.5);
+          expect.soft(captured.length).toBeGreaterThan(SLOTS * 0.5);
           const ids = captured.map((s) => s.capture_id!);
-          expect(new Set(ids).size).toBe(ids.length);
+          expect.soft(new Set(ids).size).toBe(ids.length);
           // Synced once: every captured slot's image is in the gallery, once, and acknowledged on the agent. Over a
           // simulated week the agent's retention deletes images the station already holds, so the gallery is checked
           // against the slots' captures, and what the agent still keeps must be in it too.
           const onAgent = (await all(http, false)).map((c) => c.capture_id);
           const rowIds = galleryRows(repo, `agent-${i}`).map((r) => r.captureId);
           const inGallery = new Set(rowIds);
-          expect(inGallery.size, 'a capture in the gallery twice').toBe(rowIds.length);
-          expect(ids.filter((id) => !inGallery.has(id))).toEqual([]);
-          expect(onAgent.filter((id) => !inGallery.has(id))).toEqual([]);
+          expect.soft(inGallery.size, 'a capture in the gallery twice').toBe(rowIds.length);
+          expect.soft(ids.filter((id) => !inGallery.has(id))).toEqual([]);
+          expect.soft(onAgent.filter((id) => !inGallery.has(id))).toEqual([]);
           const known = new Set([...ids, ...onAgent]);
-          expect(rowIds.filter((id) => !known.has(id))).toEqual([]);
-          expect(await all(http, true)).toEqual([]);
+          expect.soft(rowIds.filter((id) => !known.has(id))).toEqual([]);
+          expect.soft(await all(http, true)).toEqual([]);
           // Memory flat: the last third of the run against the first third after start-up.
           const third = Math.max(1, Math.floor(rss[i]!.length / 3));
           const early = median(rss[i]!.slice(0, third));
           const late = median(rss[i]!.slice(-third));
-          expect(late - early, `agent ${i} RSS ${early.toFixed(1)} -> ${late.toFixed(1)} MB`).toBeLessThan(25);
           console.log(
             `soak agent ${i}${WARP === 1 ? '' : ` (${SOAK_MS / 3_600_000} simulated hours at ${WARP}x)`}: ${list.length} slots, ${captured.length} captured, ${list.length - captured.length} reported; RSS ${early.toFixed(1)} -> ${late.toFixed(1)} MB; station runs ${runs}, killed ${kills}`,
           );
+          expect.soft(late - early, `agent ${i} RSS ${early.toFixed(1)} -> ${late.toFixed(1)} MB`).toBeLessThan(25);
         }
       } finally {
         db.close();
