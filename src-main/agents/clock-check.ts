@@ -1,6 +1,6 @@
 import { CLOCK_WARN_MS } from './protocol.js';
 import type { AgentClient } from './agent-client.js';
-import { formatClockOffset } from '../api/clock-words.js';
+import { clockOffsetAgainst } from '../api/clock-words.js';
 
 export interface ClockComparison {
   /** Agent time minus station time, in ms (positive: the agent is ahead). */
@@ -29,6 +29,5 @@ export async function compareClocks(client: AgentClient, now: () => number = Dat
 }
 
 export function describeOffset(name: string, offsetMs: number): string {
-  const offset = formatClockOffset(offsetMs).replace(/ ahead$/, ' ahead of');
-  return `${name}'s clock is ${offset} the station's; its captures carry that time. Set it from the station (skystation clock ${name} --set).`;
+  return `${name}'s clock is ${clockOffsetAgainst(offsetMs, "the station's")}; its captures carry that time. Set it from the station (skystation clock ${name} --set).`;
 }

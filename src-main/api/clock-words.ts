@@ -13,3 +13,13 @@ export function formatClockOffset(offsetMs: number): string {
   if (s < 48 * 3600) return `${Math.round(s / 3600)} h ${way}`;
   return `${Math.round(s / 86400)} days ${way}`;
 }
+
+/**
+ * The same offset set against a named clock: "in step with this computer", "0.4 s behind the station's",
+ * "3 min ahead of this computer".
+ */
+export function clockOffsetAgainst(offsetMs: number, what: string): string {
+  const words = formatClockOffset(offsetMs);
+  if (words === 'in step') return `in step with ${what}`;
+  return offsetMs >= 0 ? `${words} of ${what}` : `${words} ${what}`;
+}

@@ -378,4 +378,4 @@ export class StationApiError extends Error {
 }
 
 /** A clock offset in an operator's words (the brain's clock alert and the fleet card). */
-export { formatClockOffset } from './clock-words.js';
+export { clockOffsetAgainst, formatClockOffset } from './clock-words.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatClockOffset, formatLux, formatTime, formatTimeOfDay } from './format';
+import { clockOffsetAgainst, formatClockOffset, formatLux, formatTime, formatTimeOfDay } from './format';
 
 describe('formatClockOffset', () => {
   it('says how far and which way, in the unit an operator would use', () => {
@@ -11,6 +11,15 @@ describe('formatClockOffset', () => {
     expect(formatClockOffset(5 * 3_600_000)).toBe('5 h ahead');
     // A Pi without a real-time clock that booted with the image's date.
     expect(formatClockOffset(-14_582_501_000)).toBe('169 days behind');
+  });
+});
+
+describe('clockOffsetAgainst', () => {
+  it('sets the offset against the named clock with the right preposition', () => {
+    expect(clockOffsetAgainst(-20, 'this computer')).toBe('in step with this computer');
+    expect(clockOffsetAgainst(-400, 'this computer')).toBe('0.4 s behind this computer');
+    expect(clockOffsetAgainst(3 * 60_000, 'this computer')).toBe('3 min ahead of this computer');
+    expect(clockOffsetAgainst(-2 * 60_000, "the station's")).toBe("2 min behind the station's");
   });
 });
 

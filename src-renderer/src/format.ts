@@ -22,7 +22,7 @@ export function formatTimeOfDay(iso: string, now: number = Date.now()): string {
 }
 
 /** The clock offset in an operator's words, as the brain's clock alert says it. */
-export { formatClockOffset } from '@contract';
+export { clockOffsetAgainst, formatClockOffset } from '@contract';
 
 /**
  * An illuminance as an operator reads it, from a moonless night (0.001 lx) to

@@ -21,7 +21,7 @@ import { CaptureFailed, CaptureNowButton } from '../components/CaptureNow';
 import { BracketProgress, Elapsed, StillProgress } from './Progress';
 import { PairForm } from '../components/PairForm';
 import { SensorChart } from '../components/SensorChart';
-import { errorText, formatClockOffset, formatLux, formatPercent, formatTime, formatTimeOfDay } from '../format';
+import { clockOffsetAgainst, errorText, formatLux, formatPercent, formatTime, formatTimeOfDay } from '../format';
 import { exposureText } from '../gallery/exposure-text';
 import { navigate } from '../shell/router';
 import { hrefFor } from '../shell/routes';
@@ -31,13 +31,6 @@ import { AlertList } from '../alerts/AlertsPane';
 import { agentNow, cameraStatus, formatTemperature, planSummary, relativeTime } from './fleet-logic';
 import { filterAgentLog, intervalProblem, latestBySensor } from './camera-logic';
 import './cameras.css';
-
-/** "in step with this computer", "0.4 s behind this computer", "3 min ahead of this computer". */
-function clockAgainstStation(offsetMs: number): string {
-  const words = formatClockOffset(offsetMs);
-  if (words === 'in step') return 'in step with this computer';
-  return words.endsWith('ahead') ? `${words} of this computer` : `${words} this computer`;
-}
 
 export function CameraPage({ agentId }: { agentId: string }) {
   const agents = useAgents();
@@ -160,7 +153,7 @@ function CameraDetail({ agent }: { agent: AgentView }) {
             <Fact term="Can do" value={agent.capabilities?.join(', ') || '—'} />
             <Fact term="Last seen" value={agent.lastSeen ? formatTime(agent.lastSeen) : 'never'} />
             {typeof agent.clockOffsetMs === 'number' && (
-              <Fact term="Clock" value={clockAgainstStation(agent.clockOffsetMs)} />
+              <Fact term="Clock" value={clockOffsetAgainst(agent.clockOffsetMs, 'this computer')} />
             )}
             {agent.tlsFingerprint && <Fact term="TLS fingerprint" value={agent.tlsFingerprint} mono />}
           </dl>
