@@ -138,6 +138,51 @@ describe('leanGet', () => {
     expect(sockets).toHaveLength(1);
   });
 
+  it('hands a slow body on in pieces without letting its next read land in a block another download now holds', async () => {
+    // A slow link: a piece arrives, then nothing for longer than the partial-block wait, so the consumer gets the
+    // piece and hands its memory back. A second download starts meanwhile and takes a block; then the first link's
+    // next piece arrives. Node lends the socket its next read buffer right after each read, so had the first block
+    // changed hands, that piece would land in the second download's bytes.
+    const bodyA = randomBytes(3000);
+    const bodyB = randomBytes(3000);
+    const send: Record<'a' | 'b', (from: number, to: number) => void> = { a: () => undefined, b: () => undefined };
+    const serve = (name: 'a' | 'b', body: Buffer, first: number): NetServer =>
+      rawServer((socket) => {
+        socket.once('data', () => {
+          socket.write(
+            Buffer.concat([
+              Buffer.from(`HTTP/1.1 200 OK\r\ncontent-length: ${body.length}\r\n\r\n`),
+              body.subarray(0, first),
+            ]),
+          );
+          send[name] = (from, to) => socket.write(body.subarray(from, to));
+        });
+      });
+    const portA = await listen(serve('a', bodyA, 1000));
+    const portB = await listen(serve('b', bodyB, 2000));
+    const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+    const resA = await leanGet('127.0.0.1', portA, '/a', {}, timeout());
+    const itA = resA.body[Symbol.asyncIterator]();
+    const gotA: Buffer[] = [];
+    const takeA = async (): Promise<void> => {
+      const step = await itA.next();
+      if (step.done === true) throw new Error('the body ended early');
+      gotA.push(Buffer.from(step.value));
+      resA.recycle(step.value);
+    };
+    await takeA(); // the first 1000 bytes, handed on once the link has been quiet a while, and handed back
+    const resB = await leanGet('127.0.0.1', portB, '/b', {}, timeout());
+    await pause(100); // B's first 2000 bytes are in its block
+    send.a(1000, 1500);
+    await takeA();
+    send.a(1500, 3000);
+    while (Buffer.concat(gotA).length < bodyA.length) await takeA();
+    send.b(2000, 3000);
+    expect((await readAll(resB)).equals(bodyB)).toBe(true);
+    expect(Buffer.concat(gotA).equals(bodyA)).toBe(true);
+  });
+
   it('sends the request again on a new connection when a kept-alive one was closed before answering', async () => {
     let connections = 0;
     const server = rawServer((socket) => {

@@ -237,6 +237,8 @@ function exchange(conn: Conn, request: string, signal: AbortSignal): Promise<Lea
     let toClose = false;
     let block: Buffer | null = null;
     let filled = 0;
+    /** Bytes at the start of `block` already handed on as a copy (a slow link's partial block; see iterate). */
+    let handed = 0;
     /** The free end of `block` handed to the socket for its next read, if any. */
     let lent: Buffer | null = null;
     const ready: Buffer[] = [];
@@ -255,7 +257,7 @@ function exchange(conn: Conn, request: string, signal: AbortSignal): Promise<Lea
       if (finished) return;
       finished = true;
       signal.removeEventListener('abort', onAbort);
-      if (block && filled > 0) ready.push(block.subarray(0, filled));
+      if (block && filled > handed) ready.push(block.subarray(handed, filled));
       block = null;
       lent = null;
       conn.nextBuffer = null;
@@ -291,23 +293,27 @@ function exchange(conn: Conn, request: string, signal: AbortSignal): Promise<Lea
     const onAbort = (): void => fail(signal.reason as Error);
     signal.addEventListener('abort', onAbort, { once: true });
 
+    /** Hands on a block the socket has filled (what a partial hand-over left of it); its free end is lent no more. */
+    const handOnFull = (): void => {
+      ready.push(handed > 0 ? block!.subarray(handed) : block!);
+      block = null;
+      notify();
+    };
+
     const takeBody = (buf: Buffer, start: number, end: number): void => {
       let at = start;
       while (at < end && remaining !== 0) {
         if (!block) {
           block = takeBlock();
           filled = 0;
+          handed = 0;
         }
         const n = Math.min(end - at, block.length - filled, remaining > 0 ? remaining : Infinity);
         buf.copy(block, filled, at, at + n);
         filled += n;
         at += n;
         if (remaining > 0) remaining -= n;
-        if (filled === block.length) {
-          ready.push(block);
-          block = null;
-          notify();
-        }
+        if (filled === block.length) handOnFull();
       }
       if (at < end) {
         // More bytes than the response announced: the connection cannot be trusted for another request.
@@ -339,6 +345,7 @@ function exchange(conn: Conn, request: string, signal: AbortSignal): Promise<Lea
       if (!block) {
         block = takeBlock();
         filled = 0;
+        handed = 0;
       }
       const room = block.length - filled;
       lent = block.subarray(filled, filled + (remaining > 0 ? Math.min(room, remaining) : room));
@@ -351,11 +358,7 @@ function exchange(conn: Conn, request: string, signal: AbortSignal): Promise<Lea
         // Read in place: the bytes are already where they belong.
         filled += n;
         if (remaining > 0) remaining -= n;
-        if (filled === block.length) {
-          ready.push(block);
-          block = null;
-          notify();
-        }
+        if (filled === block.length) handOnFull();
         if (remaining === 0) finish(null);
       } else if (settled) {
         takeBody(buf, 0, n);
@@ -425,12 +428,14 @@ function exchange(conn: Conn, request: string, signal: AbortSignal): Promise<Lea
           let partial: NodeJS.Timeout | undefined;
           await new Promise<void>((r) => {
             wake = r;
-            // No read is in flight between two socket callbacks, so the filled part can change hands now.
+            // The filled part is handed on as a copy and the block stays this exchange's: Node asks for the buffer of
+            // the socket's next read right after each read, so the block's free end is lent already. Handed on whole,
+            // the block could be recycled into another download while that read lands in it (seen as copies that
+            // did not verify on a slow link under load).
             partial = setTimeout(() => {
-              if (block && filled > 0 && !finished) {
-                ready.push(block.subarray(0, filled));
-                block = null;
-                lent = null;
+              if (block && filled > handed && !finished) {
+                ready.push(Buffer.from(block.subarray(handed, filled)));
+                handed = filled;
               }
               notify();
             }, PARTIAL_BLOCK_MS);
