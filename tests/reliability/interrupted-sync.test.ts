@@ -135,6 +135,8 @@ describe('a sync killed again and again through a slow link', () => {
     let kills = 0;
     let grew = 0;
     let indexedBefore = 0;
+    /** Each run's result line (or how it ended) and its warnings, for the failure messages. */
+    const runs: string[] = [];
     try {
       // Each run is killed mid-transfer: once it has moved CUT_BYTES (several images; the link then holds, so no run
       // can move more), or 3 s after its first byte crossed the link, whichever comes first.
@@ -166,7 +168,10 @@ describe('a sync killed again and again through a slow link', () => {
           if (n > indexedBefore) grew++;
           indexedBefore = n;
         }
-        completed = child.stdout.some((l) => l.startsWith('{"imported"'));
+        const line = child.stdout.find((l) => l.startsWith('{'));
+        runs.push(`run ${cycles + 1}: ${line ?? `ended by ${child.child.signalCode ?? child.child.exitCode}`}`);
+        runs.push(...child.stderr.slice(-10).map((l) => `  ${l}`));
+        completed = line?.startsWith('{"imported"') === true;
       }
     } finally {
       await relay.close();
@@ -175,7 +180,7 @@ describe('a sync killed again and again through a slow link', () => {
     // No run moves more than CUT_BYTES (plus the chunk that spent it), so the images alone need three runs.
     expect(totalBytes, 'the images fill more than two runs').toBeGreaterThan(2 * CUT_BYTES + 1024 * 1024);
     expect(cycles, `the sync was cut short at least twice (${relay.moved()} bytes moved)`).toBeGreaterThanOrEqual(3);
-    expect(indexed()).toBe(CAPTURES);
+    expect(indexed(), runs.join('\n')).toBe(CAPTURES);
     const ratio = relay.moved() / totalBytes;
     console.log(
       `interrupted sync: ${cycles} runs (${kills} killed), ${relay.moved()} bytes moved for ${totalBytes} bytes of images (${ratio.toFixed(3)}, target 1.1)`,

@@ -7,14 +7,15 @@ import { AgentClient } from '../../src-main/agents/agent-client.js';
 import { CapturesRepo } from '../../src-main/db/captures-repo.js';
 import { openDatabase } from '../../src-main/db/database.js';
 import { SyncEngine } from '../../src-main/sync/sync-engine.js';
-import { createLogger } from '../../src-main/util/log.js';
+import pino from 'pino';
 
 const [port, token, mediaDir, dbPath, agentId = 'a1'] = process.argv.slice(2);
 const db = openDatabase(dbPath!);
 const engine = new SyncEngine({
   captures: new CapturesRepo(db),
   mediaDir: mediaDir!,
-  log: createLogger(null, 'silent'),
+  // Warnings (a copy that did not verify, a failed import) go to stderr, for the test's failure message.
+  log: pino({ level: 'warn' }, pino.destination(2)),
   onImported: () => undefined,
 });
 const client = new AgentClient({ host: '127.0.0.1', port: Number(port) }, { token: token!, timeoutMs: 60_000 });
