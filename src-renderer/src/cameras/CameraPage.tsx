@@ -439,7 +439,7 @@ function SensorsPanel({ agentId }: { agentId: string }) {
   });
   const latest: SensorPointView[] = latestBySensor(series.data ?? []);
   return (
-    <section className="panel" aria-labelledby="cam-sensors" data-testid="camera-sensors">
+    <section className="panel double" aria-labelledby="cam-sensors" data-testid="camera-sensors">
       <h3 id="cam-sensors">Sensors</h3>
       <SensorChart agentId={agentId} />
       {series.isSuccess && latest.length === 0 && (
